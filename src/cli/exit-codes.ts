@@ -1,0 +1,8 @@
+/** `mirrorgate` exit codes (README "Exit codes"). */
+export const EXIT = {
+  ok: 0,
+  usage: 1,
+  invalidRules: 2,
+  denied: 3,
+  invalidReference: 4,
+} as const;

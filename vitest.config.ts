@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// One command runs every suite; each folder is its own project so a single
+// layer can be run alone (`npm run test:unit`).
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 20_000 } },
+    ],
+  },
+});
