@@ -28,6 +28,7 @@ export function explainPlan(plan: Plan): string {
   for (const note of plan.entryNotes) lines.push(`          ${note}`);
   lines.push(`policy:   ${plan.policy.accept ? 'accepted' : 'REJECTED'}: ${plan.policy.reason}`, '', table(plan.attempts));
   for (const m of plan.excludedMirrors) lines.push(`  not used: ${m.location}: ${m.reason}`);
+  for (const d of plan.divergences) lines.push('', `note: ${d}`);
   lines.push('', verdict(plan));
   return lines.join('\n');
 }

@@ -37,6 +37,8 @@ export interface Plan {
   readonly excludedMirrors: readonly ExcludedMirror[];
   readonly policy: PolicyDecision;
   readonly denied?: string;
+  /** Where the cluster's code departs from the API documents for this pull, in words. */
+  readonly divergences: readonly string[];
   /** For a short name: one plan per search-registry candidate, tried in order. */
   readonly candidates?: readonly Plan[];
 }

@@ -5,6 +5,7 @@ import { findRegistry, pullSources, eligibleMirrors, type PullSource } from '../
 import type { RegistryEntry, RuleSet } from '../rules/model.js';
 import { evaluatePolicy } from '../rules/policy.js';
 import type { Attempt, ExcludedMirror, Plan } from './plan.js';
+import { divergences } from './divergences.js';
 
 /**
  * Resolves a user's reference. A short name goes through the search
@@ -30,6 +31,7 @@ function resolveShortName(input: string, rules: RuleSet): Plan {
     endpoints,
     excludedMirrors: [],
     policy: first.policy,
+    divergences: candidates.flatMap((c) => c.divergences),
     candidates,
     ...(denied ? { denied } : {}),
   };
@@ -55,6 +57,7 @@ export function resolveReference(ref: Reference, rules: RuleSet): Plan {
     endpoints,
     excludedMirrors: entry ? excludedMirrors(entry, isDigested(ref)) : [],
     policy,
+    divergences: divergences(entry, isDigested(ref), attempts, policy),
     ...(denied ? { denied } : {}),
   };
 }

@@ -57,8 +57,10 @@ function addMirrors(entryFor: (scope: string) => RegistryEntry, sets: readonly M
     const entry = entryFor(set.source);
     if (set.neverContactSource.length > 0) {
       entry.blocked = true;
+      entry.neverContactSource = [...(entry.neverContactSource ?? []), ...set.neverContactSource];
       entry.notes.push(`source blocked by mirrorSourcePolicy NeverContactSource in ${set.neverContactSource.map(originLabel).join(', ')}`);
     }
+    entry.notes.push(...set.notes);
     for (const m of set.mirrors) entry.mirrors.push({ location: m.location, insecure: false, pullFromMirror, origins: m.origins });
   }
 }

@@ -1,7 +1,7 @@
 // Several objects for one source merge into one ordered list
 // (openshift/runtime-utils pkg/registries/registries.go `addMirrorSet`,
 // `mergedMirrors`, `mergedMirrorSets`; spec §11).
-import type { Origin } from './model.js';
+import { type Origin, originLabel } from './model.js';
 import { TopoGraph, byteOrder } from './topo-sort.js';
 
 export interface MirrorList {
@@ -16,6 +16,8 @@ export interface MergedMirrorSet {
   readonly mirrors: readonly { location: string; origins: Origin[] }[];
   /** Origins of the lists that asked for NeverContactSource; empty when none did. */
   readonly neverContactSource: readonly Origin[];
+  /** Where the cluster's merge departs from what the API documents say, in words. */
+  readonly notes: readonly string[];
 }
 
 /**
@@ -45,15 +47,25 @@ function mergeOne(source: string, lists: readonly MirrorList[]): MergedMirrorSet
     const last = list.mirrors[list.mirrors.length - 1];
     if (last !== undefined && !list.mirrors.includes(source)) graph.addEdge(last, source);
   }
-  const order = graph.sorted();
+  const { order, cycleBroken } = graph.sorted();
   // The source is tried last anyway; it stays a mirror only where it is not last.
   if (order[order.length - 1] === source) order.pop();
+  const notes: string[] = [];
+  if (cycleBroken) {
+    notes.push(`the mirror orders of ${labels(lists)} conflict; the API documents call the result unspecified, the cluster breaks the cycle at the byte-wise smallest mirror, and so does mirrorgate`);
+  }
+  if (order.includes(source)) {
+    notes.push(`${JSON.stringify(source)} is listed among its own mirrors, so it is contacted at that position and again as the source, as on the cluster`);
+  }
   return {
     source,
     mirrors: order.map((location) => ({ location, origins: dedupe(origins.get(location) ?? []) })),
     neverContactSource: lists.filter((l) => l.neverContactSource).map((l) => l.origin),
+    notes,
   };
 }
+
+const labels = (lists: readonly MirrorList[]): string => [...new Set(lists.map((l) => originLabel(l.origin)))].join(', ');
 
 const dedupe = (origins: Origin[]): Origin[] =>
   origins.filter((o, i) => origins.findIndex((p) => p.file === o.file && p.object === o.object) === i);

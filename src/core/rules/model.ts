@@ -30,6 +30,8 @@ export interface RegistryEntry {
   mirrors: Mirror[];
   /** Why the entry looks as it does, for `resolve` explanations. */
   notes: string[];
+  /** The objects whose NeverContactSource blocked this source. */
+  neverContactSource?: Origin[];
 }
 
 /** The scope under which a registries.conf entry is found (runtime-utils `registryScope`). */

@@ -15,16 +15,20 @@ export class TopoGraph {
     this.inSet(to).add(from);
   }
 
-  sorted(): string[] {
+  /** The order, and whether a cycle (conflicting lists) had to be broken. */
+  sorted(): { order: string[]; cycleBroken: boolean } {
     const nodes = [...this.outs.keys()].sort(byteOrder);
     const pending = new Map(nodes.map((n) => [n, new Set(this.inSet(n))]));
     const used = new Set<string>();
     const queue = nodes.filter((n) => pending.get(n)?.size === 0);
     const result: string[] = [];
     let nextUnused = 0;
+    let cycleBroken = false;
     while (queue.length > 0 || nextUnused < nodes.length) {
-      const node = queue.length > 0 ? queue.shift() : nodes[nextUnused++];
+      const fromQueue = queue.length > 0;
+      const node = fromQueue ? queue.shift() : nodes[nextUnused++];
       if (node === undefined || used.has(node)) continue;
+      if (!fromQueue) cycleBroken = true;
       used.add(node);
       result.push(node);
       const batch: string[] = [];
@@ -35,7 +39,7 @@ export class TopoGraph {
       }
       queue.push(...batch.sort(byteOrder));
     }
-    return result;
+    return { order: result, cycleBroken };
   }
 
   private node(name: string): Set<string> {
