@@ -25,7 +25,8 @@ export function renderRegistriesConf(rules: RuleSet): string {
         : {}),
     })),
   };
-  return [...header(rules.policy), stringify(doc), ''].join('\n');
+  const toml = stringify(doc);
+  return `${header(rules.policy).join('\n')}\n${toml.endsWith('\n') ? toml : `${toml}\n`}`;
 }
 
 function header(policy: Policy | undefined): string[] {
