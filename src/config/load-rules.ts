@@ -2,7 +2,7 @@
 // hands their text to the pure core.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { DiagnosticSink, InvalidRulesError, RULE_FILE_EXTENSIONS, type RuleObject, type RuleSet, compileRules, parseRuleFile } from '../core/index.js';
+import { DiagnosticSink, RULE_FILE_EXTENSIONS, type RuleObject, type RuleSet, compileRules, parseRuleFile } from '../core/index.js';
 
 /** Files of a directory, recursively, in name order: the order objects are listed in is the order given. */
 async function ruleFiles(path: string, sink: DiagnosticSink): Promise<string[]> {
@@ -36,6 +36,6 @@ export async function loadRules(paths: readonly string[]): Promise<RuleSet> {
     });
     if (text !== undefined) objects.push(...parseRuleFile(file, text, sink));
   }
-  if (sink.errors.length > 0) throw new InvalidRulesError(sink.errors);
+  // Compiling even after decode errors finds the load-time errors too; it throws them all together.
   return compileRules(objects, sink);
 }

@@ -10,11 +10,34 @@ import { matchLength } from './scope.js';
  * first (`*.bar.com` beats `x.bar.com`, vector V093).
  */
 export function findRegistry(registries: readonly RegistryEntry[], name: string): RegistryEntry | undefined {
+  const index = indexOf(registries);
   let best: RegistryEntry | undefined;
-  for (const r of registries) {
+  // Candidates stay in prefix order, so the tie rule is unchanged.
+  for (const r of index.get(hostKey(name)) ?? index.get(WILDCARDS) ?? []) {
     if (matchLength(name, r.prefix) !== -1 && r.prefix.length > (best?.prefix.length ?? 0)) best = r;
   }
   return best;
+}
+
+// A plain prefix can only match a name whose host, port aside, is its own
+// (names have no tag or digest, so `:` appears only before a port), so
+// entries are grouped by that host; wildcards can match any host and join
+// every group. The index is derived data, memoized per (immutable) list.
+const WILDCARDS = '*';
+const hostKey = (scope: string): string => scope.split('/')[0]?.split(':')[0] ?? scope;
+const indexes = new WeakMap<readonly RegistryEntry[], Map<string, RegistryEntry[]>>();
+
+function indexOf(registries: readonly RegistryEntry[]): Map<string, RegistryEntry[]> {
+  let index = indexes.get(registries);
+  if (index) return index;
+  index = new Map([[WILDCARDS, []]]);
+  for (const r of registries) {
+    const key = r.prefix.startsWith('*.') ? WILDCARDS : hostKey(r.prefix);
+    if (key === WILDCARDS) for (const group of index.values()) group.push(r);
+    else index.set(key, [...(index.get(key) ?? index.get(WILDCARDS) ?? []), r]);
+  }
+  indexes.set(registries, index);
+  return index;
 }
 
 export interface PullSource {
