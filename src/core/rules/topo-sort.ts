@@ -43,22 +43,21 @@ export class TopoGraph {
   }
 
   private node(name: string): Set<string> {
-    let set = this.outs.get(name);
-    if (!set) {
-      set = new Set();
-      this.outs.set(name, set);
-    }
-    return set;
+    return setIn(this.outs, name);
   }
 
   private inSet(name: string): Set<string> {
-    let set = this.ins.get(name);
-    if (!set) {
-      set = new Set();
-      this.ins.set(name, set);
-    }
-    return set;
+    return setIn(this.ins, name);
   }
+}
+
+function setIn(map: Map<string, Set<string>>, key: string): Set<string> {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  return set;
 }
 
 /** Go's string `<`: UTF-16 code unit order equals byte order for the ASCII these scopes are made of. */
