@@ -1,0 +1,119 @@
+// An incoming request -> what it asks for, from which registry (pure).
+// Accepted forms (spec oci-wire.md §4.5):
+//   /v2/quay.io/foo/bar/manifests/1.0          registry in the path (CRI-O, podman, skopeo mirrors)
+//   /v2/foo/bar/manifests/1.0?ns=quay.io      containerd hosts.toml host
+//   /quay.io/v2/foo/bar/manifests/1.0?ns=…    containerd host URL with a path
+//   /v2/library/busybox/manifests/latest       no registry: the default one (Docker registry-mirrors)
+import { DIGEST, DOMAIN, PATH_COMPONENT, TAG } from '../reference/grammar.js';
+import { OciError } from './errors.js';
+
+export type Resource = 'manifests' | 'blobs' | 'tags' | 'referrers';
+
+export type Route =
+  | { readonly kind: 'ping' }
+  | { readonly kind: 'unsupported'; readonly reason: string }
+  | {
+      readonly kind: Resource;
+      /** Registry host[:port] of the logical image, already resolved from aliases. */
+      readonly registry: string;
+      /** Repository path inside that registry, as the client sent it (before Docker Hub normalization). */
+      readonly repository: string;
+      /** Tag or digest for manifests and blobs and referrers; absent for tags/list. */
+      readonly reference?: string;
+      /** The `ns` query value when the client routed by it (echoed as OCI-Namespace). */
+      readonly ns?: string;
+      /** The path prefix the client used before /v2 or after it, to write Link headers back in its form. */
+      readonly clientPrefix: string;
+      readonly clientRepository: string;
+    };
+
+export interface RouteOptions {
+  readonly defaultRegistry: string;
+  /** Alias -> registry host[:port] for registries that cannot be a path component. */
+  readonly aliases: ReadonlyMap<string, string>;
+}
+
+const NAME_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+const TAG_RE = new RegExp(`^${TAG}$`);
+const DIGEST_RE = new RegExp(`^${DIGEST}$`);
+const HOST_RE = new RegExp(`^${DOMAIN}$`);
+const READ_METHODS = ['GET', 'HEAD'];
+
+const looksLikeHost = (component: string, aliases: ReadonlyMap<string, string>): boolean =>
+  aliases.has(component) || component.includes('.') || component === 'localhost';
+
+export function parseRoute(method: string, pathname: string, query: URLSearchParams, options: RouteOptions): Route {
+  const v2 = pathname.indexOf('/v2/');
+  if (v2 === -1) {
+    if (pathname === '/v2') return routePing(method);
+    throw new OciError('NAME_UNKNOWN', `not a registry API path: ${pathname}`);
+  }
+  const outerPrefix = pathname.slice(1, v2);
+  const rest = pathname.slice(v2 + 4);
+  if (rest === '') return routePing(method);
+  if (!READ_METHODS.includes(method)) return { kind: 'unsupported', reason: `${method} is not supported: mirrorgate is a read-only pull-through proxy` };
+  if (/\/blobs\/uploads(\/|$)/.test(rest)) return { kind: 'unsupported', reason: 'blob uploads are not supported: mirrorgate is a read-only pull-through proxy' };
+  const match = /^(.+)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(rest) ?? /^(.+)\/(tags)\/list$/.exec(rest);
+  if (!match) throw new OciError('NAME_UNKNOWN', `unknown registry API path: ${pathname}`);
+  const [, fullName = '', resource = '', reference] = match;
+  const { registry, repository, clientPrefix, ns } = splitRegistry(outerPrefix, fullName, query.get('ns') ?? undefined, options);
+  checkName(repository, fullName);
+  if (reference !== undefined) checkReference(resource as Resource, reference);
+  return {
+    kind: resource as Resource,
+    registry,
+    repository,
+    clientPrefix,
+    clientRepository: fullName,
+    ...(reference === undefined ? {} : { reference }),
+    ...(ns === undefined ? {} : { ns }),
+  };
+}
+
+function routePing(method: string): Route {
+  if (!READ_METHODS.includes(method)) return { kind: 'unsupported', reason: `${method} /v2/ is not supported` };
+  return { kind: 'ping' };
+}
+
+function splitRegistry(outerPrefix: string, fullName: string, ns: string | undefined, options: RouteOptions) {
+  const resolveAlias = (host: string): string => options.aliases.get(host) ?? host;
+  if (ns !== undefined) {
+    if (!HOST_RE.test(ns)) throw new OciError('NAME_INVALID', `invalid ns query parameter ${JSON.stringify(ns)}: expected host[:port]`);
+    // A host URL with a path (`/quay.io/v2/…`) or override_path (`/v2/quay.io/…`) repeats the namespace.
+    const repeated = fullName.startsWith(`${ns}/`) ? ns : undefined;
+    return {
+      registry: resolveAlias(ns),
+      repository: repeated ? fullName.slice(repeated.length + 1) : fullName,
+      clientPrefix: outerPrefix,
+      ns,
+    };
+  }
+  if (outerPrefix !== '') {
+    if (!looksLikeHost(outerPrefix, options.aliases)) throw new OciError('NAME_UNKNOWN', `unknown path prefix ${JSON.stringify(outerPrefix)}: expected a registry host`);
+    return { registry: resolveAlias(outerPrefix), repository: fullName, clientPrefix: outerPrefix };
+  }
+  const slash = fullName.indexOf('/');
+  const first = slash === -1 ? '' : fullName.slice(0, slash);
+  if (first !== '' && looksLikeHost(first, options.aliases)) {
+    return { registry: resolveAlias(first), repository: fullName.slice(slash + 1), clientPrefix: '' };
+  }
+  return { registry: options.defaultRegistry, repository: fullName, clientPrefix: '' };
+}
+
+function checkName(repository: string, fullName: string): void {
+  if (!NAME_RE.test(repository) || fullName.length > 255) {
+    throw new OciError('NAME_INVALID', `invalid repository name ${JSON.stringify(fullName)}`);
+  }
+}
+
+function checkReference(resource: Resource, reference: string): void {
+  const isDigest = reference.includes(':');
+  if (resource === 'manifests') {
+    if (isDigest ? !DIGEST_RE.test(reference) : !TAG_RE.test(reference)) {
+      // distribution-spec v1.1.1 conformance wants 404 for a malformed tag, 400 for a malformed digest.
+      throw isDigest ? new OciError('DIGEST_INVALID', `invalid digest ${JSON.stringify(reference)}`) : new OciError('MANIFEST_UNKNOWN', `invalid tag ${JSON.stringify(reference)}`);
+    }
+    return;
+  }
+  if (!isDigest || !DIGEST_RE.test(reference)) throw new OciError('DIGEST_INVALID', `invalid digest ${JSON.stringify(reference)}`);
+}

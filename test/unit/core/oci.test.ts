@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { OCI_ERRORS, OciError } from '../../../src/core/oci/errors.js';
+import { parseRoute, type Route } from '../../../src/core/oci/route.js';
+import { contentRange, parseContentRange, parseRange, resolveRange } from '../../../src/core/oci/range.js';
+import { parseChallenges } from '../../../src/core/oci/challenge.js';
+import { acceptedTypes } from '../../../src/core/oci/accept.js';
+
+const D = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const options = { defaultRegistry: 'docker.io', aliases: new Map([['reg5000', 'registry.local:5000']]) };
+const route = (method: string, url: string): Route => {
+  const u = new URL(url, 'http://proxy');
+  return parseRoute(method, u.pathname, u.searchParams, options);
+};
+const failure = (method: string, url: string): [string, number] => {
+  try {
+    route(method, url);
+  } catch (err) {
+    return [(err as OciError).code, (err as OciError).status];
+  }
+  return ['none', 0];
+};
+
+describe('OCI error catalogue', () => {
+  it('declares every code once with a status, and renders the envelope', () => {
+    expect(Object.keys(OCI_ERRORS)).toHaveLength(21);
+    for (const [code, { status }] of Object.entries(OCI_ERRORS)) expect(new OciError(code as keyof typeof OCI_ERRORS).status).toBe(status);
+    expect(new OciError('BLOB_UNKNOWN', 'no such blob', { digest: D }).body()).toBe(`{"errors":[{"code":"BLOB_UNKNOWN","message":"no such blob","detail":{"digest":"${D}"}}]}`);
+  });
+});
+
+describe('parseRoute', () => {
+  it.each([
+    ['GET', '/v2/', { kind: 'ping' }],
+    ['HEAD', '/v2', { kind: 'ping' }],
+    ['GET', '/v2/quay.io/libpod/busybox/manifests/latest', { kind: 'manifests', registry: 'quay.io', repository: 'libpod/busybox', reference: 'latest', clientPrefix: '' }],
+    ['GET', '/v2/libpod/busybox/manifests/latest?ns=quay.io', { kind: 'manifests', registry: 'quay.io', repository: 'libpod/busybox', ns: 'quay.io' }],
+    ['HEAD', '/quay.io/v2/libpod/busybox/manifests/latest?ns=quay.io', { kind: 'manifests', registry: 'quay.io', repository: 'libpod/busybox', ns: 'quay.io', clientPrefix: 'quay.io' }],
+    ['GET', '/v2/quay.io/libpod/busybox/manifests/latest?ns=quay.io', { registry: 'quay.io', repository: 'libpod/busybox', ns: 'quay.io' }],
+    ['GET', '/quay.io/v2/libpod/busybox/manifests/latest', { registry: 'quay.io', repository: 'libpod/busybox', clientPrefix: 'quay.io' }],
+    ['GET', '/v2/library/busybox/manifests/latest', { registry: 'docker.io', repository: 'library/busybox' }],
+    ['GET', '/v2/busybox/manifests/latest', { registry: 'docker.io', repository: 'busybox' }],
+    ['GET', '/v2/library/busybox/manifests/latest?ns=docker.io', { registry: 'docker.io', repository: 'library/busybox', ns: 'docker.io' }],
+    ['GET', '/v2/reg5000/ns/app/blobs/' + D, { kind: 'blobs', registry: 'registry.local:5000', repository: 'ns/app', reference: D }],
+    ['GET', '/v2/app/manifests/v1?ns=registry.local:5000', { registry: 'registry.local:5000', repository: 'app', ns: 'registry.local:5000' }],
+    ['GET', '/v2/localhost/app/tags/list', { kind: 'tags', registry: 'localhost', repository: 'app' }],
+    ['GET', `/v2/quay.io/a/referrers/${D}`, { kind: 'referrers', registry: 'quay.io', repository: 'a', reference: D }],
+    ['PUT', '/v2/quay.io/a/manifests/latest', { kind: 'unsupported' }],
+    ['DELETE', `/v2/quay.io/a/blobs/${D}`, { kind: 'unsupported' }],
+    ['POST', '/v2/quay.io/a/blobs/uploads/', { kind: 'unsupported' }],
+    ['GET', '/v2/quay.io/a/blobs/uploads/1234', { kind: 'unsupported' }],
+    ['PATCH', '/v2/', { kind: 'unsupported' }],
+  ])('%s %s', (method, url, expected) => {
+    expect(route(method, url)).toMatchObject(expected);
+  });
+
+  it.each([
+    ['GET', '/v2/quay.io/Upper/manifests/latest', 'NAME_INVALID', 400],
+    ['GET', '/v2/quay.io/a//b/manifests/latest', 'NAME_INVALID', 400],
+    ['GET', '/v2/a/manifests/latest?ns=bad_host!', 'NAME_INVALID', 400],
+    ['GET', '/v2/quay.io/a/manifests/.INVALID_MANIFEST_NAME', 'MANIFEST_UNKNOWN', 404],
+    ['GET', '/v2/quay.io/a/manifests/sha256:totallywrong', 'DIGEST_INVALID', 400],
+    ['GET', '/v2/quay.io/a/blobs/latest', 'DIGEST_INVALID', 400],
+    ['GET', '/v2/quay.io/a/referrers/latest', 'DIGEST_INVALID', 400],
+    ['GET', '/v2/quay.io/a/whatever', 'NAME_UNKNOWN', 404],
+    ['GET', '/metrics-not-here', 'NAME_UNKNOWN', 404],
+    ['GET', '/notahost/v2/a/manifests/x', 'NAME_UNKNOWN', 404],
+  ])('%s %s -> %s %i', (method, url, code, status) => {
+    expect(failure(method, url)).toEqual([code, status]);
+  });
+});
+
+describe('Range', () => {
+  it.each([
+    [undefined, { kind: 'none' }],
+    ['bytes=500-1499', { kind: 'single', start: 500, end: 1499 }],
+    ['bytes=500-', { kind: 'single', start: 500 }],
+    ['bytes=-500', { kind: 'suffix', length: 500 }],
+    ['bytes=0-1, 5-9, 20-', { kind: 'multi', count: 3 }],
+    ['items=0-1', { kind: 'ignored' }],
+    ['bytes=abc', { kind: 'ignored' }],
+    ['bytes=-', { kind: 'ignored' }],
+  ])('%s', (header, expected) => {
+    expect(parseRange(header)).toEqual(expected);
+  });
+
+  it.each([
+    ['bytes=500-1499', 2048, 'bytes 500-1499/2048'],
+    ['bytes=500-', 2048, 'bytes 500-2047/2048'],
+    ['bytes=-500', 2048, 'bytes 1548-2047/2048'],
+    ['bytes=-5000', 2048, 'bytes 0-2047/2048'],
+    ['bytes=2000-5000', 2048, 'bytes 2000-2047/2048'],
+    ['bytes=500-0', 2048, undefined],
+    ['bytes=5000-10000', 2048, undefined],
+    ['bytes=-0', 2048, undefined],
+  ])('%s of %i -> %s', (header, size, expected) => {
+    const span = resolveRange(parseRange(header), size);
+    expect(span && contentRange(span, size)).toBe(expected);
+  });
+
+  it('parses upstream Content-Range', () => {
+    expect(parseContentRange('bytes 10-19/100')).toEqual({ start: 10, end: 19, size: 100 });
+    expect(parseContentRange('bytes 10-19/*')).toEqual({ start: 10, end: 19 });
+    expect(parseContentRange('bytes */100')).toBeUndefined();
+  });
+});
+
+describe('challenges and Accept', () => {
+  it('parses Bearer and Basic challenges', () => {
+    expect(parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"')).toEqual([
+      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } },
+    ]);
+    expect(parseChallenges(['Basic realm="r \\"q\\""', 'Bearer realm=x'])).toEqual([
+      { scheme: 'basic', params: { realm: 'r "q"' } },
+      { scheme: 'bearer', params: { realm: 'x' } },
+    ]);
+    expect(parseChallenges(undefined)).toEqual([]);
+  });
+
+  it('negotiates repeated lines and q-values identically', () => {
+    const a = acceptedTypes(['application/vnd.oci.image.index.v1+json', 'application/vnd.oci.image.manifest.v1+json;q=0.9']);
+    const b = acceptedTypes('application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json; q=0.9');
+    expect(a).toEqual(b);
+  });
+});
