@@ -11,3 +11,8 @@ export { resolve, resolveReference } from './resolve/resolve.js';
 export type { Plan, Attempt } from './resolve/plan.js';
 export { explainPlan, planToJson, type PlanJson } from './resolve/explain.js';
 export { renderRegistriesConf } from './render/registries-conf.js';
+export { namedRegistries, registryMatches } from './rules/named-registries.js';
+export { OciError, OCI_ERRORS, type OciErrorCode } from './oci/errors.js';
+export { parseRoute, type Route, type RouteOptions } from './oci/route.js';
+export { parseRange, type RangeSpec } from './oci/range.js';
+export { acceptedTypes, DEFAULT_ACCEPT, MEDIA_TYPES } from './oci/accept.js';

@@ -1,6 +1,7 @@
 // Module boundaries enforced by a test (as go-containerregistry's depcheck):
 // src/core is pure (no I/O, no clock, no randomness, no process), and
-// imports flow one way: cli -> config -> core.
+// imports flow one way: cli -> server -> pull -> upstream -> core; nothing
+// imports server or cli.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,8 +26,12 @@ function target(file: string, spec: string): string {
 
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   core: ['core', 'yaml', 'smol-toml'],
-  config: ['config', 'core', 'node:'],
-  cli: ['cli', 'config', 'core', 'node:'],
+  upstream: ['upstream', 'core', 'node:', 'undici', 'lru-cache'],
+  pull: ['pull', 'upstream', 'core', 'node:', 'lru-cache'],
+  config: ['config', 'core', 'node:', 'smol-toml'],
+  observability: ['observability', 'node:', 'pino'],
+  server: ['server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
+  cli: ['cli', 'server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
 };
 
 describe('architecture', () => {

@@ -20,6 +20,8 @@ export type Route =
       readonly repository: string;
       /** Tag or digest for manifests and blobs and referrers; absent for tags/list. */
       readonly reference?: string;
+      /** False when the client named no registry and the default one was chosen. */
+      readonly qualified: boolean;
       /** The `ns` query value when the client routed by it (echoed as OCI-Namespace). */
       readonly ns?: string;
       /** The path prefix the client used before /v2 or after it, to write Link headers back in its form. */
@@ -56,13 +58,14 @@ export function parseRoute(method: string, pathname: string, query: URLSearchPar
   const match = /^(.+)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(rest) ?? /^(.+)\/(tags)\/list$/.exec(rest);
   if (!match) throw new OciError('NAME_UNKNOWN', `unknown registry API path: ${pathname}`);
   const [, fullName = '', resource = '', reference] = match;
-  const { registry, repository, clientPrefix, ns } = splitRegistry(outerPrefix, fullName, query.get('ns') ?? undefined, options);
+  const { registry, repository, clientPrefix, ns, qualified } = splitRegistry(outerPrefix, fullName, query.get('ns') ?? undefined, options);
   checkName(repository, fullName);
   if (reference !== undefined) checkReference(resource as Resource, reference);
   return {
     kind: resource as Resource,
     registry,
     repository,
+    qualified,
     clientPrefix,
     clientRepository: fullName,
     ...(reference === undefined ? {} : { reference }),
@@ -75,7 +78,7 @@ function routePing(method: string): Route {
   return { kind: 'ping' };
 }
 
-function splitRegistry(outerPrefix: string, fullName: string, ns: string | undefined, options: RouteOptions) {
+function splitRegistry(outerPrefix: string, fullName: string, ns: string | undefined, options: RouteOptions): { registry: string; repository: string; clientPrefix: string; qualified: boolean; ns?: string } {
   const resolveAlias = (host: string): string => options.aliases.get(host) ?? host;
   if (ns !== undefined) {
     if (!HOST_RE.test(ns)) throw new OciError('NAME_INVALID', `invalid ns query parameter ${JSON.stringify(ns)}: expected host[:port]`);
@@ -85,19 +88,20 @@ function splitRegistry(outerPrefix: string, fullName: string, ns: string | undef
       registry: resolveAlias(ns),
       repository: repeated ? fullName.slice(repeated.length + 1) : fullName,
       clientPrefix: outerPrefix,
+      qualified: true,
       ns,
     };
   }
   if (outerPrefix !== '') {
     if (!looksLikeHost(outerPrefix, options.aliases)) throw new OciError('NAME_UNKNOWN', `unknown path prefix ${JSON.stringify(outerPrefix)}: expected a registry host`);
-    return { registry: resolveAlias(outerPrefix), repository: fullName, clientPrefix: outerPrefix };
+    return { registry: resolveAlias(outerPrefix), repository: fullName, clientPrefix: outerPrefix, qualified: true };
   }
   const slash = fullName.indexOf('/');
   const first = slash === -1 ? '' : fullName.slice(0, slash);
   if (first !== '' && looksLikeHost(first, options.aliases)) {
-    return { registry: resolveAlias(first), repository: fullName.slice(slash + 1), clientPrefix: '' };
+    return { registry: resolveAlias(first), repository: fullName.slice(slash + 1), clientPrefix: '', qualified: true };
   }
-  return { registry: options.defaultRegistry, repository: fullName, clientPrefix: '' };
+  return { registry: options.defaultRegistry, repository: fullName, clientPrefix: '', qualified: false };
 }
 
 function checkName(repository: string, fullName: string): void {

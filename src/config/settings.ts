@@ -1,0 +1,182 @@
+// mirrorgate.toml -> validated, frozen Settings. Defaults live in one table
+// with units in the key names; MIRRORGATE_<SECTION>_<KEY> environment
+// variables override the file; every bad setting is reported at once.
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'smol-toml';
+
+export interface Settings {
+  readonly listen: readonly { host: string; port: number }[];
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly rulePaths: readonly string[];
+  readonly defaultRegistry: string;
+  readonly aliases: ReadonlyMap<string, string>;
+  readonly open: boolean;
+  readonly allow: readonly string[];
+  readonly credentialsFile?: string;
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyIdleTimeoutMs: number;
+  readonly maxManifestBytes: number;
+  readonly affinityTtlMs: number;
+  readonly logLevel: string;
+}
+
+type Kind = 'string' | 'boolean' | 'integer' | 'list' | 'map';
+interface Key {
+  readonly kind: Kind;
+  readonly default: unknown;
+  readonly check?: (value: never) => string | undefined;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const positive = (v: number) => (v > 0 ? undefined : 'must be greater than 0');
+
+/** Every setting, its type and default. */
+export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
+  server: {
+    listen: { kind: 'list', default: ['127.0.0.1:5000'], check: (v: string[]) => (v.length === 0 ? 'needs at least one address' : v.map(checkListen).find(Boolean)) },
+    tls_cert: { kind: 'string', default: '' },
+    tls_key: { kind: 'string', default: '' },
+  },
+  rules: {
+    paths: { kind: 'list', default: [], check: (v: string[]) => (v.length === 0 ? 'needs at least one rules file or directory' : undefined) },
+  },
+  upstream: {
+    default_registry: { kind: 'string', default: 'docker.io' },
+    open: { kind: 'boolean', default: false },
+    allow: { kind: 'list', default: [] },
+    aliases: { kind: 'map', default: {} },
+    credentials: { kind: 'string', default: '' },
+    connect_timeout_ms: { kind: 'integer', default: 5_000, check: positive },
+    headers_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
+    body_idle_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
+    max_manifest_bytes: { kind: 'integer', default: 4 * 1024 * 1024, check: positive },
+    affinity_ttl_ms: { kind: 'integer', default: 10 * 60_000, check: positive },
+  },
+  log: {
+    level: { kind: 'string', default: 'info', check: (v: string) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
+  },
+};
+
+export class InvalidSettingsError extends Error {
+  override readonly name = 'InvalidSettingsError';
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid settings in ${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+function checkListen(address: string): string | undefined {
+  return parseListen(address) ? undefined : `${JSON.stringify(address)} is not host:port (use [::1]:5000 for IPv6)`;
+}
+
+function parseListen(address: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(address);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) return undefined;
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+/** Converts an environment string to the key's type; lists are comma-separated, maps `a=b,c=d`. */
+function fromEnv(kind: Kind, text: string): unknown {
+  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  switch (kind) {
+    case 'boolean':
+      return text === 'true' ? true : text === 'false' ? false : text;
+    case 'integer':
+      return /^-?\d+$/.test(text) ? Number(text) : text;
+    case 'list':
+      return items;
+    case 'map':
+      return Object.fromEntries(items.map((i) => i.split('=', 2)));
+    default:
+      return text;
+  }
+}
+
+function typeOk(kind: Kind, value: unknown): boolean {
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'integer':
+      return Number.isInteger(value);
+    case 'list':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'map':
+      return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
+  }
+}
+
+/** Validates a parsed TOML document plus environment overrides; relative paths are resolved against `baseDir`. */
+export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, baseDir: string, file: string): Settings {
+  const problems: string[] = [];
+  const values: Record<string, Record<string, unknown>> = {};
+  for (const section of Object.keys(doc)) {
+    if (!(section in SCHEMA)) problems.push(`${section}: unknown section`);
+  }
+  for (const [section, keys] of Object.entries(SCHEMA)) {
+    const table = (doc[section] ?? {}) as Record<string, unknown>;
+    for (const key of Object.keys(table)) if (!(key in keys)) problems.push(`${section}.${key}: unknown setting`);
+    values[section] = {};
+    for (const [key, spec] of Object.entries(keys)) {
+      const envName = `MIRRORGATE_${section}_${key}`.toUpperCase();
+      const raw = env[envName] !== undefined ? fromEnv(spec.kind, env[envName] as string) : (table[key] ?? spec.default);
+      const where = env[envName] !== undefined ? `${section}.${key} (from ${envName})` : `${section}.${key}`;
+      if (!typeOk(spec.kind, raw)) {
+        problems.push(`${where}: expected ${spec.kind === 'map' ? 'a table of strings' : spec.kind === 'list' ? 'a list of strings' : `a ${spec.kind}`}, got ${JSON.stringify(raw)}`);
+        continue;
+      }
+      const problem = spec.check?.(raw as never);
+      if (problem) problems.push(`${where}: ${problem}`);
+      (values[section] as Record<string, unknown>)[key] = raw;
+    }
+  }
+  if (problems.length > 0) throw new InvalidSettingsError(file, problems);
+  return freeze(values, baseDir, file);
+}
+
+function freeze(v: Record<string, Record<string, unknown>>, baseDir: string, file: string): Settings {
+  const get = <T>(section: string, key: string): T => (v[section] as Record<string, unknown>)[key] as T;
+  const path = (p: string) => resolve(baseDir, p);
+  const cert = get<string>('server', 'tls_cert');
+  const key = get<string>('server', 'tls_key');
+  if ((cert === '') !== (key === '')) throw new InvalidSettingsError(file, ['server.tls_cert and server.tls_key: set both or neither']);
+  const credentials = get<string>('upstream', 'credentials');
+  return Object.freeze({
+    listen: get<string[]>('server', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
+    ...(cert ? { tls: { certFile: path(cert), keyFile: path(key) } } : {}),
+    rulePaths: get<string[]>('rules', 'paths').map(path),
+    defaultRegistry: get<string>('upstream', 'default_registry'),
+    aliases: new Map(Object.entries(get<Record<string, string>>('upstream', 'aliases'))),
+    open: get<boolean>('upstream', 'open'),
+    allow: get<string[]>('upstream', 'allow'),
+    ...(credentials ? { credentialsFile: path(credentials) } : {}),
+    connectTimeoutMs: get<number>('upstream', 'connect_timeout_ms'),
+    headersTimeoutMs: get<number>('upstream', 'headers_timeout_ms'),
+    bodyIdleTimeoutMs: get<number>('upstream', 'body_idle_timeout_ms'),
+    maxManifestBytes: get<number>('upstream', 'max_manifest_bytes'),
+    affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
+    logLevel: get<string>('log', 'level'),
+  });
+}
+
+export async function loadSettings(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Settings> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InvalidSettingsError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new InvalidSettingsError(file, [`invalid TOML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return settingsFrom(doc, env, dirname(resolve(file)), file);
+}

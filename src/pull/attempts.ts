@@ -1,0 +1,38 @@
+// The record of one walk over a plan, and the one error the client gets
+// when no endpoint served.
+import { OciError, type OciErrorCode } from '../core/oci/errors.js';
+import type { FailureKind } from '../upstream/failure.js';
+
+export interface AttemptRecord {
+  readonly endpoint: string;
+  readonly role: 'mirror' | 'source' | 'affinity';
+  readonly outcome: 'ok' | FailureKind;
+  readonly status?: number;
+  readonly ms: number;
+  readonly message?: string;
+  readonly retryAfterMs?: number;
+}
+
+/**
+ * The most meaningful answer: 404 when every endpoint lacked it, 429 when
+ * the rest were busy, 502 for a wrong digest or upstream errors, 504 when
+ * all timed out, 503 when none could be reached.
+ */
+export function finalError(attempts: readonly AttemptRecord[], notFound: OciErrorCode, what: string): OciError {
+  const detail = attempts.map(({ endpoint, outcome, status, message }) => ({ endpoint, outcome, ...(status ? { status } : {}), ...(message ? { message } : {}) }));
+  const kinds = new Set(attempts.map((a) => a.outcome));
+  const only = (...allowed: string[]) => [...kinds].every((k) => allowed.includes(k));
+  if (attempts.length === 0) return new OciError('UNAVAILABLE', `no endpoint may be contacted for ${what}`);
+  if (kinds.has('not_found') && only('not_found', 'busy', 'auth')) return new OciError(notFound, `${what} not found on any endpoint`, detail);
+  if (kinds.has('status_429') || kinds.has('busy')) {
+    if (only('status_429', 'busy', 'not_found')) {
+      const waits = attempts.map((a) => a.retryAfterMs).filter((ms): ms is number => ms !== undefined);
+      const seconds = Math.max(1, Math.ceil(Math.min(...(waits.length ? waits : [1000])) / 1000));
+      return new OciError('TOOMANYREQUESTS', `every endpoint for ${what} asked to back off`, detail, { 'retry-after': String(seconds) });
+    }
+  }
+  if (only('auth')) return new OciError('DENIED', `every endpoint refused access to ${what}`, detail);
+  if (only('timeout')) return new OciError('GATEWAY_TIMEOUT', `every endpoint timed out for ${what}`, detail);
+  if (only('refused', 'tls', 'timeout', 'busy')) return new OciError('UNAVAILABLE', `no endpoint for ${what} could be reached`, detail);
+  return new OciError('BAD_GATEWAY', `no endpoint served ${what}`, detail);
+}

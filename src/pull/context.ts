@@ -1,0 +1,22 @@
+import type { Clock } from '../upstream/auth/tokens.js';
+import type { UpstreamClient, Target } from '../upstream/client.js';
+import type { Affinity, BusyEndpoints } from './endpoint-state.js';
+
+/** What every pull operation shares: built once in main, passed in. */
+export interface PullContext {
+  readonly client: UpstreamClient;
+  readonly busy: BusyEndpoints;
+  readonly affinity: Affinity;
+  readonly clock: Clock;
+  readonly maxManifestBytes: number;
+}
+
+/** One endpoint of a walk: where to send the request and what to ask for there. */
+export interface Candidate {
+  readonly target: Target;
+  readonly role: 'mirror' | 'source' | 'affinity';
+  /** The tag or digest at that endpoint. */
+  readonly reference: string;
+  /** The physical reference, for logs and error details. */
+  readonly label: string;
+}

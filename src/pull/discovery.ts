@@ -1,0 +1,80 @@
+// Content discovery: tags/list (pagination) and referrers, with the
+// referrers tag schema (`<alg>-<hex>`) where an upstream lacks the API
+// (distribution-spec "Listing Referrers"; containerd referrers.go).
+import { MEDIA_TYPES } from '../core/oci/accept.js';
+import { header } from '../upstream/client.js';
+import { readCapped } from '../upstream/read-capped.js';
+import { UpstreamFailure } from '../upstream/failure.js';
+import type { AttemptRecord } from './attempts.js';
+import type { Candidate, PullContext } from './context.js';
+import { ensureOk } from './manifest.js';
+import { walk, type WalkResult } from './walk.js';
+
+const MAX_LIST_BYTES = 16 * 1024 * 1024;
+
+export interface TagPage {
+  readonly tags: readonly string[];
+  /** The `last`/`n` of the upstream's next page, when it has one. */
+  readonly next?: { readonly last: string; readonly n?: string };
+}
+
+export function fetchTags(ctx: PullContext, candidates: readonly Candidate[], query: URLSearchParams, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<TagPage>> {
+  const qs = query.toString();
+  return walk(ctx, candidates, records, { notFound: 'NAME_UNKNOWN', description: 'tag list' }, async (c) => {
+    const res = await ctx.client.request(c.target, 'GET', `/v2/${c.target.repository}/tags/list${qs ? `?${qs}` : ''}`, { accept: 'application/json' }, signal);
+    ensureOk(res, ctx);
+    const body = JSON.parse((await readCapped(res.body, MAX_LIST_BYTES)).toString('utf8')) as { tags?: unknown };
+    const tags = Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
+    const next = nextPage(header(res.headers, 'link'));
+    return { tags, ...(next ? { next } : {}) };
+  });
+}
+
+/** `</v2/<name>/tags/list?last=x&n=y>; rel="next"` -> its query. */
+function nextPage(link: string | undefined): TagPage['next'] {
+  const m = link === undefined ? null : /<([^>]*)>\s*;\s*rel="?next"?/.exec(link);
+  if (!m?.[1]) return undefined;
+  const q = new URL(m[1], 'http://upstream').searchParams;
+  const last = q.get('last');
+  const n = q.get('n');
+  return last === null ? undefined : { last, ...(n === null ? {} : { n }) };
+}
+
+export interface Referrers {
+  readonly index: Buffer;
+  readonly filtersApplied: boolean;
+}
+
+const EMPTY_INDEX = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] as unknown[] };
+
+export function fetchReferrers(ctx: PullContext, candidates: readonly Candidate[], digest: string, artifactType: string | undefined, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<Referrers>> {
+  return walk(ctx, candidates, records, { notFound: 'MANIFEST_UNKNOWN', description: `referrers of ${digest}` }, async (c) => {
+    const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
+    const res = await ctx.client.request(c.target, 'GET', `/v2/${c.target.repository}/referrers/${digest}${query}`, { accept: MEDIA_TYPES.ociIndex }, signal);
+    if (res.status === 200) {
+      return { index: await readCapped(res.body, MAX_LIST_BYTES), filtersApplied: (header(res.headers, 'oci-filters-applied') ?? '').includes('artifactType') };
+    }
+    if (res.status !== 404) ensureOk(res, ctx);
+    res.body.destroy();
+    return fromTagSchema(ctx, c, digest, artifactType, signal);
+  });
+}
+
+/** The index tagged `<alg>-<hex>`, filtered here; no such tag means no referrers. */
+async function fromTagSchema(ctx: PullContext, c: Candidate, digest: string, artifactType: string | undefined, signal: AbortSignal): Promise<Referrers> {
+  const tag = digest.replace(':', '-').slice(0, 128);
+  const res = await ctx.client.request(c.target, 'GET', `/v2/${c.target.repository}/manifests/${tag}`, { accept: MEDIA_TYPES.ociIndex }, signal);
+  if (res.status === 404) {
+    res.body.destroy();
+    return { index: Buffer.from(JSON.stringify(EMPTY_INDEX)), filtersApplied: artifactType !== undefined };
+  }
+  ensureOk(res, ctx);
+  let index: { manifests?: { artifactType?: string }[] };
+  try {
+    index = JSON.parse((await readCapped(res.body, MAX_LIST_BYTES)).toString('utf8')) as typeof index;
+  } catch {
+    throw new UpstreamFailure('invalid', `referrers tag ${tag} is not an image index`);
+  }
+  const manifests = (index.manifests ?? []).filter((m) => artifactType === undefined || m.artifactType === artifactType);
+  return { index: Buffer.from(JSON.stringify({ ...EMPTY_INDEX, ...index, manifests })), filtersApplied: artifactType !== undefined };
+}

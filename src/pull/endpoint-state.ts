@@ -1,0 +1,46 @@
+// Short-lived knowledge about endpoints shared by all requests: who asked us
+// to back off (429 Retry-After), and which endpoint served a repository's
+// last manifest (affinity). The clock is injected.
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../upstream/auth/tokens.js';
+import type { Target } from '../upstream/client.js';
+
+const DEFAULT_RETRY_AFTER_MS = 1_000;
+
+export class BusyEndpoints {
+  private readonly until = new Map<string, number>();
+  constructor(private readonly clock: Clock) {}
+
+  mark(domain: string, retryAfterMs: number | undefined): void {
+    this.until.set(domain, this.clock.now() + (retryAfterMs ?? DEFAULT_RETRY_AFTER_MS));
+  }
+
+  /** Milliseconds left to wait, or 0. */
+  remaining(domain: string): number {
+    const until = this.until.get(domain);
+    if (until === undefined) return 0;
+    const left = until - this.clock.now();
+    if (left <= 0) this.until.delete(domain);
+    return Math.max(0, left);
+  }
+}
+
+/**
+ * containers/image takes everything after the first manifest from the
+ * endpoint that served it; a stateless proxy keeps that by remembering, per
+ * logical repository, where its last manifest came from.
+ */
+export class Affinity {
+  private readonly cache: LRUCache<string, Target>;
+  constructor(clock: Clock, ttlMs: number, max = 10_000) {
+    this.cache = new LRUCache({ max, ttl: ttlMs, perf: clock });
+  }
+
+  remember(logicalRepository: string, target: Target): void {
+    this.cache.set(logicalRepository, target);
+  }
+
+  recall(logicalRepository: string): Target | undefined {
+    return this.cache.get(logicalRepository);
+  }
+}

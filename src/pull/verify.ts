@@ -1,0 +1,68 @@
+// Digest checks, so that a mirror can never serve wrong content.
+import { createHash } from 'node:crypto';
+import { MEDIA_TYPES } from '../core/oci/accept.js';
+import { UpstreamFailure } from '../upstream/failure.js';
+
+const ALGORITHMS: Readonly<Record<string, string>> = { sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
+
+export const digestOf = (algorithm: string, bytes: Uint8Array): string => `${algorithm}:${createHash(ALGORITHMS[algorithm] ?? 'sha256').update(bytes).digest('hex')}`;
+
+const fromBase64Url = (s: string): Buffer => Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+
+/**
+ * The bytes a manifest digest covers. A schema-1 signed manifest is hashed
+ * without its signatures: libtrust keeps the payload as the first
+ * `formatLength` bytes plus `formatTail` (containers/image manifest.Digest).
+ */
+export function digestedBytes(body: Buffer, contentType: string | undefined): Buffer {
+  if (contentType?.split(';')[0]?.trim() !== MEDIA_TYPES.dockerSchema1Signed) return body;
+  const doc = JSON.parse(body.toString('utf8')) as { signatures?: { protected?: string }[] };
+  const protectedHeader = doc.signatures?.[0]?.protected;
+  if (!protectedHeader) return body;
+  const { formatLength, formatTail } = JSON.parse(fromBase64Url(protectedHeader).toString('utf8')) as { formatLength: number; formatTail: string };
+  return Buffer.concat([body.subarray(0, formatLength), fromBase64Url(formatTail)]);
+}
+
+/** The digest of a manifest as served, in the algorithm of `like` (sha256 for tags). */
+export function manifestDigest(body: Buffer, contentType: string | undefined, like = 'sha256:'): string {
+  return digestOf(like.split(':')[0] ?? 'sha256', digestedBytes(body, contentType));
+}
+
+/**
+ * Hashes a blob as it streams and holds back the latest chunk, so the last
+ * bytes reach the client only once the whole content matched its digest.
+ */
+export class StreamVerifier {
+  private readonly hash;
+  private held: Buffer | undefined;
+  received = 0;
+
+  constructor(
+    readonly expected: string,
+    readonly expectedSize?: number,
+  ) {
+    this.hash = createHash(ALGORITHMS[expected.split(':')[0] ?? ''] ?? 'sha256');
+  }
+
+  /** Takes a chunk, returns what may be released now. */
+  push(chunk: Buffer): Buffer | undefined {
+    this.received += chunk.length;
+    if (this.expectedSize !== undefined && this.received > this.expectedSize) {
+      throw new UpstreamFailure('digest_mismatch', `blob is longer than its ${this.expectedSize} bytes`);
+    }
+    this.hash.update(chunk);
+    const release = this.held;
+    this.held = chunk;
+    return release;
+  }
+
+  /** The held tail when the content matches; throws otherwise. */
+  finish(): Buffer | undefined {
+    if (this.expectedSize !== undefined && this.received !== this.expectedSize) {
+      throw new UpstreamFailure('digest_mismatch', `blob ended after ${this.received} of ${this.expectedSize} bytes`);
+    }
+    const actual = `${this.expected.split(':')[0]}:${this.hash.digest('hex')}`;
+    if (actual !== this.expected) throw new UpstreamFailure('digest_mismatch', `content digest ${actual} does not match ${this.expected}`);
+    return this.held;
+  }
+}

@@ -1,0 +1,47 @@
+// One undici Agent per TLS setting: keep-alive pools per origin, bounded
+// connections, the configured timeouts. Extra CAs (additionalTrustedCA) are
+// added to the system roots; insecure endpoints skip verification.
+import { rootCertificates } from 'node:tls';
+import { Agent, type Dispatcher } from 'undici';
+
+export interface Timeouts {
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyIdleTimeoutMs: number;
+}
+
+export interface TlsPolicy {
+  readonly insecure: boolean;
+  readonly ca?: string;
+}
+
+const CONNECTIONS_PER_ORIGIN = 64;
+
+export class Agents {
+  private readonly agents = new Map<string, Agent>();
+  constructor(private readonly timeouts: Timeouts) {}
+
+  for(tls: TlsPolicy): Dispatcher {
+    const key = `${tls.insecure}|${tls.ca ?? ''}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      agent = new Agent({
+        connections: CONNECTIONS_PER_ORIGIN,
+        headersTimeout: this.timeouts.headersTimeoutMs,
+        bodyTimeout: this.timeouts.bodyIdleTimeoutMs,
+        connect: {
+          timeout: this.timeouts.connectTimeoutMs,
+          rejectUnauthorized: !tls.insecure,
+          ...(tls.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
+        },
+      });
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.close()));
+    this.agents.clear();
+  }
+}
