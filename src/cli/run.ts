@@ -4,14 +4,19 @@ import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { RENDER_USAGE, renderCommand } from './render-command.js';
 import { RESOLVE_USAGE, resolveCommand } from './resolve-command.js';
+import { SERVE_USAGE, serveCommand } from './serve-command.js';
+import { InvalidSettingsError } from '../config/settings.js';
+import { InvalidCredentialsFileError } from '../upstream/auth/credentials.js';
 
 const USAGE = `usage:
+  ${SERVE_USAGE}
   ${RESOLVE_USAGE}
   ${RENDER_USAGE}
 
-exit codes: 0 plan, 1 usage, 2 invalid rules, 3 denied, 4 invalid image reference`;
+exit codes: 0 plan, 1 usage, 2 invalid rules or settings, 3 denied, 4 invalid image reference`;
 
 const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: CliIO) => Promise<number>>> = {
+  serve: serveCommand,
   resolve: resolveCommand,
   render: renderCommand,
 };
@@ -28,6 +33,10 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
     return await command(rest, io);
   } catch (err) {
+    if (err instanceof InvalidSettingsError || err instanceof InvalidCredentialsFileError) {
+      io.err(`mirrorgate: ${err.message}\n`);
+      return EXIT.invalidRules;
+    }
     if (err instanceof InvalidRulesError) {
       io.err(`mirrorgate: ${err.message}\n`);
       return EXIT.invalidRules;

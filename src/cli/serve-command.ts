@@ -1,0 +1,25 @@
+import { loadSettings } from '../config/settings.js';
+import { UsageError, parseArgs } from './args.js';
+import type { CliIO } from './io.js';
+import { startProxy } from './start-proxy.js';
+import { EXIT } from './exit-codes.js';
+
+export const SERVE_USAGE = 'mirrorgate serve --config FILE';
+
+/** Runs until SIGINT or SIGTERM. */
+export async function serveCommand(argv: readonly string[], _io: CliIO): Promise<number> {
+  const args = parseArgs(argv, { values: ['config'], booleans: [] });
+  const file = args.values.get('config')?.at(-1);
+  if (file === undefined || args.positional.length > 0) throw new UsageError(`--config is required\nusage: ${SERVE_USAGE}`);
+  const proxy = await startProxy(await loadSettings(file));
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void proxy.close().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return EXIT.ok;
+}

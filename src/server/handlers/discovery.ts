@@ -1,0 +1,47 @@
+import { MEDIA_TYPES } from '../../core/oci/accept.js';
+import { OciError } from '../../core/oci/errors.js';
+import { fetchReferrers, fetchTags } from '../../pull/discovery.js';
+import { planFor } from '../plan-for.js';
+import { writeBytes, writeJson } from '../respond.js';
+import { type RequestContext, routedHeaders } from '../request-context.js';
+
+/** GET /v2/<name>/tags/list?n=&last= with the Link header written back in the client's path form. */
+export async function tags(ctx: RequestContext): Promise<void> {
+  const query = new URL(ctx.req.url ?? '/', 'http://client').searchParams;
+  const n = query.get('n');
+  if (n !== null && !/^\d+$/.test(n)) throw new OciError('PAGINATION_NUMBER_INVALID', `invalid n=${JSON.stringify(n)}: expected a non-negative integer`);
+  const name = ctx.route.clientRepository;
+  if (n === '0') {
+    writeJson(ctx.res, 'GET', { name, tags: [] });
+    return;
+  }
+  const { candidates } = planFor(ctx, ':latest');
+  const upstreamQuery = new URLSearchParams();
+  if (n !== null) upstreamQuery.set('n', n);
+  const last = query.get('last');
+  if (last !== null) upstreamQuery.set('last', last);
+  const { value: page, candidate } = await fetchTags(ctx.deps.pull, candidates, upstreamQuery, ctx.records, ctx.signal);
+  ctx.summary.servedBy = candidate.label;
+  const headers = routedHeaders(ctx, candidate.label);
+  if (page.next) headers.link = `<${clientLink(ctx, page.next)}>; rel="next"`;
+  ctx.summary.bytes = writeJson(ctx.res, 'GET', { name, tags: page.tags }, headers);
+}
+
+function clientLink(ctx: RequestContext, next: { last: string; n?: string }): string {
+  const q = new URLSearchParams({ last: next.last, ...(next.n ? { n: next.n } : {}) });
+  if (ctx.route.ns !== undefined) q.set('ns', ctx.route.ns);
+  const prefix = ctx.route.clientPrefix ? `/${ctx.route.clientPrefix}` : '';
+  return `${prefix}/v2/${ctx.route.clientRepository}/tags/list?${q.toString()}`;
+}
+
+/** GET /v2/<name>/referrers/<digest>?artifactType= */
+export async function referrers(ctx: RequestContext): Promise<void> {
+  const digest = ctx.route.reference as string;
+  const artifactType = new URL(ctx.req.url ?? '/', 'http://client').searchParams.get('artifactType') ?? undefined;
+  const { candidates } = planFor(ctx, `@${digest}`);
+  const { value, candidate } = await fetchReferrers(ctx.deps.pull, candidates, digest, artifactType, ctx.records, ctx.signal);
+  ctx.summary.servedBy = candidate.label;
+  const headers: Record<string, string> = { ...routedHeaders(ctx, candidate.label), 'content-type': MEDIA_TYPES.ociIndex };
+  if (value.filtersApplied) headers['oci-filters-applied'] = 'artifactType';
+  ctx.summary.bytes = writeBytes(ctx.res, 'GET', 200, value.index, headers);
+}

@@ -1,0 +1,41 @@
+// A routed request -> the plan of its logical image, or the reason it is refused.
+import { InvalidReferenceError } from '../core/reference/index.js';
+import { OciError } from '../core/oci/errors.js';
+import { namedRegistries, registryMatches } from '../core/rules/named-registries.js';
+import { resolve } from '../core/resolve/resolve.js';
+import type { Plan } from '../core/resolve/plan.js';
+import { planCandidates } from '../pull/candidates.js';
+import type { Candidate } from '../pull/context.js';
+import type { RequestContext } from './request-context.js';
+
+/** `suffix` is `:tag` or `@digest`. */
+export function planFor(ctx: RequestContext, suffix: string): { plan: Plan; candidates: Candidate[] } {
+  const { route, deps } = ctx;
+  const rules = deps.rules();
+  // Unqualified names go through the search registries as CRI-O would; without any, to the default registry.
+  const input = !route.qualified && rules.searchRegistries.length > 0 ? `${route.repository}${suffix}` : `${route.registry}/${route.repository}${suffix}`;
+  if (route.qualified || rules.searchRegistries.length === 0) checkAllowed(route.registry, ctx);
+  let plan: Plan;
+  try {
+    plan = resolve(input, rules);
+  } catch (err) {
+    if (!(err instanceof InvalidReferenceError)) throw err;
+    if (err.reason.startsWith('rewriting reference')) throw new OciError('UNKNOWN', `the rules rewrite ${input} to an invalid reference: ${err.message}`);
+    throw new OciError('NAME_INVALID', err.message);
+  }
+  ctx.summary.image = plan.image;
+  ctx.summary.pullBy = plan.pullBy;
+  ctx.summary.planLength = plan.endpoints.length;
+  if (plan.denied !== undefined) throw new OciError('DENIED', plan.denied);
+  return { plan, candidates: planCandidates(plan) };
+}
+
+/** No open proxy: only registries the rules, the default registry or `upstream.allow` name. */
+function checkAllowed(registry: string, ctx: RequestContext): void {
+  const { settings } = ctx.deps;
+  if (settings.open) return;
+  const named = namedRegistries(ctx.deps.rules());
+  named.hosts.add(settings.defaultRegistry);
+  if (registryMatches(registry, named.hosts, [...named.wildcards, ...settings.allow])) return;
+  throw new OciError('DENIED', `registry ${registry} is not named by the rules, the default registry or upstream.allow, and mirrorgate is not an open proxy`);
+}

@@ -1,0 +1,34 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Route } from '../core/oci/route.js';
+import type { RuleSet } from '../core/rules/model.js';
+import type { Settings } from '../config/settings.js';
+import type { Logger } from '../observability/logger.js';
+import type { AttemptRecord } from '../pull/attempts.js';
+import type { PullContext } from '../pull/context.js';
+
+/** What the server is built from; made once by the composition root. */
+export interface AppDeps {
+  readonly settings: Settings;
+  /** The rules in force now (a reload swaps what this returns). */
+  readonly rules: () => RuleSet;
+  readonly pull: PullContext;
+  readonly log: Logger;
+}
+
+/** What one request carries through its handler, and what its log line reports. */
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: Extract<Route, { registry: string }>;
+  readonly deps: AppDeps;
+  readonly signal: AbortSignal;
+  readonly records: AttemptRecord[];
+  readonly summary: { image?: string; pullBy?: string; planLength?: number; servedBy?: string; bytes?: number };
+}
+
+export const SERVED_BY_HEADER = 'x-mirrorgate-served-by';
+
+/** Headers every routed answer carries: where it came from, and the ns echo. */
+export function routedHeaders(ctx: RequestContext, servedBy: string): Record<string, string> {
+  return { [SERVED_BY_HEADER]: servedBy, ...(ctx.route.ns !== undefined ? { 'oci-namespace': ctx.route.ns } : {}) };
+}

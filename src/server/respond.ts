@@ -1,0 +1,64 @@
+// Writing responses: the one place that turns an error into the OCI envelope.
+import type { ServerResponse } from 'node:http';
+import { OciError } from '../core/oci/errors.js';
+import type { BlobOutput } from '../pull/blob.js';
+import { UpstreamFailure } from '../upstream/failure.js';
+
+export const API_VERSION = { 'docker-distribution-api-version': 'registry/2.0' } as const;
+
+export function toOciError(err: unknown): OciError {
+  if (err instanceof OciError) return err;
+  if (err instanceof UpstreamFailure && err.kind === 'aborted') return new OciError('UNKNOWN', 'client went away');
+  return new OciError('UNKNOWN', 'internal error');
+}
+
+/** JSON error envelope with the code's status; no body for HEAD (spec: HEAD carries none). */
+export function writeError(res: ServerResponse, error: OciError, method: string): void {
+  if (res.headersSent) {
+    res.destroy(error);
+    return;
+  }
+  const body = error.body();
+  res.writeHead(error.status, {
+    ...API_VERSION,
+    ...error.headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+export function writeJson(res: ServerResponse, method: string, body: unknown, headers: Record<string, string> = {}, contentType = 'application/json'): number {
+  const text = Buffer.from(JSON.stringify(body));
+  return writeBytes(res, method, 200, text, { ...headers, 'content-type': contentType });
+}
+
+export function writeBytes(res: ServerResponse, method: string, status: number, body: Buffer, headers: Record<string, string>): number {
+  res.writeHead(status, { ...API_VERSION, ...headers, 'content-length': body.length });
+  res.end(method === 'HEAD' ? undefined : body);
+  return method === 'HEAD' ? 0 : body.length;
+}
+
+/** Adapts a ServerResponse to the blob streamer, with backpressure and abort. */
+export function blobOutput(res: ServerResponse, extraHeaders: Record<string, string>): BlobOutput {
+  return {
+    start: (status, headers) => res.writeHead(status, { ...API_VERSION, ...extraHeaders, ...headers }),
+    write: (chunk) =>
+      new Promise((resolve, reject) => {
+        if (res.destroyed) return reject(new UpstreamFailure('aborted', 'client went away'));
+        if (res.write(chunk)) return resolve();
+        const onDrain = () => {
+          res.off('close', onClose);
+          resolve();
+        };
+        const onClose = () => {
+          res.off('drain', onDrain);
+          reject(new UpstreamFailure('aborted', 'client went away'));
+        };
+        res.once('drain', onDrain);
+        res.once('close', onClose);
+      }),
+    end: () => res.end(),
+    destroy: (reason) => res.destroy(reason),
+  };
+}
