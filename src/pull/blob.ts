@@ -5,7 +5,7 @@
 // A client Range is passed upstream (partial content cannot be verified).
 import { OciError } from '../core/oci/errors.js';
 import { type RangeSpec, contentRange, parseContentRange, resolveRange } from '../core/oci/range.js';
-import { header, type UpstreamResponse } from '../upstream/client.js';
+import { discard, header, type UpstreamResponse } from '../upstream/client.js';
 import { UpstreamFailure, classifyError } from '../upstream/failure.js';
 import type { AttemptRecord } from './attempts.js';
 import type { Candidate, PullContext } from './context.js';
@@ -48,7 +48,7 @@ export async function serveBlob(ctx: PullContext, candidates: readonly Candidate
 async function headBlob(ctx: PullContext, candidates: readonly Candidate[], digest: string, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<BlobResult> {
   const { value: length, candidate } = await walk(ctx, candidates, records, what(digest), async (c) => {
     const res = await ctx.client.request(c.target, 'HEAD', blobPath(c, digest), {}, signal);
-    res.body.destroy();
+    discard(res.body);
     ensureOk(res, ctx);
     const size = header(res.headers, 'content-length');
     if (size === undefined) throw new UpstreamFailure('invalid', 'HEAD without Content-Length');
@@ -97,7 +97,7 @@ async function openAt(ctx: PullContext, c: Candidate, digest: string, offset: nu
   if (res.status === 206 && offset > 0) {
     const range = parseContentRange(header(res.headers, 'content-range'));
     if (range?.start !== offset || (size !== undefined && range.size !== undefined && range.size !== size)) {
-      res.body.destroy();
+      discard(res.body);
       throw new UpstreamFailure('invalid', `resume answered Content-Range ${header(res.headers, 'content-range')}, expected bytes ${offset}-`);
     }
     return { res, skip: 0, size };
@@ -127,7 +127,7 @@ async function pump(res: UpstreamResponse, skip: number, verifier: StreamVerifie
     out.end();
     return undefined;
   } catch (err) {
-    res.body.destroy();
+    discard(res.body);
     return classifyError(err);
   }
 }
@@ -137,11 +137,11 @@ async function rangedBlob(ctx: PullContext, candidates: readonly Candidate[], re
   const { value, candidate } = await walk(ctx, candidates, records, what(req.digest), async (c) => {
     const res = await ctx.client.request(c.target, 'GET', blobPath(c, req.digest), { range: rangeHeader }, signal);
     if (res.status === 416) {
-      res.body.destroy();
+      discard(res.body);
       return { res, unsatisfiable: header(res.headers, 'content-range') ?? 'bytes */*' };
     }
     if (res.status === 206 && header(res.headers, 'content-range') === undefined) {
-      res.body.destroy();
+      discard(res.body);
       throw new UpstreamFailure('invalid', '206 without Content-Range');
     }
     if (res.status !== 206) ensureOk(res, ctx);
@@ -160,7 +160,7 @@ async function rangedBlob(ctx: PullContext, candidates: readonly Candidate[], re
   const size = Number(header(res.headers, 'content-length'));
   const span = Number.isFinite(size) ? resolveRange(req.range, size) : undefined;
   if (!span) {
-    res.body.destroy();
+    discard(res.body);
     throw new OciError('RANGE_INVALID', `range ${rangeHeader} cannot be satisfied`, undefined, Number.isFinite(size) ? { 'content-range': `bytes */${size}` } : {});
   }
   out.start(206, { 'content-range': contentRange(span, size), 'content-length': String(span.end - span.start + 1), 'docker-content-digest': req.digest, 'content-type': OCTET });
@@ -182,7 +182,7 @@ async function copy(res: UpstreamResponse, skip: number, length: number, out: Bl
       }
       if (sent >= length) break;
     }
-    res.body.destroy();
+    discard(res.body);
     out.end();
   } catch (err) {
     out.destroy(classifyError(err));

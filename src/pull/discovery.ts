@@ -2,7 +2,7 @@
 // referrers tag schema (`<alg>-<hex>`) where an upstream lacks the API
 // (distribution-spec "Listing Referrers"; containerd referrers.go).
 import { MEDIA_TYPES } from '../core/oci/accept.js';
-import { header } from '../upstream/client.js';
+import { discard, header } from '../upstream/client.js';
 import { readCapped } from '../upstream/read-capped.js';
 import { UpstreamFailure } from '../upstream/failure.js';
 import type { AttemptRecord } from './attempts.js';
@@ -55,7 +55,7 @@ export function fetchReferrers(ctx: PullContext, candidates: readonly Candidate[
       return { index: await readCapped(res.body, MAX_LIST_BYTES), filtersApplied: (header(res.headers, 'oci-filters-applied') ?? '').includes('artifactType') };
     }
     if (res.status !== 404) ensureOk(res, ctx);
-    res.body.destroy();
+    discard(res.body);
     return fromTagSchema(ctx, c, digest, artifactType, signal);
   });
 }
@@ -65,7 +65,7 @@ async function fromTagSchema(ctx: PullContext, c: Candidate, digest: string, art
   const tag = digest.replace(':', '-').slice(0, 128);
   const res = await ctx.client.request(c.target, 'GET', `/v2/${c.target.repository}/manifests/${tag}`, { accept: MEDIA_TYPES.ociIndex }, signal);
   if (res.status === 404) {
-    res.body.destroy();
+    discard(res.body);
     return { index: Buffer.from(JSON.stringify(EMPTY_INDEX)), filtersApplied: artifactType !== undefined };
   }
   ensureOk(res, ctx);

@@ -1,6 +1,6 @@
 // Manifests: GET bodies are read whole (bounded) and verified before a byte
 // reaches the client; HEAD answers carry the same digest, type and length.
-import { header, type UpstreamResponse } from '../upstream/client.js';
+import { discard, header, type UpstreamResponse } from '../upstream/client.js';
 import { readCapped } from '../upstream/read-capped.js';
 import { UpstreamFailure, classifyStatus } from '../upstream/failure.js';
 import type { AttemptRecord } from './attempts.js';
@@ -47,7 +47,7 @@ export function fetchManifest(ctx: PullContext, candidates: readonly Candidate[]
 
 /** A HEAD answer usable as is, or undefined when a GET must fill in what it lacks. */
 function checkedHead(res: UpstreamResponse, req: ManifestRequest, ctx: PullContext): Manifest | undefined {
-  res.body.destroy();
+  discard(res.body);
   ensureOk(res, ctx);
   const digest = header(res.headers, 'docker-content-digest');
   const length = Number(header(res.headers, 'content-length'));
@@ -61,14 +61,14 @@ function checkedHead(res: UpstreamResponse, req: ManifestRequest, ctx: PullConte
 
 export function ensureOk(res: UpstreamResponse, ctx: PullContext): void {
   if (res.status === 200) return;
-  res.body.destroy();
+  discard(res.body);
   throw classifyStatus(res.status, header(res.headers, 'retry-after'), ctx.clock.now());
 }
 
 async function readBytes(res: UpstreamResponse, limit: number): Promise<Buffer> {
   const declared = Number(header(res.headers, 'content-length'));
   if (declared > limit) {
-    res.body.destroy();
+    discard(res.body);
     throw new UpstreamFailure('invalid', `manifest of ${declared} bytes is larger than the ${limit}-byte limit`);
   }
   return readCapped(res.body, limit);

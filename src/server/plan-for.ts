@@ -30,6 +30,21 @@ export function planFor(ctx: RequestContext, suffix: string): { plan: Plan; cand
   return { plan, candidates: planCandidates(plan) };
 }
 
+/**
+ * Runs a walk over the plan. When an endpoint was refused without contact
+ * (a blocked source, NeverContactSource) and no other served, the answer is
+ * DENIED, as the node's pull would be; the attempts stay in the detail.
+ */
+export async function walkPlan<T>(plan: Plan, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const refused = plan.attempts.filter((a) => a.blocked !== undefined);
+    if (!(err instanceof OciError) || refused.length === 0 || err.code === 'TOOMANYREQUESTS') throw err;
+    throw new OciError('DENIED', `no endpoint served ${plan.image} (${err.message}) and ${refused.map((a) => a.blocked).join('; ')}`, err.detail);
+  }
+}
+
 /** No open proxy: only registries the rules, the default registry or `upstream.allow` name. */
 function checkAllowed(registry: string, ctx: RequestContext): void {
   const { settings } = ctx.deps;

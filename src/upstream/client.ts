@@ -27,6 +27,19 @@ export interface UpstreamResponse {
 const MAX_REDIRECTS = 5;
 const DOCKER_HUB_API = 'registry-1.docker.io';
 
+const DRAIN_LIMIT = 64 * 1024;
+
+/**
+ * Lets go of a body the caller will not read: a small one is drained so the
+ * connection can be reused, a large one is cut; never an unhandled error.
+ */
+export function discard(body: Readable): void {
+  body.on('error', () => {});
+  const dump = (body as Readable & { dump?: (opts: { limit: number }) => Promise<void> }).dump;
+  if (dump) void dump.call(body, { limit: DRAIN_LIMIT }).catch(() => {});
+  else body.destroy();
+}
+
 export const header = (headers: UpstreamResponse['headers'], name: string): string | undefined => {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -69,7 +82,7 @@ export class UpstreamClient {
     const first = await this.follow(target, method, url, { ...headers, ...auth }, signal);
     if (first.status !== 401) return first;
     const challenge = parseChallenges(first.headers['www-authenticate']).find((c) => c.scheme === 'bearer' || c.scheme === 'basic');
-    first.body.destroy();
+    discard(first.body);
     if (!challenge) throw new UpstreamFailure('auth', 'upstream answered 401 without a usable challenge', 401);
     const retryAuth = await this.answer(target, challenge, scope, url, signal);
     return this.follow(target, method, url, { ...headers, ...retryAuth }, signal);
@@ -95,7 +108,7 @@ export class UpstreamClient {
       const res = await request(url, { method, headers: sent, dispatcher: this.agents.for(target), ...(signal ? { signal } : {}) });
       const location = res.statusCode >= 300 && res.statusCode < 400 ? header(res.headers, 'location') : undefined;
       if (location === undefined) return { status: res.statusCode, headers: res.headers, body: res.body, url };
-      res.body.destroy();
+      discard(res.body);
       const next = new URL(location, url);
       if (next.host !== url.host) {
         const { authorization: _dropped, ...rest } = sent;

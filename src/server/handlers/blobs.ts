@@ -1,7 +1,7 @@
 import { parseRange } from '../../core/oci/range.js';
 import { serveBlob } from '../../pull/blob.js';
 import { withAffinity } from '../../pull/candidates.js';
-import { planFor } from '../plan-for.js';
+import { planFor, walkPlan } from '../plan-for.js';
 import { blobOutput } from '../respond.js';
 import { type RequestContext, routedHeaders } from '../request-context.js';
 import { repositoryKey } from './manifests.js';
@@ -9,12 +9,12 @@ import { repositoryKey } from './manifests.js';
 /** GET/HEAD /v2/<name>/blobs/<digest>, Range included. Any endpoint of the repository's digest plan may serve. */
 export async function blobs(ctx: RequestContext): Promise<void> {
   const digest = ctx.route.reference as string;
-  const { candidates } = planFor(ctx, `@${digest}`);
+  const { plan, candidates } = planFor(ctx, `@${digest}`);
   const list = withAffinity(candidates, ctx.deps.pull.affinity.recall(repositoryKey(ctx)), digest);
   const method = ctx.req.method === 'HEAD' ? 'HEAD' : 'GET';
   const range = parseRange(ctx.req.headers.range);
   const out = blobOutput(ctx.res, routedHeaders(ctx, list[0]?.label ?? ''));
-  const result = await serveBlob(ctx.deps.pull, list, { method, digest, range }, withServedBy(out, ctx), ctx.records, ctx.signal);
+  const result = await walkPlan(plan, () => serveBlob(ctx.deps.pull, list, { method, digest, range }, withServedBy(out, ctx), ctx.records, ctx.signal));
   ctx.summary.servedBy = result.servedBy;
   ctx.summary.bytes = result.bytes;
 }

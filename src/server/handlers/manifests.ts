@@ -1,7 +1,7 @@
 import { DEFAULT_ACCEPT } from '../../core/oci/accept.js';
 import { withAffinity } from '../../pull/candidates.js';
 import { fetchManifest } from '../../pull/manifest.js';
-import { planFor } from '../plan-for.js';
+import { planFor, walkPlan } from '../plan-for.js';
 import { writeBytes } from '../respond.js';
 import { type RequestContext, routedHeaders } from '../request-context.js';
 
@@ -11,12 +11,12 @@ export const repositoryKey = (ctx: RequestContext): string => `${ctx.route.regis
 export async function manifests(ctx: RequestContext): Promise<void> {
   const reference = ctx.route.reference as string;
   const digest = reference.includes(':') ? reference : undefined;
-  const { candidates } = planFor(ctx, digest ? `@${digest}` : `:${reference}`);
+  const { plan, candidates } = planFor(ctx, digest ? `@${digest}` : `:${reference}`);
   const { pull } = ctx.deps;
   const list = digest ? withAffinity(candidates, pull.affinity.recall(repositoryKey(ctx)), digest) : candidates;
   const accept = ctx.req.headers.accept ?? DEFAULT_ACCEPT;
   const method = ctx.req.method === 'HEAD' ? 'HEAD' : 'GET';
-  const { value: manifest, candidate } = await fetchManifest(pull, list, { method, reference, accept }, ctx.records, ctx.signal);
+  const { value: manifest, candidate } = await walkPlan(plan, () => fetchManifest(pull, list, { method, reference, accept }, ctx.records, ctx.signal));
   pull.affinity.remember(repositoryKey(ctx), candidate.target);
   ctx.summary.servedBy = candidate.label;
   const headers = {

@@ -1,0 +1,71 @@
+// Starts mirrorgate in-process on 127.0.0.1:0 over rules written to a temp dir.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { settingsFrom } from '../../src/config/settings.js';
+import { startProxy, type Proxy } from '../../src/cli/start-proxy.js';
+import { createLogger } from '../../src/observability/logger.js';
+
+export interface TestProxy {
+  readonly url: string;
+  readonly proxy: Proxy;
+  get(path: string, headers?: Record<string, string>, method?: 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST'): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+}
+
+export function writeRules(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-it-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+export async function startTestProxy(rules: Record<string, string>, upstream: Record<string, unknown> = {}): Promise<TestProxy> {
+  const dir = writeRules(rules);
+  const settings = settingsFrom(
+    {
+      server: { listen: ['127.0.0.1:0'] },
+      rules: { paths: [dir] },
+      upstream: { connect_timeout_ms: 1000, headers_timeout_ms: 1500, body_idle_timeout_ms: 1500, ...upstream },
+      log: { level: 'silent' },
+    },
+    {},
+    dir,
+    'test settings',
+  );
+  const proxy = await startProxy(settings, { log: createLogger('silent') });
+  const url = proxy.urls[0] as string;
+  return {
+    url,
+    proxy,
+    get: async (path, headers = {}, method = 'GET') => {
+      const res = await request(`${url}${path}`, { method, headers });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      const flat = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
+      return { status: res.statusCode, headers: flat, body };
+    },
+    close: () => proxy.close(),
+  };
+}
+
+/** IDMS + ITMS for `source/ns` with the given mirrors, and every host insecure (the fakes speak plain HTTP). */
+export function mirrorRules(source: string, digestMirrors: string[], tagMirrors: string[], extra: { never?: boolean; insecure?: string[] } = {}): Record<string, string> {
+  const list = (xs: string[]) => `[${xs.map((x) => `"${x}"`).join(', ')}]`;
+  const hosts = [...new Set([source, ...digestMirrors, ...tagMirrors, ...(extra.insecure ?? [])].map((s) => s.split('/')[0] as string))];
+  const docs = [
+    `apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  registrySources:\n    insecureRegistries: ${list(hosts)}\n`,
+  ];
+  if (digestMirrors.length) {
+    docs.push(`apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: d}\nspec:\n  imageDigestMirrors:\n  - source: "${source}"\n    mirrors: ${list(digestMirrors)}\n${extra.never ? '    mirrorSourcePolicy: NeverContactSource\n' : ''}`);
+  }
+  if (tagMirrors.length) {
+    docs.push(`apiVersion: config.openshift.io/v1\nkind: ImageTagMirrorSet\nmetadata: {name: t}\nspec:\n  imageTagMirrors:\n  - source: "${source}"\n    mirrors: ${list(tagMirrors)}\n${extra.never ? '    mirrorSourcePolicy: NeverContactSource\n' : ''}`);
+  }
+  return { 'rules.yaml': docs.join('---\n') };
+}
