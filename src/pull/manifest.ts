@@ -48,6 +48,8 @@ export function fetchManifest(ctx: PullContext, candidates: readonly Candidate[]
 /** A HEAD answer usable as is, or undefined when a GET must fill in what it lacks. */
 function checkedHead(res: UpstreamResponse, req: ManifestRequest, ctx: PullContext): Manifest | undefined {
   discard(res.body);
+  // Some registries refuse HEAD on manifests; containerd then asks with GET too.
+  if (res.status === 405) return undefined;
   ensureOk(res, ctx);
   const digest = header(res.headers, 'docker-content-digest');
   const length = Number(header(res.headers, 'content-length'));

@@ -40,6 +40,8 @@ export class FakeRegistry {
   readonly tags = new Map<string, string[]>();
   readonly requests: { method: string; url: string; headers: IncomingMessage['headers'] }[] = [];
   faults: Faults = {};
+  /** Requests whose connection closed before the answer was complete (the client aborted). */
+  closedEarly = 0;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   host = '';
@@ -83,6 +85,9 @@ export class FakeRegistry {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers });
+    res.on('close', () => {
+      if (!res.writableFinished) this.closedEarly++;
+    });
     const f = this.faults;
     if (f.hang) return;
     if (f.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));
