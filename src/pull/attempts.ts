@@ -14,7 +14,7 @@ export interface AttemptRecord {
 }
 
 /**
- * The most meaningful answer: 404 when every endpoint lacked it, 429 when
+ * The most meaningful answer: 404 when every endpoint that answered lacked it, 429 when
  * the rest were busy, 502 for a wrong digest or upstream errors, 504 when
  * all timed out, 503 when none could be reached.
  */
@@ -23,7 +23,8 @@ export function finalError(attempts: readonly AttemptRecord[], notFound: OciErro
   const kinds = new Set(attempts.map((a) => a.outcome));
   const only = (...allowed: string[]) => [...kinds].every((k) => allowed.includes(k));
   if (attempts.length === 0) return new OciError('UNAVAILABLE', `no endpoint may be contacted for ${what}`);
-  if (kinds.has('not_found') && only('not_found', 'busy', 'auth')) return new OciError(notFound, `${what} not found on any endpoint`, detail);
+  // Every endpoint that answered said "not here": that is the answer, unreachable ones are in the detail.
+  if (kinds.has('not_found') && only('not_found', 'busy', 'auth', 'refused', 'timeout', 'tls')) return new OciError(notFound, `${what} not found on any endpoint that answered`, detail);
   if (kinds.has('status_429') || kinds.has('busy')) {
     if (only('status_429', 'busy', 'not_found')) {
       const waits = attempts.map((a) => a.retryAfterMs).filter((ms): ms is number => ms !== undefined);

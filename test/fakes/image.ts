@@ -1,6 +1,7 @@
 // Generated test images (not checked in): a config, layers of seeded random
 // bytes, an OCI manifest and an index; pushed into fake registries.
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { FakeRegistry } from './fake-registry.js';
 import { seededRandom } from '../helpers/random.js';
 
@@ -17,7 +18,8 @@ export function makeImage(seed: number, layerSizes: readonly number[] = [4096, 7
   const rand = seededRandom(seed);
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
   const config = { content: Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', seed })), digest: '' };
-  const layers = layerSizes.map((n) => ({ content: bytes(n), digest: '' }));
+  // Real gzip streams, so that clients such as skopeo copy them as compressed layers, unchanged.
+  const layers = layerSizes.map((n) => ({ content: gzipSync(bytes(n), { level: 1 }), digest: '' }));
   const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
   config.digest = digestOf(config.content);
   for (const l of layers) l.digest = digestOf(l.content);

@@ -1,0 +1,93 @@
+// End to end with real parts: the Debian docker-registry (CNCF distribution)
+// as source and mirrors, mirrorgate in front, and real clients pulling
+// through it with the README's own configuration snippets: skopeo
+// (registries.conf mirror, registry in the path) and ctr from containerd
+// (hosts.toml, the ns form).
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeImage } from '../fakes/image.js';
+import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { layoutHolds, writeLayout } from './support/oci-layout.js';
+import { requireBinary, startContainerd, startDockerRegistry, type Running } from './support/processes.js';
+
+const README_PROXY = 'mirrorgate.example:5000';
+const image = makeImage(42, [10_000, 200_000]);
+
+/** A fenced block that follows `<!-- snippet: NAME -->` in the README, with the proxy address put in. */
+function readmeSnippet(name: string, proxyHost: string): string {
+  const readme = readFileSync('README.md', 'utf8');
+  const m = new RegExp(`<!-- snippet: ${name} -->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\`\`\``).exec(readme);
+  if (!m?.[1]) throw new Error(`README.md has no snippet ${name}`);
+  return m[1].replaceAll(README_PROXY, proxyHost);
+}
+
+/** Runs a client without blocking the event loop the in-process proxy answers on. */
+function run(command: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { encoding: 'utf8', timeout: 90_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}\n${stderr}` });
+    });
+  });
+}
+
+let source: Running; // what image names point at ("quay.io" through an alias): empty
+let mirror: Running; // the mirror the rules send pulls to: holds the image
+let dead: Running; // a mirror listed first, stopped: connection refused
+let proxy: TestProxy;
+let proxyHost: string;
+
+beforeAll(async () => {
+  requireBinary('skopeo', 'skopeo');
+  [source, mirror, dead] = await Promise.all([startDockerRegistry(), startDockerRegistry(), startDockerRegistry()]);
+  await dead.stop();
+  const seeded = await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${writeLayout(image, 'v1')}:v1`, `docker://${mirror.host}/ns/app:v1`]);
+  expect(seeded.code, seeded.out).toBe(0);
+  const rules = mirrorRules(`${source.host}/ns`, [`${dead.host}/ns`, `${mirror.host}/ns`], [`${dead.host}/ns`, `${mirror.host}/ns`]);
+  // The README's snippets say quay.io; here that name leads to the local source registry.
+  proxy = await startTestProxy(rules, { aliases: { 'quay.io': source.host } });
+  proxyHost = proxy.url.replace('http://', '');
+}, 60_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await Promise.all([source, mirror].filter(Boolean).map((r) => r.stop()));
+});
+
+describe('skopeo through a registries.conf mirror (registry in the path)', () => {
+  it.each([
+    ['by tag', 'v1'],
+    ['by digest', image.manifestDigest],
+  ])('copies %s, served by the mirror after the dead one', async (_name, ref) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-skopeo-'));
+    const conf = join(dir, 'registries.conf');
+    writeFileSync(conf, readmeSnippet('registries-conf', proxyHost));
+    const separator = ref.includes(':') ? '@' : ':';
+    const out = join(dir, 'out');
+    const r = await run('skopeo', ['--registries-conf', conf, 'copy', `docker://quay.io/ns/app${separator}${ref}`, `oci:${out}:copied`]);
+    expect(r.code, r.out).toBe(0);
+    expect(layoutHolds(out, image)).toBe(true);
+  });
+});
+
+describe('ctr (containerd) through hosts.toml (the ns form)', () => {
+  let containerd: Running & { socket: string };
+  beforeAll(async () => {
+    requireBinary('ctr', 'containerd');
+    containerd = await startContainerd();
+  }, 30_000);
+  afterAll(async () => containerd?.stop());
+
+  it('fetches the image; every blob lands in the content store', async () => {
+    const hostsDir = mkdtempSync(join(tmpdir(), 'mirrorgate-certsd-'));
+    mkdirSync(join(hostsDir, 'quay.io'));
+    writeFileSync(join(hostsDir, 'quay.io', 'hosts.toml'), readmeSnippet('hosts-toml', proxyHost));
+    const fetched = await run('ctr', ['--address', containerd.socket, 'content', 'fetch', '--hosts-dir', hostsDir, 'quay.io/ns/app:v1']);
+    expect(fetched.code, fetched.out).toBe(0);
+    const listed = await run('ctr', ['--address', containerd.socket, 'content', 'ls', '-q']);
+    for (const { digest } of [image.config, ...image.layers]) expect(listed.out).toContain(digest);
+    expect(listed.out).toContain(image.manifestDigest);
+  });
+});
