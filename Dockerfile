@@ -17,6 +17,9 @@ COPY --from=build /app/dist ./dist
 COPY config ./config
 # Mount your own rules over /app/config/rules (a ConfigMap volume in Kubernetes).
 VOLUME ["/app/config/rules"]
+# Inside a container, listen on every interface; the file's default is loopback.
+ENV MIRRORGATE_SERVER_LISTEN=0.0.0.0:5000
+EXPOSE 5000
 USER node
 ENTRYPOINT ["node", "dist/cli/main.js"]
-CMD ["resolve", "quay.io/openshift-release-dev/ocp-release@sha256:3f1fa1ee2ab2e7f2b0bd9c2e2fa2e2a0d9d8c8f6c0a1f4b5d0a7b1e2c3d4e5f6", "--rules", "config/rules"]
+CMD ["serve", "--config", "config/mirrorgate.toml"]

@@ -3,6 +3,8 @@
 // resets mid-body, token auth, redirects, Range, request counting.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface Faults {
@@ -21,6 +23,8 @@ export interface Faults {
   ignoreRange?: boolean;
   /** Require Bearer tokens from this registry's /token endpoint. */
   tokenAuth?: { username?: string; password?: string };
+  /** Require Basic credentials on every /v2 request. */
+  basicAuth?: { username: string; password: string };
   /** Redirect blob GETs to this base URL (another fake). */
   redirectBlobsTo?: string;
   /** Answer HEAD of manifests with 405, as some registries do. */
@@ -46,8 +50,9 @@ export class FakeRegistry {
   private readonly sockets = new Set<Socket>();
   host = '';
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+  async start(tls?: { certFile: string; keyFile: string }): Promise<this> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = tls ? createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handler) : createServer(handler);
     this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -96,6 +101,10 @@ export class FakeRegistry {
     if (f.tokenAuth && req.headers.authorization !== 'Bearer good-token') {
       res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${this.host}/token",service="fake",scope="repository:x:pull"`, 'content-type': 'application/json' });
       return void res.end('{"errors":[{"code":"UNAUTHORIZED","message":"auth"}]}');
+    }
+    const basic = f.basicAuth && `Basic ${Buffer.from(`${f.basicAuth.username}:${f.basicAuth.password}`).toString('base64')}`;
+    if (basic && req.headers.authorization !== basic) {
+      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="fake"' }).end();
     }
     if (url.pathname === '/v2/') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     if (f.status) {
@@ -174,6 +183,6 @@ export class FakeRegistry {
   }
 }
 
-export async function fakeRegistry(): Promise<FakeRegistry> {
-  return new FakeRegistry().start();
+export async function fakeRegistry(tls?: { certFile: string; keyFile: string }): Promise<FakeRegistry> {
+  return new FakeRegistry().start(tls);
 }

@@ -91,21 +91,21 @@ describe('resume mid-blob on the next endpoint', () => {
 });
 
 describe('Range (as containerd and containers/image send it)', () => {
-  const size = 2048;
+  const size = small.content.length;
   it.each([
-    ['bytes=500-1499', 206, 'bytes 500-1499/2048', 500, 1500],
-    ['bytes=500-', 206, 'bytes 500-2047/2048', 500, 2048],
-    ['bytes=-500', 206, 'bytes 1548-2047/2048', 1548, 2048],
-    ['bytes=2000-5000', 206, 'bytes 2000-2047/2048', 2000, 2048],
-  ])('%s -> %i %s', async (range, status, contentRange, from, to) => {
+    ['bytes=500-1499', 500, 1500],
+    ['bytes=500-', 500, size],
+    ['bytes=-500', size - 500, size],
+    [`bytes=${size - 48}-${size + 3000}`, size - 48, size],
+  ])('%s -> 206 with that part', async (range, from, to) => {
     const res = await proxy.get(blobPath(small.digest), { range });
-    expect(res.status).toBe(status);
-    expect(res.headers['content-range']).toBe(contentRange);
+    expect(res.status).toBe(206);
+    expect(res.headers['content-range']).toBe(`bytes ${from}-${to - 1}/${size}`);
     expect(res.headers['content-length']).toBe(String(to - from));
     expect(res.body.equals(small.content.subarray(from, to))).toBe(true);
   });
 
-  it.each(['bytes=500-0', 'bytes=5000-10000'])('%s -> 416', async (range) => {
+  it.each(['bytes=500-0', `bytes=${size + 10}-${size + 5000}`])('%s -> 416', async (range) => {
     const res = await proxy.get(blobPath(small.digest), { range });
     expect(res.status).toBe(416);
     expect(res.headers['content-range']).toBe(`bytes */${size}`);
@@ -121,7 +121,7 @@ describe('Range (as containerd and containers/image send it)', () => {
     m1.faults = { ignoreRange: true };
     const res = await proxy.get(blobPath(small.digest), { range: 'bytes=1000-' });
     expect(res.status).toBe(206);
-    expect(res.headers['content-range']).toBe('bytes 1000-2047/2048');
+    expect(res.headers['content-range']).toBe(`bytes 1000-${size - 1}/${size}`);
     expect(res.body.equals(small.content.subarray(1000))).toBe(true);
   });
 });

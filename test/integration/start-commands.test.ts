@@ -1,23 +1,48 @@
 // The README's start command (`npm start`) and the Dockerfile's ENTRYPOINT +
-// CMD run the same thing; no Docker engine runs here, so both are run as the
-// container would run them, from the repository root (the image's /app).
+// CMD run the same thing; no Docker engine runs here, so the command is run
+// as the container runs it, from the repository root (the image's /app),
+// with the Dockerfile's ENV (the listen address moved to a free port).
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runNode } from '../helpers/cli.js';
+import { request } from 'undici';
+
+const dockerfile = readFileSync('Dockerfile', 'utf8');
 
 function dockerfileCommand(): string[] {
-  const text = readFileSync('Dockerfile', 'utf8');
   const exec = (instruction: string): string[] => {
-    const line = text.split('\n').find((l) => l.startsWith(`${instruction} [`));
+    const line = dockerfile.split('\n').find((l) => l.startsWith(`${instruction} [`));
     if (!line) throw new Error(`Dockerfile has no exec-form ${instruction}`);
     return JSON.parse(line.slice(instruction.length + 1)) as string[];
   };
   return [...exec('ENTRYPOINT'), ...exec('CMD')];
 }
 
+const dockerfileEnv = (): Record<string, string> =>
+  Object.fromEntries(dockerfile.split('\n').filter((l) => l.startsWith('ENV ')).map((l) => l.slice(4).split('=', 2) as [string, string]));
+
 function npmStartCommand(): string[] {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
   return (pkg.scripts.start ?? '').split(' ');
+}
+
+/** Starts the command, waits for its "listening" log line, returns the URL and a stop function. */
+function startServing(args: string[], env: Record<string, string>): Promise<{ url: string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no listening line within 10 s:\n${out}`)), 10_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.includes('"mirrorgate listening"'));
+      if (!line) return;
+      clearTimeout(timer);
+      const url = (JSON.parse(line) as { urls: string[] }).urls[0] as string;
+      resolve({ url, stop: () => new Promise((done) => (child.once('exit', (code) => done(code)), child.kill('SIGTERM'))) });
+    });
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`exited ${code} before listening:\n${out}`)));
+  });
 }
 
 describe('start commands', () => {
@@ -25,13 +50,15 @@ describe('start commands', () => {
     expect(npmStartCommand()).toEqual(dockerfileCommand());
   });
 
-  it('the Dockerfile command resolves the bundled example rules', () => {
+  it('the Dockerfile command serves the bundled example config, and stops cleanly on SIGTERM', async () => {
     const [node, ...args] = dockerfileCommand();
     expect(node).toBe('node');
-    const result = runNode(args);
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('registry.internal.example:5000/openshift/release-images@sha256:');
-    expect(result.stdout).toContain('2 endpoints will be tried in this order.');
+    expect(dockerfileEnv()).toEqual({ NODE_ENV: 'production', MIRRORGATE_SERVER_LISTEN: '0.0.0.0:5000' });
+    const serving = await startServing(args, { ...dockerfileEnv(), MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0' });
+    const ping = await request(`${serving.url}/v2/`);
+    expect(ping.statusCode).toBe(200);
+    expect(ping.headers['docker-distribution-api-version']).toBe('registry/2.0');
+    await ping.body.dump();
+    expect(await serving.stop()).toBe(0);
   });
 });

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidSettingsError, settingsFrom } from '../../../src/config/settings.js';
+
+const base = { rules: { paths: ['rules'] } };
+const problems = (doc: Record<string, unknown>, env: Record<string, string> = {}): string[] => {
+  try {
+    settingsFrom(doc, env, '/etc/mirrorgate', 'mirrorgate.toml');
+  } catch (err) {
+    if (err instanceof InvalidSettingsError) return [...err.problems];
+    throw err;
+  }
+  return [];
+};
+
+describe('settings', () => {
+  it('fills defaults and resolves paths against the config file', () => {
+    const s = settingsFrom(base, {}, '/etc/mirrorgate', 'f');
+    expect(s).toMatchObject({
+      listen: [{ host: '127.0.0.1', port: 5000 }],
+      rulePaths: ['/etc/mirrorgate/rules'],
+      defaultRegistry: 'docker.io',
+      open: false,
+      connectTimeoutMs: 5000,
+      maxManifestBytes: 4 * 1024 * 1024,
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(s)).toBe(true);
+  });
+
+  it('lets MIRRORGATE_* variables override the file', () => {
+    const s = settingsFrom({ ...base, upstream: { open: false } }, {
+      MIRRORGATE_SERVER_LISTEN: '[::1]:6000, 0.0.0.0:6001',
+      MIRRORGATE_UPSTREAM_OPEN: 'true',
+      MIRRORGATE_UPSTREAM_ALIASES: 'reg5000=registry.local:5000',
+      MIRRORGATE_UPSTREAM_CONNECT_TIMEOUT_MS: '250',
+    }, '/d', 'f');
+    expect(s.listen).toEqual([{ host: '::1', port: 6000 }, { host: '0.0.0.0', port: 6001 }]);
+    expect(s.open).toBe(true);
+    expect(s.aliases.get('reg5000')).toBe('registry.local:5000');
+    expect(s.connectTimeoutMs).toBe(250);
+  });
+
+  it('reports every bad setting at once, naming the key', () => {
+    expect(
+      problems({
+        server: { listen: ['nowhere'], tls_cert: 'a.crt' },
+        upstream: { open: 'yes', connect_timeout_ms: 0, bogus: 1 },
+        log: { level: 'loud' },
+        extra: {},
+      }),
+    ).toEqual([
+      'extra: unknown section',
+      'server.listen: "nowhere" is not host:port (use [::1]:5000 for IPv6)',
+      'rules.paths: needs at least one rules file or directory',
+      'upstream.bogus: unknown setting',
+      'upstream.open: expected a boolean, got "yes"',
+      'upstream.connect_timeout_ms: must be greater than 0',
+      'log.level: must be one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+  });
+
+  it('names the variable when an override is bad', () => {
+    expect(problems(base, { MIRRORGATE_UPSTREAM_HEADERS_TIMEOUT_MS: 'soon' })).toEqual([
+      'upstream.headers_timeout_ms (from MIRRORGATE_UPSTREAM_HEADERS_TIMEOUT_MS): expected a integer, got "soon"',
+    ]);
+  });
+
+  it('wants both TLS files or neither', () => {
+    expect(problems({ ...base, server: { tls_cert: 'a.crt' } })).toEqual(['server.tls_cert and server.tls_key: set both or neither']);
+  });
+});
