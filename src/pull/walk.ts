@@ -1,6 +1,6 @@
 // Tries candidates in order until one succeeds; records every attempt.
 import { type OciErrorCode } from '../core/oci/errors.js';
-import { UpstreamFailure, classifyError } from '../upstream/failure.js';
+import { classifyError } from '../upstream/failure.js';
 import { type AttemptRecord, finalError } from './attempts.js';
 import type { Candidate, PullContext } from './context.js';
 
@@ -45,4 +45,3 @@ export async function walk<T>(
   throw finalError(records, what.notFound, what.description);
 }
 
-export { UpstreamFailure };

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { OciError } from '../core/oci/errors.js';
-import { parseRoute, type Route } from '../core/oci/route.js';
+import { parseRoute, type RouteOptions } from '../core/oci/route.js';
 import { blobs } from './handlers/blobs.js';
 import { referrers, tags } from './handlers/discovery.js';
 import { manifests } from './handlers/manifests.js';
@@ -12,24 +12,25 @@ import type { AppDeps, RequestContext } from './request-context.js';
 
 const HANDLERS = { manifests, blobs, tags, referrers } as const;
 
+/** What a request is known by before it is routed. */
+type Incoming = Omit<RequestContext, 'route'> & { readonly url: URL };
+
 export function createHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const routeOptions = { defaultRegistry: deps.settings.defaultRegistry, aliases: deps.settings.aliases };
+  const routeOptions: RouteOptions = { defaultRegistry: deps.settings.defaultRegistry, aliases: deps.settings.aliases };
   return (req, res) => {
     const started = deps.pull.clock.now();
-    const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://client');
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const summary: RequestContext['summary'] = {};
-    const records: RequestContext['records'] = [];
+    const incoming: Incoming = { req, res, deps, url: new URL(req.url ?? '/', 'http://client'), signal: abort.signal, records: [], summary: {} };
+    const method = req.method ?? 'GET';
     const finish = (error?: OciError, cause?: unknown) => {
-      const line = { reqId: randomUUID(), method, path: url.pathname, status: error?.status ?? res.statusCode, ms: deps.pull.clock.now() - started, ...summary, attempts: records };
+      const line = { reqId: randomUUID(), method, path: incoming.url.pathname, status: error?.status ?? res.statusCode, ms: deps.pull.clock.now() - started, ...incoming.summary, attempts: incoming.records };
       if (error?.code === 'UNKNOWN') deps.log.error({ ...line, err: cause }, 'request failed');
       else deps.log.info(line, 'request');
     };
-    handle(deps, req, res, method, url, routeOptions, abort.signal, summary, records).then(
+    handle(incoming, method, routeOptions).then(
       () => finish(),
       (err: unknown) => {
         const error = toOciError(err);
@@ -40,24 +41,14 @@ export function createHandler(deps: AppDeps): (req: IncomingMessage, res: Server
   };
 }
 
-async function handle(
-  deps: AppDeps,
-  req: IncomingMessage,
-  res: ServerResponse,
-  method: string,
-  url: URL,
-  routeOptions: Parameters<typeof parseRoute>[3],
-  signal: AbortSignal,
-  summary: RequestContext['summary'],
-  records: RequestContext['records'],
-): Promise<void> {
-  const route: Route = parseRoute(method, url.pathname, url.searchParams, routeOptions);
+async function handle(incoming: Incoming, method: string, routeOptions: RouteOptions): Promise<void> {
+  const route = parseRoute(method, incoming.url.pathname, incoming.url.searchParams, routeOptions);
   if (route.kind === 'ping') {
     const body = '{}';
-    res.writeHead(200, { ...API_VERSION, 'content-type': 'application/json', 'content-length': body.length });
-    res.end(method === 'HEAD' ? undefined : body);
+    incoming.res.writeHead(200, { ...API_VERSION, 'content-type': 'application/json', 'content-length': body.length });
+    incoming.res.end(method === 'HEAD' ? undefined : body);
     return;
   }
   if (route.kind === 'unsupported') throw new OciError('UNSUPPORTED', route.reason, undefined, { allow: 'GET, HEAD' });
-  await HANDLERS[route.kind]({ req, res, route, deps, signal, records, summary });
+  await HANDLERS[route.kind]({ ...incoming, route });
 }

@@ -4,6 +4,7 @@ import { OciError } from '../core/oci/errors.js';
 import { namedRegistries, registryMatches } from '../core/rules/named-registries.js';
 import { resolve } from '../core/resolve/resolve.js';
 import type { Plan } from '../core/resolve/plan.js';
+import type { RuleSet } from '../core/rules/model.js';
 import { planCandidates } from '../pull/candidates.js';
 import type { Candidate } from '../pull/context.js';
 import type { RequestContext } from './request-context.js';
@@ -45,12 +46,19 @@ export async function walkPlan<T>(plan: Plan, run: () => Promise<T>): Promise<T>
   }
 }
 
+// Derived from an immutable rule set once, not on every request.
+const namedByRules = new WeakMap<RuleSet, ReturnType<typeof namedRegistries>>();
+
 /** No open proxy: only registries the rules, the default registry or `upstream.allow` name. */
 function checkAllowed(registry: string, ctx: RequestContext): void {
   const { settings } = ctx.deps;
   if (settings.open) return;
-  const named = namedRegistries(ctx.deps.rules());
-  named.hosts.add(settings.defaultRegistry);
-  if (registryMatches(registry, named.hosts, [...named.wildcards, ...settings.allow])) return;
+  const rules = ctx.deps.rules();
+  let named = namedByRules.get(rules);
+  if (!named) {
+    named = namedRegistries(rules);
+    namedByRules.set(rules, named);
+  }
+  if (registry === settings.defaultRegistry || registryMatches(registry, named.hosts, [...named.wildcards, ...settings.allow])) return;
   throw new OciError('DENIED', `registry ${registry} is not named by the rules, the default registry or upstream.allow, and mirrorgate is not an open proxy`);
 }

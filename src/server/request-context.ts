@@ -28,7 +28,10 @@ export interface RequestContext {
 
 export const SERVED_BY_HEADER = 'x-mirrorgate-served-by';
 
-/** Headers every routed answer carries: where it came from, and the ns echo. */
+/** The ns echo (distribution-spec "Registry Proxying"), when the client routed by ns. */
+export const namespaceHeaders = (ctx: RequestContext): Record<string, string> => (ctx.route.ns !== undefined ? { 'oci-namespace': ctx.route.ns } : {});
+
+/** Headers every served answer carries: where it came from, and the ns echo. */
 export function routedHeaders(ctx: RequestContext, servedBy: string): Record<string, string> {
-  return { [SERVED_BY_HEADER]: servedBy, ...(ctx.route.ns !== undefined ? { 'oci-namespace': ctx.route.ns } : {}) };
+  return { [SERVED_BY_HEADER]: servedBy, ...namespaceHeaders(ctx) };
 }
