@@ -5,6 +5,7 @@ import type { Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
+import { EndpointHealth } from '../pull/health.js';
 import { createHandler } from '../server/app.js';
 import { listen, type Listening } from '../server/listen.js';
 import { Agents } from '../upstream/agents.js';
@@ -29,6 +30,8 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     clock,
     busy: new BusyEndpoints(clock),
     affinity: new Affinity(clock, settings.affinityTtlMs),
+    health: new EndpointHealth(settings.health, clock),
+    hedge: settings.hedge,
     maxManifestBytes: settings.maxManifestBytes,
   };
   const current = () => rules;

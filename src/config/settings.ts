@@ -20,6 +20,8 @@ export interface Settings {
   readonly maxManifestBytes: number;
   readonly affinityTtlMs: number;
   readonly logLevel: string;
+  readonly health: { readonly failureThreshold: number; readonly coolDownMs: number };
+  readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
 }
 
 type Kind = 'string' | 'boolean' | 'integer' | 'list' | 'map';
@@ -53,6 +55,15 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     body_idle_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
     max_manifest_bytes: { kind: 'integer', default: 4 * 1024 * 1024, check: positive },
     affinity_ttl_ms: { kind: 'integer', default: 10 * 60_000, check: positive },
+  },
+  health: {
+    failure_threshold: { kind: 'integer', default: 3, check: positive },
+    cool_down_ms: { kind: 'integer', default: 10_000, check: positive },
+  },
+  hedge: {
+    mode: { kind: 'string', default: 'adaptive', check: (v: string) => (['off', 'fixed', 'adaptive'].includes(v) ? undefined : 'must be off, fixed or adaptive') },
+    delay_ms: { kind: 'integer', default: 500, check: positive },
+    min_delay_ms: { kind: 'integer', default: 50, check: positive },
   },
   log: {
     level: { kind: 'string', default: 'info', check: (v: string) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
@@ -162,6 +173,8 @@ function freeze(v: Record<string, Record<string, unknown>>, baseDir: string, fil
     maxManifestBytes: get<number>('upstream', 'max_manifest_bytes'),
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
     logLevel: get<string>('log', 'level'),
+    health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
+    hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
   });
 }
 

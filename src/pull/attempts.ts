@@ -11,6 +11,8 @@ export interface AttemptRecord {
   readonly ms: number;
   readonly message?: string;
   readonly retryAfterMs?: number;
+  /** Started in parallel because the previous attempt was slow. */
+  readonly hedged?: boolean;
 }
 
 /**
@@ -24,7 +26,7 @@ export function finalError(attempts: readonly AttemptRecord[], notFound: OciErro
   const only = (...allowed: string[]) => [...kinds].every((k) => allowed.includes(k));
   if (attempts.length === 0) return new OciError('UNAVAILABLE', `no endpoint may be contacted for ${what}`);
   // Every endpoint that answered said "not here": that is the answer, unreachable ones are in the detail.
-  if (kinds.has('not_found') && only('not_found', 'busy', 'auth', 'refused', 'timeout', 'tls')) return new OciError(notFound, `${what} not found on any endpoint that answered`, detail);
+  if (kinds.has('not_found') && only('not_found', 'busy', 'auth', 'refused', 'timeout', 'tls', 'circuit_open', 'aborted')) return new OciError(notFound, `${what} not found on any endpoint that answered`, detail);
   if (kinds.has('status_429') || kinds.has('busy')) {
     if (only('status_429', 'busy', 'not_found')) {
       const waits = attempts.map((a) => a.retryAfterMs).filter((ms): ms is number => ms !== undefined);
@@ -33,7 +35,7 @@ export function finalError(attempts: readonly AttemptRecord[], notFound: OciErro
     }
   }
   if (only('auth')) return new OciError('DENIED', `every endpoint refused access to ${what}`, detail);
-  if (only('timeout')) return new OciError('GATEWAY_TIMEOUT', `every endpoint timed out for ${what}`, detail);
-  if (only('refused', 'tls', 'timeout', 'busy')) return new OciError('UNAVAILABLE', `no endpoint for ${what} could be reached`, detail);
+  if (only('timeout', 'circuit_open')) return new OciError('GATEWAY_TIMEOUT', `every endpoint timed out for ${what}`, detail);
+  if (only('refused', 'tls', 'timeout', 'busy', 'circuit_open')) return new OciError('UNAVAILABLE', `no endpoint for ${what} could be reached`, detail);
   return new OciError('BAD_GATEWAY', `no endpoint served ${what}`, detail);
 }

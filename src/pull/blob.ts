@@ -46,14 +46,14 @@ export async function serveBlob(ctx: PullContext, candidates: readonly Candidate
 }
 
 async function headBlob(ctx: PullContext, candidates: readonly Candidate[], digest: string, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<BlobResult> {
-  const { value: length, candidate } = await walk(ctx, candidates, records, what(digest), async (c) => {
-    const res = await ctx.client.request(c.target, 'HEAD', blobPath(c, digest), {}, signal);
+  const { value: length, candidate } = await walk(ctx, candidates, records, what(digest), async (c, attemptSignal) => {
+    const res = await ctx.client.request(c.target, 'HEAD', blobPath(c, digest), {}, attemptSignal);
     discard(res.body);
     ensureOk(res, ctx);
     const size = header(res.headers, 'content-length');
     if (size === undefined) throw new UpstreamFailure('invalid', 'HEAD without Content-Length');
     return size;
-  });
+  }, signal, { hedge: true });
   out.start(200, { 'content-length': length, 'docker-content-digest': digest, 'content-type': OCTET });
   out.end();
   return { servedBy: candidate.label, bytes: 0 };
@@ -67,7 +67,7 @@ async function fullBlob(ctx: PullContext, candidates: readonly Candidate[], dige
     const offset = verifier?.received ?? 0;
     let opened;
     try {
-      opened = await walk(ctx, remaining, records, what(digest), (c) => openAt(ctx, c, digest, offset, verifier?.expectedSize, signal));
+      opened = await walk(ctx, remaining, records, what(digest), (c, attemptSignal) => openAt(ctx, c, digest, offset, verifier?.expectedSize, attemptSignal), signal);
     } catch (err) {
       if (!verifier) throw err;
       out.destroy(err as Error);
@@ -134,8 +134,8 @@ async function pump(res: UpstreamResponse, skip: number, verifier: StreamVerifie
 
 async function rangedBlob(ctx: PullContext, candidates: readonly Candidate[], req: BlobRequest, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<BlobResult> {
   const rangeHeader = req.range.kind === 'suffix' ? `bytes=-${req.range.length}` : req.range.kind === 'single' ? `bytes=${req.range.start}-${req.range.end ?? ''}` : '';
-  const { value, candidate } = await walk(ctx, candidates, records, what(req.digest), async (c) => {
-    const res = await ctx.client.request(c.target, 'GET', blobPath(c, req.digest), { range: rangeHeader }, signal);
+  const { value, candidate } = await walk(ctx, candidates, records, what(req.digest), async (c, attemptSignal) => {
+    const res = await ctx.client.request(c.target, 'GET', blobPath(c, req.digest), { range: rangeHeader }, attemptSignal);
     if (res.status === 416) {
       discard(res.body);
       return { res, unsatisfiable: header(res.headers, 'content-range') ?? 'bytes */*' };
@@ -146,7 +146,7 @@ async function rangedBlob(ctx: PullContext, candidates: readonly Candidate[], re
     }
     if (res.status !== 206) ensureOk(res, ctx);
     return { res, unsatisfiable: undefined };
-  });
+  }, signal);
   if (value.unsatisfiable !== undefined) throw new OciError('RANGE_INVALID', `range ${rangeHeader} cannot be satisfied`, undefined, { 'content-range': value.unsatisfiable });
   const { res } = value;
   if (res.status === 206) {

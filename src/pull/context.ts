@@ -1,12 +1,21 @@
 import type { Clock } from '../upstream/auth/tokens.js';
 import type { UpstreamClient, Target } from '../upstream/client.js';
 import type { Affinity, BusyEndpoints } from './endpoint-state.js';
+import type { EndpointHealth } from './health.js';
+
+export interface HedgeSettings {
+  readonly mode: 'off' | 'fixed' | 'adaptive';
+  readonly delayMs: number;
+  readonly minDelayMs: number;
+}
 
 /** What every pull operation shares: built once in main, passed in. */
 export interface PullContext {
   readonly client: UpstreamClient;
   readonly busy: BusyEndpoints;
   readonly affinity: Affinity;
+  readonly health: EndpointHealth;
+  readonly hedge: HedgeSettings;
   readonly clock: Clock;
   readonly maxManifestBytes: number;
 }

@@ -20,14 +20,14 @@ export interface TagPage {
 
 export function fetchTags(ctx: PullContext, candidates: readonly Candidate[], query: URLSearchParams, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<TagPage>> {
   const qs = query.toString();
-  return walk(ctx, candidates, records, { notFound: 'NAME_UNKNOWN', description: 'tag list' }, async (c) => {
-    const res = await ctx.client.request(c.target, 'GET', `/v2/${c.target.repository}/tags/list${qs ? `?${qs}` : ''}`, { accept: 'application/json' }, signal);
+  return walk(ctx, candidates, records, { notFound: 'NAME_UNKNOWN', description: 'tag list' }, async (c, attemptSignal) => {
+    const res = await ctx.client.request(c.target, 'GET', `/v2/${c.target.repository}/tags/list${qs ? `?${qs}` : ''}`, { accept: 'application/json' }, attemptSignal);
     ensureOk(res, ctx);
     const body = JSON.parse((await readCapped(res.body, MAX_LIST_BYTES)).toString('utf8')) as { tags?: unknown };
     const tags = Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
     const next = nextPage(header(res.headers, 'link'));
     return { tags, ...(next ? { next } : {}) };
-  });
+  }, signal);
 }
 
 /** `</v2/<name>/tags/list?last=x&n=y>; rel="next"` -> its query. */
@@ -48,16 +48,16 @@ export interface Referrers {
 const EMPTY_INDEX = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] as unknown[] };
 
 export function fetchReferrers(ctx: PullContext, candidates: readonly Candidate[], digest: string, artifactType: string | undefined, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<Referrers>> {
-  return walk(ctx, candidates, records, { notFound: 'MANIFEST_UNKNOWN', description: `referrers of ${digest}` }, async (c) => {
+  return walk(ctx, candidates, records, { notFound: 'MANIFEST_UNKNOWN', description: `referrers of ${digest}` }, async (c, attemptSignal) => {
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
-    const res = await ctx.client.request(c.target, 'GET', `/v2/${c.target.repository}/referrers/${digest}${query}`, { accept: MEDIA_TYPES.ociIndex }, signal);
+    const res = await ctx.client.request(c.target, 'GET', `/v2/${c.target.repository}/referrers/${digest}${query}`, { accept: MEDIA_TYPES.ociIndex }, attemptSignal);
     if (res.status === 200) {
       return { index: await readCapped(res.body, MAX_LIST_BYTES), filtersApplied: (header(res.headers, 'oci-filters-applied') ?? '').includes('artifactType') };
     }
     if (res.status !== 404) ensureOk(res, ctx);
     discard(res.body);
-    return fromTagSchema(ctx, c, digest, artifactType, signal);
-  });
+    return fromTagSchema(ctx, c, digest, artifactType, attemptSignal);
+  }, signal);
 }
 
 /** The index tagged `<alg>-<hex>`, filtered here; no such tag means no referrers. */

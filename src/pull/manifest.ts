@@ -26,14 +26,15 @@ export interface ManifestRequest {
 const isDigest = (reference: string) => reference.includes(':');
 
 export function fetchManifest(ctx: PullContext, candidates: readonly Candidate[], req: ManifestRequest, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<Manifest>> {
-  return walk(ctx, candidates, records, { notFound: 'MANIFEST_UNKNOWN', description: `manifest ${req.reference}` }, async (c) => {
+  const what = { notFound: 'MANIFEST_UNKNOWN', description: `manifest ${req.reference}` } as const;
+  return walk(ctx, candidates, records, what, async (c, attemptSignal) => {
     const path = `/v2/${c.target.repository}/manifests/${c.reference}`;
     if (req.method === 'HEAD') {
-      const head = await ctx.client.request(c.target, 'HEAD', path, { accept: req.accept }, signal);
+      const head = await ctx.client.request(c.target, 'HEAD', path, { accept: req.accept }, attemptSignal);
       const fromHead = checkedHead(head, req, ctx);
       if (fromHead) return fromHead;
     }
-    const res = await ctx.client.request(c.target, 'GET', path, { accept: req.accept }, signal);
+    const res = await ctx.client.request(c.target, 'GET', path, { accept: req.accept }, attemptSignal);
     ensureOk(res, ctx);
     const body = await readBytes(res, ctx.maxManifestBytes);
     const contentType = header(res.headers, 'content-type') ?? 'application/json';
@@ -42,7 +43,7 @@ export function fetchManifest(ctx: PullContext, candidates: readonly Candidate[]
       throw new UpstreamFailure('digest_mismatch', `manifest digest ${digest} does not match ${req.reference}`);
     }
     return { contentType, length: body.length, digest, ...(req.method === 'GET' ? { body } : {}) };
-  });
+  }, signal, { hedge: true });
 }
 
 /** A HEAD answer usable as is, or undefined when a GET must fill in what it lacks. */

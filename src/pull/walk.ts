@@ -1,6 +1,10 @@
-// Tries candidates in order until one succeeds; records every attempt.
+// Tries candidates in order until one serves, recording every attempt.
+// Endpoints whose circuit is open are skipped (and recorded); when all are
+// open, the plan is still tried in order. With hedging, an attempt that has
+// not answered within the hedge delay gets company: the next candidate starts
+// in parallel, the first valid answer wins and the others are aborted.
 import { type OciErrorCode } from '../core/oci/errors.js';
-import { classifyError } from '../upstream/failure.js';
+import { UpstreamFailure, classifyError } from '../upstream/failure.js';
 import { type AttemptRecord, finalError } from './attempts.js';
 import type { Candidate, PullContext } from './context.js';
 
@@ -9,39 +13,144 @@ export interface WalkResult<T> {
   readonly candidate: Candidate;
 }
 
+export type Attempt<T> = (candidate: Candidate, signal: AbortSignal) => Promise<T>;
+
+interface Running<T> {
+  readonly candidate: Candidate;
+  readonly controller: AbortController;
+  readonly started: number;
+  readonly hedged: boolean;
+  readonly done: Promise<{ running: Running<T>; value?: T; error?: UpstreamFailure }>;
+}
+
 export async function walk<T>(
   ctx: PullContext,
   candidates: readonly Candidate[],
   records: AttemptRecord[],
   what: { readonly notFound: OciErrorCode; readonly description: string },
-  attempt: (candidate: Candidate) => Promise<T>,
+  attempt: Attempt<T>,
+  signal: AbortSignal,
+  options: { readonly hedge?: boolean } = {},
 ): Promise<WalkResult<T>> {
-  for (const candidate of candidates) {
-    const wait = ctx.busy.remaining(candidate.target.domain);
-    if (wait > 0) {
-      records.push({ endpoint: candidate.label, role: candidate.role, outcome: 'busy', ms: 0, retryAfterMs: wait });
-      continue;
-    }
-    const started = ctx.clock.now();
-    try {
-      const value = await attempt(candidate);
-      records.push({ endpoint: candidate.label, role: candidate.role, outcome: 'ok', ms: ctx.clock.now() - started });
-      return { value, candidate };
-    } catch (err) {
-      const failure = classifyError(err);
-      if (failure.kind === 'aborted') throw failure;
-      if (failure.kind === 'status_429') ctx.busy.mark(candidate.target.domain, failure.retryAfterMs);
-      records.push({
-        endpoint: candidate.label,
-        role: candidate.role,
-        outcome: failure.kind,
-        ms: ctx.clock.now() - started,
-        message: failure.message,
-        ...(failure.status ? { status: failure.status } : {}),
-        ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
-      });
-    }
+  const hedge = options.hedge === true;
+  const first = await walkPass(ctx, candidates, records, attempt, signal, hedge, true);
+  if (first.result) return first.result;
+  if (!first.launchedAny && first.circuitSkipped.length > 0) {
+    // Every endpoint was skipped as open: try them anyway, in order, rather than fail without trying.
+    const second = await walkPass(ctx, first.circuitSkipped, records, attempt, signal, hedge, false);
+    if (second.result) return second.result;
   }
   throw finalError(records, what.notFound, what.description);
 }
 
+interface Pass<T> {
+  readonly result?: WalkResult<T>;
+  readonly launchedAny: boolean;
+  readonly circuitSkipped: readonly Candidate[];
+}
+
+/** One pass; resolves undefined when nothing served. */
+async function walkPass<T>(
+  ctx: PullContext,
+  candidates: readonly Candidate[],
+  records: AttemptRecord[],
+  attempt: Attempt<T>,
+  signal: AbortSignal,
+  hedge: boolean,
+  useBreaker: boolean,
+): Promise<Pass<T>> {
+  const pending = [...candidates];
+  const running = new Set<Running<T>>();
+  const circuitSkipped: Candidate[] = [];
+  let launchedAny = false;
+
+  const launch = (hedged: boolean): boolean => {
+    for (let c = pending.shift(); c !== undefined; c = pending.shift()) {
+      const domain = c.target.domain;
+      const wait = ctx.busy.remaining(domain);
+      if (wait > 0) {
+        records.push({ endpoint: c.label, role: c.role, outcome: 'busy', ms: 0, retryAfterMs: wait });
+        continue;
+      }
+      if (useBreaker && !ctx.health.admit(domain)) {
+        records.push({ endpoint: c.label, role: c.role, outcome: 'circuit_open', ms: 0 });
+        circuitSkipped.push(c);
+        continue;
+      }
+      running.add(start(ctx, c, attempt, signal, hedged));
+      launchedAny = true;
+      return true;
+    }
+    return false;
+  };
+
+  launch(false);
+  while (running.size > 0) {
+    const newest = [...running].at(-1) as Running<T>;
+    const delay = hedge && pending.length > 0 ? hedgeDelay(ctx, newest.candidate) : undefined;
+    const timer = delay === undefined ? undefined : sleep(Math.max(0, newest.started + delay - ctx.clock.now()));
+    const settled = await Promise.race([...[...running].map((r) => r.done), ...(timer ? [timer.promise] : [])]);
+    timer?.cancel();
+    if (settled === 'hedge') {
+      launch(true);
+      continue;
+    }
+    running.delete(settled.running);
+    const ms = ctx.clock.now() - settled.running.started;
+    const { candidate, hedged } = settled.running;
+    if (settled.error === undefined) {
+      ctx.health.success(candidate.target.domain, ms);
+      records.push({ endpoint: candidate.label, role: candidate.role, outcome: 'ok', ms, ...(hedged ? { hedged } : {}) });
+      for (const loser of running) {
+        loser.controller.abort();
+        records.push({ endpoint: loser.candidate.label, role: loser.candidate.role, outcome: 'aborted', ms: ctx.clock.now() - loser.started, message: 'lost the hedge race', ...(loser.hedged ? { hedged: true } : {}) });
+      }
+      return { result: { value: settled.value as T, candidate }, launchedAny, circuitSkipped };
+    }
+    const failure = settled.error;
+    if (failure.kind === 'aborted' && signal.aborted) throw failure;
+    ctx.health.failure(candidate.target.domain, failure.kind);
+    if (failure.kind === 'status_429') ctx.busy.mark(candidate.target.domain, failure.retryAfterMs);
+    records.push({
+      endpoint: candidate.label,
+      role: candidate.role,
+      outcome: failure.kind,
+      ms,
+      message: failure.message,
+      ...(hedged ? { hedged } : {}),
+      ...(failure.status ? { status: failure.status } : {}),
+      ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+    });
+    if (running.size === 0) launch(false);
+  }
+  return { launchedAny, circuitSkipped };
+}
+
+function start<T>(ctx: PullContext, candidate: Candidate, attempt: Attempt<T>, parent: AbortSignal, hedged: boolean): Running<T> {
+  const controller = new AbortController();
+  // Kept for the request's life: the winner's body streams on after the walk returns.
+  parent.addEventListener('abort', () => controller.abort(), { once: true });
+  const running = { candidate, controller, started: ctx.clock.now(), hedged } as Running<T>;
+  (running as { done: Running<T>['done'] }).done = attempt(candidate, controller.signal).then(
+    (value) => ({ running, value }),
+    (err: unknown) => ({ running, error: classifyError(err) }),
+  );
+  return running;
+}
+
+/** Fixed, or adaptive: three times the endpoint's average latency, never above the fixed delay. */
+function hedgeDelay(ctx: PullContext, candidate: Candidate): number | undefined {
+  const { mode, delayMs, minDelayMs } = ctx.hedge;
+  if (mode === 'off') return undefined;
+  if (mode === 'fixed') return delayMs;
+  const latency = ctx.health.latency(candidate.target.domain);
+  return latency === undefined ? delayMs : Math.min(delayMs, Math.max(minDelayMs, 3 * latency));
+}
+
+function sleep(ms: number): { promise: Promise<'hedge'>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<'hedge'>((resolve) => {
+    timer = setTimeout(() => resolve('hedge'), ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}

@@ -12,6 +12,7 @@ export type FailureKind =
   | 'digest_mismatch'
   | 'invalid' // a response that breaks the protocol (bad Content-Range, manifest too large…)
   | 'busy' // skipped: the endpoint asked us to back off (Retry-After)
+  | 'circuit_open' // skipped: the endpoint failed repeatedly and is cooling down
   | 'aborted'; // the client went away
 
 /** An attempt on one endpoint that did not produce a usable response. */

@@ -1,5 +1,6 @@
 // Starts mirrorgate in-process on 127.0.0.1:0 over rules written to a temp dir.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -10,6 +11,10 @@ import { createLogger } from '../../src/observability/logger.js';
 export interface TestProxy {
   readonly url: string;
   readonly proxy: Proxy;
+  /** Every log line, parsed. */
+  readonly logs: Record<string, unknown>[];
+  /** The attempts logged for requests to `path`, oldest request first. */
+  attemptsFor(path: string): { endpoint: string; outcome: string; hedged?: boolean; message?: string }[][];
   get(path: string, headers?: Record<string, string>, method?: 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST'): Promise<TestResponse>;
   close(): Promise<void>;
 }
@@ -26,24 +31,29 @@ export function writeRules(files: Record<string, string>): string {
   return dir;
 }
 
-export async function startTestProxy(rules: Record<string, string>, upstream: Record<string, unknown> = {}): Promise<TestProxy> {
+export async function startTestProxy(rules: Record<string, string>, upstream: Record<string, unknown> = {}, sections: Record<string, Record<string, unknown>> = {}): Promise<TestProxy> {
   const dir = writeRules(rules);
   const settings = settingsFrom(
     {
       server: { listen: ['127.0.0.1:0'] },
       rules: { paths: [dir] },
       upstream: { connect_timeout_ms: 1000, headers_timeout_ms: 1500, body_idle_timeout_ms: 1500, ...upstream },
-      log: { level: 'silent' },
+      hedge: { mode: 'off' },
+      ...sections,
     },
     {},
     dir,
     'test settings',
   );
-  const proxy = await startProxy(settings, { log: createLogger('silent') });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
+  const proxy = await startProxy(settings, { log: createLogger('info', sink) });
   const url = proxy.urls[0] as string;
   return {
     url,
     proxy,
+    logs,
+    attemptsFor: (path) => logs.filter((l) => l.msg === 'request' && l.path === path).map((l) => l.attempts as { endpoint: string; outcome: string; hedged?: boolean }[]),
     get: async (path, headers = {}, method = 'GET') => {
       const res = await request(`${url}${path}`, { method, headers });
       const body = Buffer.from(await res.body.arrayBuffer());

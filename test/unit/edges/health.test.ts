@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { EndpointHealth } from '../../../src/pull/health.js';
+
+function setup() {
+  let now = 0;
+  const clock = { now: () => now };
+  const health = new EndpointHealth({ failureThreshold: 3, coolDownMs: 1000 }, clock);
+  return { health, advance: (ms: number) => (now += ms) };
+}
+
+describe('circuit breaker', () => {
+  it('opens after consecutive endpoint failures and skips the endpoint for the cool-down', () => {
+    const { health, advance } = setup();
+    for (let i = 0; i < 2; i++) health.failure('m1', 'refused');
+    expect(health.state('m1')).toBe('closed');
+    health.failure('m1', 'timeout');
+    expect(health.state('m1')).toBe('open');
+    expect(health.admit('m1')).toBe(false);
+    advance(999);
+    expect(health.admit('m1')).toBe(false);
+    advance(1);
+    expect(health.state('m1')).toBe('half-open');
+  });
+
+  it('half-open admits one probe; success closes, failure re-opens for another cool-down', () => {
+    const { health, advance } = setup();
+    for (let i = 0; i < 3; i++) health.failure('m1', 'status_5xx');
+    advance(1000);
+    expect(health.admit('m1')).toBe(true);
+    expect(health.admit('m1')).toBe(false);
+    health.failure('m1', 'refused');
+    expect(health.state('m1')).toBe('open');
+    advance(1000);
+    expect(health.admit('m1')).toBe(true);
+    health.success('m1', 12);
+    expect(health.state('m1')).toBe('closed');
+    expect(health.admit('m1')).toBe(true);
+  });
+
+  it('answers about content (404, auth, 429) do not open the circuit, and reset the failure count', () => {
+    const { health } = setup();
+    health.failure('m1', 'refused');
+    health.failure('m1', 'refused');
+    health.failure('m1', 'not_found');
+    health.failure('m1', 'refused');
+    expect(health.state('m1')).toBe('closed');
+    for (const kind of ['not_found', 'auth', 'status_429'] as const) for (let i = 0; i < 5; i++) health.failure('m2', kind);
+    expect(health.state('m2')).toBe('closed');
+  });
+
+  it('keeps a moving latency average per endpoint', () => {
+    const { health } = setup();
+    health.success('m1', 100);
+    health.success('m1', 200);
+    expect(health.latency('m1')).toBe(120);
+    expect(health.snapshot()).toEqual([{ endpoint: 'm1', state: 'closed', failures: 0, latencyMs: 120, lastOutcome: 'ok' }]);
+  });
+});
