@@ -6,16 +6,19 @@ import { EXIT } from './exit-codes.js';
 
 export const SERVE_USAGE = 'mirrorgate serve --config FILE';
 
-/** Runs until SIGINT or SIGTERM. */
+/** Runs until SIGINT or SIGTERM; SIGHUP reloads the rules (so do changes to the rule files). */
 export async function serveCommand(argv: readonly string[], _io: CliIO): Promise<number> {
   const args = parseArgs(argv, { values: ['config'], booleans: [] });
   const file = args.values.get('config')?.at(-1);
   if (file === undefined || args.positional.length > 0) throw new UsageError(`--config is required\nusage: ${SERVE_USAGE}`);
   const proxy = await startProxy(await loadSettings(file));
+  const reload = () => void proxy.holder.reload();
+  process.on('SIGHUP', reload);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      process.off('SIGHUP', reload);
       void proxy.close().then(resolve);
     };
     process.once('SIGINT', stop);

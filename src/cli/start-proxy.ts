@@ -1,12 +1,15 @@
 // The composition root: settings + rules -> a listening proxy. Everything
-// stateful (logger, agents, caches, endpoint state) is made here and passed in.
-import { loadRules } from '../config/load-rules.js';
+// stateful (logger, metrics, agents, caches, endpoint state, the rules
+// holder) is made here and passed in.
+import { RulesHolder } from '../config/rules-holder.js';
 import type { Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { RecentPulls } from '../observability/recent-pulls.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
 import { EndpointHealth } from '../pull/health.js';
-import { createHandler } from '../server/app.js';
+import { createAdminHandler, createHandler } from '../server/app.js';
 import { listen, type Listening } from '../server/listen.js';
 import { Agents } from '../upstream/agents.js';
 import { loadCredentials } from '../upstream/auth/credentials.js';
@@ -15,33 +18,59 @@ import { UpstreamClient } from '../upstream/client.js';
 
 export interface Proxy extends Listening {
   readonly rules: () => RuleSet;
+  readonly holder: RulesHolder;
+  /** Admin listener URLs, when one is configured. */
+  readonly adminUrls: readonly string[];
 }
 
-export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock } = {}): Promise<Proxy> {
+export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; watch?: boolean } = {}): Promise<Proxy> {
   const log = options.log ?? createLogger(settings.logLevel);
   const clock = options.clock ?? { now: () => performance.now() };
-  const rules = await loadRules(settings.rulePaths);
-  for (const w of rules.warnings) log.warn({ warning: w }, 'rules warning');
+  const holder = await RulesHolder.load(settings.rulePaths);
+  for (const w of holder.current().warnings) log.warn({ warning: w }, 'rules warning');
+  const health = new EndpointHealth(settings.health, clock);
+  const metrics = new Metrics(health);
+  metrics.rulesLoaded(holder.generation, true, holder.current().objects);
+  holder.onReload((outcome, rules) => {
+    metrics.reloads.inc({ result: outcome.ok ? 'ok' : 'failed' });
+    metrics.rulesLoaded(outcome.generation, outcome.ok, rules.objects);
+    if (outcome.ok) log.info({ generation: outcome.generation, objects: rules.objects.length }, 'rules reloaded');
+    else log.error({ generation: outcome.generation, errors: outcome.errors }, 'rules reload failed: the previous rules stay in force');
+  });
   const agents = new Agents(settings);
-  const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock);
+  const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
   const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile));
   const pull = {
     client,
     clock,
+    health,
     busy: new BusyEndpoints(clock),
     affinity: new Affinity(clock, settings.affinityTtlMs),
-    health: new EndpointHealth(settings.health, clock),
     hedge: settings.hedge,
     maxManifestBytes: settings.maxManifestBytes,
   };
-  const current = () => rules;
-  const listening = await listen(settings, createHandler({ settings, rules: current, pull, log }));
-  log.info({ urls: listening.urls, rules: rules.objects.length }, 'mirrorgate listening');
+  const deps = {
+    settings,
+    rules: holder.current,
+    pull,
+    log,
+    metrics,
+    recent: new RecentPulls(),
+    rulesState: () => ({ generation: holder.generation, lastReload: holder.lastReload }),
+  };
+  const separateAdmin = settings.adminListen.length > 0;
+  const listening = await listen(settings.listen, settings.tls, createHandler(deps, !separateAdmin));
+  const admin = separateAdmin ? await listen(settings.adminListen, undefined, createAdminHandler(deps)) : undefined;
+  const stopWatching = options.watch === false ? () => {} : holder.watch();
+  log.info({ urls: listening.urls, adminUrls: admin?.urls ?? [], rules: holder.current().objects.length }, 'mirrorgate listening');
   return {
     urls: listening.urls,
-    rules: current,
+    adminUrls: admin?.urls ?? [],
+    rules: holder.current,
+    holder,
     close: async () => {
-      await listening.close();
+      stopWatching();
+      await Promise.all([listening.close(), admin?.close()]);
       await agents.close();
     },
   };

@@ -7,6 +7,10 @@ import { parse } from 'smol-toml';
 
 export interface Settings {
   readonly listen: readonly { host: string; port: number }[];
+  /** Where /metrics, /healthz, /readyz and /status are served; empty: on the main listeners. */
+  readonly adminListen: readonly { host: string; port: number }[];
+  /** Response header naming the endpoint that served; empty disables it. */
+  readonly servedByHeader: string;
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   readonly rulePaths: readonly string[];
   readonly defaultRegistry: string;
@@ -39,7 +43,11 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
   server: {
     listen: { kind: 'list', default: ['127.0.0.1:5000'], check: (v: string[]) => (v.length === 0 ? 'needs at least one address' : v.map(checkListen).find(Boolean)) },
     tls_cert: { kind: 'string', default: '' },
+    served_by_header: { kind: 'string', default: 'X-Mirrorgate-Served-By' },
     tls_key: { kind: 'string', default: '' },
+  },
+  admin: {
+    listen: { kind: 'list', default: [], check: (v: string[]) => v.map(checkListen).find(Boolean) },
   },
   rules: {
     paths: { kind: 'list', default: [], check: (v: string[]) => (v.length === 0 ? 'needs at least one rules file or directory' : undefined) },
@@ -160,6 +168,8 @@ function freeze(v: Record<string, Record<string, unknown>>, baseDir: string, fil
   const credentials = get<string>('upstream', 'credentials');
   return Object.freeze({
     listen: get<string[]>('server', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
+    adminListen: get<string[]>('admin', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
+    servedByHeader: get<string>('server', 'served_by_header'),
     ...(cert ? { tls: { certFile: path(cert), keyFile: path(key) } } : {}),
     rulePaths: get<string[]>('rules', 'paths').map(path),
     defaultRegistry: get<string>('upstream', 'default_registry'),

@@ -5,6 +5,8 @@ import type { FailureKind } from '../upstream/failure.js';
 
 export interface AttemptRecord {
   readonly endpoint: string;
+  /** The endpoint's host[:port]: the bounded label for metrics and health. */
+  readonly host: string;
   readonly role: 'mirror' | 'source' | 'affinity';
   readonly outcome: 'ok' | FailureKind;
   readonly status?: number;

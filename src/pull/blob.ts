@@ -83,7 +83,7 @@ async function fullBlob(ctx: PullContext, candidates: readonly Candidate[], dige
     }
     const broken = await pump(opened.value.res, opened.value.skip, verifier, out);
     if (!broken) return { servedBy, bytes: verifier.received };
-    records.push({ endpoint: opened.candidate.label, role: opened.candidate.role, outcome: broken.kind, ms: 0, message: `${broken.message} after byte ${verifier.received}` });
+    records.push({ endpoint: opened.candidate.label, host: opened.candidate.target.domain, role: opened.candidate.role, outcome: broken.kind, ms: 0, message: `${broken.message} after byte ${verifier.received}` });
     if (broken.kind === 'digest_mismatch' || broken.kind === 'aborted') {
       out.destroy(broken);
       return { servedBy, bytes: verifier.received };

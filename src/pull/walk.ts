@@ -69,11 +69,11 @@ async function walkPass<T>(
       const domain = c.target.domain;
       const wait = ctx.busy.remaining(domain);
       if (wait > 0) {
-        records.push({ endpoint: c.label, role: c.role, outcome: 'busy', ms: 0, retryAfterMs: wait });
+        records.push({ endpoint: c.label, host: c.target.domain, role: c.role, outcome: 'busy', ms: 0, retryAfterMs: wait });
         continue;
       }
       if (useBreaker && !ctx.health.admit(domain)) {
-        records.push({ endpoint: c.label, role: c.role, outcome: 'circuit_open', ms: 0 });
+        records.push({ endpoint: c.label, host: c.target.domain, role: c.role, outcome: 'circuit_open', ms: 0 });
         circuitSkipped.push(c);
         continue;
       }
@@ -100,10 +100,10 @@ async function walkPass<T>(
     const { candidate, hedged } = settled.running;
     if (settled.error === undefined) {
       ctx.health.success(candidate.target.domain, ms);
-      records.push({ endpoint: candidate.label, role: candidate.role, outcome: 'ok', ms, ...(hedged ? { hedged } : {}) });
+      records.push({ endpoint: candidate.label, host: candidate.target.domain, role: candidate.role, outcome: 'ok', ms, ...(hedged ? { hedged } : {}) });
       for (const loser of running) {
         loser.controller.abort();
-        records.push({ endpoint: loser.candidate.label, role: loser.candidate.role, outcome: 'aborted', ms: ctx.clock.now() - loser.started, message: 'lost the hedge race', ...(loser.hedged ? { hedged: true } : {}) });
+        records.push({ endpoint: loser.candidate.label, host: loser.candidate.target.domain, role: loser.candidate.role, outcome: 'aborted', ms: ctx.clock.now() - loser.started, message: 'lost the hedge race', ...(loser.hedged ? { hedged: true } : {}) });
       }
       return { result: { value: settled.value as T, candidate }, launchedAny, circuitSkipped };
     }
@@ -113,6 +113,7 @@ async function walkPass<T>(
     if (failure.kind === 'status_429') ctx.busy.mark(candidate.target.domain, failure.retryAfterMs);
     records.push({
       endpoint: candidate.label,
+      host: candidate.target.domain,
       role: candidate.role,
       outcome: failure.kind,
       ms,

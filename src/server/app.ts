@@ -1,12 +1,15 @@
-// The request handler: route, dispatch, answer every error in the OCI
-// envelope, log one line per request. Client disconnects abort upstream work.
+// The request handler: admin paths, then route and dispatch; every error is
+// answered in the OCI envelope; one log line and the metrics per request.
+// Client disconnects abort upstream work.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { OciError } from '../core/oci/errors.js';
 import { parseRoute, type RouteOptions } from '../core/oci/route.js';
+import { handleAdmin } from './admin.js';
 import { blobs } from './handlers/blobs.js';
 import { referrers, tags } from './handlers/discovery.js';
 import { manifests } from './handlers/manifests.js';
+import { observe } from './observe.js';
 import { API_VERSION, toOciError, writeError } from './respond.js';
 import type { AppDeps, RequestContext } from './request-context.js';
 
@@ -15,34 +18,59 @@ const HANDLERS = { manifests, blobs, tags, referrers } as const;
 /** What a request is known by before it is routed. */
 type Incoming = Omit<RequestContext, 'route'> & { readonly url: URL };
 
-export function createHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+/** The registry API handler; with `withAdmin`, it also answers /metrics, /healthz, /readyz, /status. */
+export function createHandler(deps: AppDeps, withAdmin = true): (req: IncomingMessage, res: ServerResponse) => void {
   const routeOptions: RouteOptions = { defaultRegistry: deps.settings.defaultRegistry, aliases: deps.settings.aliases };
+  return (req, res) => void serve(deps, req, res, routeOptions, withAdmin);
+}
+
+/** The handler of a separate admin listener: admin paths only. */
+export function createAdminHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const started = deps.pull.clock.now();
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    const incoming: Incoming = { req, res, deps, url: new URL(req.url ?? '/', 'http://client'), signal: abort.signal, records: [], summary: {} };
-    const method = req.method ?? 'GET';
-    const finish = (error?: OciError, cause?: unknown) => {
-      const line = { reqId: randomUUID(), method, path: incoming.url.pathname, status: error?.status ?? res.statusCode, ms: deps.pull.clock.now() - started, ...incoming.summary, attempts: incoming.records };
-      if (error?.code === 'UNKNOWN') deps.log.error({ ...line, err: cause }, 'request failed');
-      else deps.log.info(line, 'request');
-    };
-    handle(incoming, method, routeOptions).then(
-      () => finish(),
+    const path = new URL(req.url ?? '/', 'http://client').pathname;
+    handleAdmin(deps, req, res, path).then(
+      (handled) => {
+        if (!handled) res.writeHead(404, { 'content-length': 0 }).end();
+      },
       (err: unknown) => {
-        const error = toOciError(err);
-        writeError(res, error, method);
-        finish(error, err);
+        deps.log.error({ err, path }, 'admin request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-length': 0 });
+        res.end();
       },
     );
   };
 }
 
-async function handle(incoming: Incoming, method: string, routeOptions: RouteOptions): Promise<void> {
+async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, routeOptions: RouteOptions, withAdmin: boolean): Promise<void> {
+  const started = deps.pull.clock.now();
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const method = req.method ?? 'GET';
+  const incoming: Incoming = { req, res, deps, url: new URL(req.url ?? '/', 'http://client'), signal: abort.signal, records: [], summary: {} };
+  let error: OciError | undefined;
+  let cause: unknown;
+  try {
+    if (withAdmin && (await handleAdmin(deps, req, res, incoming.url.pathname))) incoming.summary.route = 'admin';
+    else await dispatch(incoming, method, routeOptions);
+  } catch (err) {
+    error = toOciError(err);
+    cause = err;
+    writeError(res, error, method);
+  }
+  const status = error?.status ?? res.statusCode;
+  const ms = deps.pull.clock.now() - started;
+  const line = { reqId: randomUUID(), method, path: incoming.url.pathname, status, ms, ...incoming.summary, attempts: incoming.records };
+  if (error?.code === 'UNKNOWN') deps.log.error({ ...line, err: cause }, 'request failed');
+  else if (incoming.summary.route === 'admin') deps.log.debug(line, 'request');
+  else deps.log.info(line, 'request');
+  observe(deps, { method, status, seconds: ms / 1000, summary: incoming.summary, records: incoming.records });
+}
+
+async function dispatch(incoming: Incoming, method: string, routeOptions: RouteOptions): Promise<void> {
   const route = parseRoute(method, incoming.url.pathname, incoming.url.searchParams, routeOptions);
+  incoming.summary.route = route.kind;
   if (route.kind === 'ping') {
     const body = '{}';
     incoming.res.writeHead(200, { ...API_VERSION, 'content-type': 'application/json', 'content-length': body.length });

@@ -4,7 +4,6 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import type { Settings } from '../config/settings.js';
 
 export interface Listening {
   /** `http(s)://host:port` of each listener, ports resolved (port 0 picks a free one). */
@@ -14,12 +13,12 @@ export interface Listening {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export async function listen(settings: Settings, handler: Handler): Promise<Listening> {
-  const tls = settings.tls && { cert: await readFile(settings.tls.certFile), key: await readFile(settings.tls.keyFile) };
+export async function listen(addresses: readonly { host: string; port: number }[], tlsFiles: { certFile: string; keyFile: string } | undefined, handler: Handler): Promise<Listening> {
+  const tls = tlsFiles && { cert: await readFile(tlsFiles.certFile), key: await readFile(tlsFiles.keyFile) };
   const servers: Server[] = [];
   const urls: string[] = [];
   try {
-    for (const { host, port } of settings.listen) {
+    for (const { host, port } of addresses) {
       const server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
       // Registry clients keep connections open between a pull's requests.
       server.keepAliveTimeout = 75_000;

@@ -27,7 +27,10 @@ export function planFor(ctx: RequestContext, suffix: string): { plan: Plan; cand
   ctx.summary.image = plan.image;
   ctx.summary.pullBy = plan.pullBy;
   ctx.summary.planLength = plan.endpoints.length;
-  if (plan.denied !== undefined) throw new OciError('DENIED', plan.denied);
+  if (plan.denied !== undefined) {
+    ctx.summary.denial = !plan.policy.accept ? 'policy' : plan.attempts.some((a) => a.refusedBy === 'never_contact_source') ? 'never_contact_source' : 'blocked';
+    throw new OciError('DENIED', plan.denied);
+  }
   return { plan, candidates: planCandidates(plan) };
 }
 
@@ -36,12 +39,13 @@ export function planFor(ctx: RequestContext, suffix: string): { plan: Plan; cand
  * (a blocked source, NeverContactSource) and no other served, the answer is
  * DENIED, as the node's pull would be; the attempts stay in the detail.
  */
-export async function walkPlan<T>(plan: Plan, run: () => Promise<T>): Promise<T> {
+export async function walkPlan<T>(ctx: RequestContext, plan: Plan, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
     const refused = plan.attempts.filter((a) => a.blocked !== undefined);
     if (!(err instanceof OciError) || refused.length === 0 || err.code === 'TOOMANYREQUESTS') throw err;
+    ctx.summary.denial = refused.some((a) => a.refusedBy === 'never_contact_source') ? 'never_contact_source' : 'blocked';
     throw new OciError('DENIED', `no endpoint served ${plan.image} (${err.message}) and ${refused.map((a) => a.blocked).join('; ')}`, err.detail);
   }
 }
@@ -60,5 +64,6 @@ function checkAllowed(registry: string, ctx: RequestContext): void {
     namedByRules.set(rules, named);
   }
   if (registry === settings.defaultRegistry || registryMatches(registry, named.hosts, [...named.wildcards, ...settings.allow])) return;
+  ctx.summary.denial = 'not_allowed';
   throw new OciError('DENIED', `registry ${registry} is not named by the rules, the default registry or upstream.allow, and mirrorgate is not an open proxy`);
 }

@@ -3,6 +3,9 @@ import type { Route } from '../core/oci/route.js';
 import type { RuleSet } from '../core/rules/model.js';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { RecentPulls } from '../observability/recent-pulls.js';
+import type { ReloadOutcome } from '../config/rules-holder.js';
 import type { AttemptRecord } from '../pull/attempts.js';
 import type { PullContext } from '../pull/context.js';
 
@@ -13,6 +16,9 @@ export interface AppDeps {
   readonly rules: () => RuleSet;
   readonly pull: PullContext;
   readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly recent: RecentPulls;
+  readonly rulesState: () => { generation: number; lastReload: ReloadOutcome };
 }
 
 /** What one request carries through its handler, and what its log line reports. */
@@ -23,15 +29,28 @@ export interface RequestContext {
   readonly deps: AppDeps;
   readonly signal: AbortSignal;
   readonly records: AttemptRecord[];
-  readonly summary: { image?: string; pullBy?: string; planLength?: number; servedBy?: string; bytes?: number };
+  readonly summary: RequestSummary;
 }
 
-export const SERVED_BY_HEADER = 'x-mirrorgate-served-by';
+/** What a request's log line and metrics report. */
+export interface RequestSummary {
+  route?: string;
+  image?: string;
+  pullBy?: string;
+  planLength?: number;
+  servedBy?: string;
+  bytes?: number;
+  denial?: 'blocked' | 'policy' | 'not_allowed' | 'never_contact_source';
+}
 
 /** The ns echo (distribution-spec "Registry Proxying"), when the client routed by ns. */
 export const namespaceHeaders = (ctx: RequestContext): Record<string, string> => (ctx.route.ns !== undefined ? { 'oci-namespace': ctx.route.ns } : {});
 
+/** The configurable header naming the endpoint that served, if enabled. */
+export const servedByHeader = (ctx: RequestContext, servedBy: string): Record<string, string> =>
+  ctx.deps.settings.servedByHeader ? { [ctx.deps.settings.servedByHeader]: servedBy } : {};
+
 /** Headers every served answer carries: where it came from, and the ns echo. */
 export function routedHeaders(ctx: RequestContext, servedBy: string): Record<string, string> {
-  return { [SERVED_BY_HEADER]: servedBy, ...namespaceHeaders(ctx) };
+  return { ...servedByHeader(ctx, servedBy), ...namespaceHeaders(ctx) };
 }

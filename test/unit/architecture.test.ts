@@ -29,7 +29,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   upstream: ['upstream', 'core', 'node:', 'undici', 'lru-cache'],
   pull: ['pull', 'upstream', 'core', 'node:', 'lru-cache'],
   config: ['config', 'core', 'node:', 'smol-toml'],
-  observability: ['observability', 'node:', 'pino'],
+  observability: ['observability', 'node:', 'pino', 'prom-client'],
   server: ['server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
   cli: ['cli', 'server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
 };

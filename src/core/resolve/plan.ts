@@ -13,6 +13,8 @@ export interface Attempt {
   readonly ca?: TrustedCA;
   /** Set when the attempt is refused without contact: the blocked entry's prefix and why. */
   readonly blocked?: string;
+  /** What refused it: a NeverContactSource policy, or a blocked scope. */
+  readonly refusedBy?: 'never_contact_source' | 'blocked';
   /** The objects that listed this mirror. */
   readonly origins: readonly Origin[];
 }

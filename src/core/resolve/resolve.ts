@@ -75,7 +75,9 @@ function toAttempt(source: PullSource, rules: RuleSet): Attempt {
     insecure: source.insecure,
     origins: source.mirror?.origins ?? [],
     ...(ca ? { ca } : {}),
-    ...(own?.blocked ? { blocked: `registry ${own.prefix} is blocked${blockReason(own)}` } : {}),
+    ...(own?.blocked
+      ? { blocked: `registry ${own.prefix} is blocked${blockReason(own)}`, refusedBy: own.neverContactSource?.length ? 'never_contact_source' : 'blocked' }
+      : {}),
   };
 }
 

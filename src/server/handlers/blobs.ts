@@ -3,7 +3,7 @@ import { serveBlob } from '../../pull/blob.js';
 import { withAffinity } from '../../pull/candidates.js';
 import { planFor, walkPlan } from '../plan-for.js';
 import { blobOutput } from '../respond.js';
-import { type RequestContext, SERVED_BY_HEADER, namespaceHeaders } from '../request-context.js';
+import { type RequestContext, namespaceHeaders, servedByHeader } from '../request-context.js';
 import { repositoryKey } from './manifests.js';
 
 /** GET/HEAD /v2/<name>/blobs/<digest>, Range included. Any endpoint of the repository's digest plan may serve. */
@@ -14,7 +14,7 @@ export async function blobs(ctx: RequestContext): Promise<void> {
   const method = ctx.req.method === 'HEAD' ? 'HEAD' : 'GET';
   const range = parseRange(ctx.req.headers.range);
   const out = blobOutput(ctx.res, namespaceHeaders(ctx));
-  const result = await walkPlan(plan, () => serveBlob(ctx.deps.pull, list, { method, digest, range }, withServedBy(out, ctx), ctx.records, ctx.signal));
+  const result = await walkPlan(ctx, plan, () => serveBlob(ctx.deps.pull, list, { method, digest, range }, withServedBy(out, ctx), ctx.records, ctx.signal));
   ctx.summary.servedBy = result.servedBy;
   ctx.summary.bytes = result.bytes;
 }
@@ -25,7 +25,7 @@ function withServedBy(out: ReturnType<typeof blobOutput>, ctx: RequestContext): 
     ...out,
     start: (status, headers) => {
       const served = ctx.records.findLast((r) => r.outcome === 'ok');
-      out.start(status, { ...headers, ...(served ? { [SERVED_BY_HEADER]: served.endpoint } : {}) });
+      out.start(status, { ...headers, ...(served ? servedByHeader(ctx, served.endpoint) : {}) });
     },
   };
 }

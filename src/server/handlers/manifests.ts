@@ -16,7 +16,7 @@ export async function manifests(ctx: RequestContext): Promise<void> {
   const list = digest ? withAffinity(candidates, pull.affinity.recall(repositoryKey(ctx)), digest) : candidates;
   const accept = ctx.req.headers.accept ?? DEFAULT_ACCEPT;
   const method = ctx.req.method === 'HEAD' ? 'HEAD' : 'GET';
-  const { value: manifest, candidate } = await walkPlan(plan, () => fetchManifest(pull, list, { method, reference, accept }, ctx.records, ctx.signal));
+  const { value: manifest, candidate } = await walkPlan(ctx, plan, () => fetchManifest(pull, list, { method, reference, accept }, ctx.records, ctx.signal));
   pull.affinity.remember(repositoryKey(ctx), candidate.target);
   ctx.summary.servedBy = candidate.label;
   const headers = {

@@ -28,6 +28,8 @@ export class TokenCache {
   constructor(
     private readonly dispatcher: (url: URL) => Dispatcher,
     clock: Clock,
+    /** Told about every token request: which registry, and whether it worked. */
+    private readonly onFetch: (registry: string, ok: boolean) => void = () => {},
     max = 10_000,
   ) {
     this.cache = new LRUCache({ max, ttlAutopurge: false, perf: clock, allowStale: false });
@@ -49,10 +51,17 @@ export class TokenCache {
     let pending = this.inflight.get(key);
     if (!pending) {
       pending = this.fetchToken(challenge, scope, credential, signal)
-        .then(({ token, ttlMs }) => {
-          this.cache.set(key, token, { ttl: Math.max(1, ttlMs - EARLY_REFRESH_MS) });
-          return token;
-        })
+        .then(
+          ({ token, ttlMs }) => {
+            this.onFetch(registry, true);
+            this.cache.set(key, token, { ttl: Math.max(1, ttlMs - EARLY_REFRESH_MS) });
+            return token;
+          },
+          (err: unknown) => {
+            this.onFetch(registry, false);
+            throw err;
+          },
+        )
         .finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }

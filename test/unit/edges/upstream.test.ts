@@ -73,7 +73,7 @@ describe('failure classification', () => {
 });
 
 describe('the final error of a walk', () => {
-  const a = (outcome: AttemptRecord['outcome'], retryAfterMs?: number): AttemptRecord => ({ endpoint: 'e', role: 'mirror', outcome, ms: 1, ...(retryAfterMs ? { retryAfterMs } : {}) });
+  const a = (outcome: AttemptRecord['outcome'], retryAfterMs?: number): AttemptRecord => ({ endpoint: 'e', host: 'h', role: 'mirror', outcome, ms: 1, ...(retryAfterMs ? { retryAfterMs } : {}) });
   it.each([
     [[a('not_found'), a('not_found')], 'MANIFEST_UNKNOWN', 404],
     [[a('refused'), a('not_found')], 'MANIFEST_UNKNOWN', 404],

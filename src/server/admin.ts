@@ -1,0 +1,24 @@
+// Operator endpoints: /healthz (alive), /readyz (rules loaded, with the last
+// reload's outcome), /metrics (Prometheus), /status (a small HTML page).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppDeps } from './request-context.js';
+import { statusPage } from './status-page.js';
+
+export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/status'];
+
+/** Answers an admin path; false when `path` is not one. */
+export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+  if (!ADMIN_PATHS.includes(path)) return false;
+  const send = (status: number, type: string, body: string) => {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+  if (path === '/healthz') send(200, 'text/plain; charset=utf-8', 'ok\n');
+  else if (path === '/readyz') {
+    const { generation, lastReload } = deps.rulesState();
+    // Ready while some rules are in force; a failed reload is reported, the old rules still serve.
+    send(200, 'application/json', JSON.stringify({ ready: true, rules: { generation, objects: deps.rules().objects.length, lastReload } }));
+  } else if (path === '/metrics') send(200, deps.metrics.registry.contentType, await deps.metrics.registry.metrics());
+  else send(200, 'text/html; charset=utf-8', statusPage(deps));
+  return true;
+}
