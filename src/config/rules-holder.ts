@@ -22,7 +22,7 @@ export class RulesHolder {
   private readonly listeners: ((outcome: ReloadOutcome, rules: RuleSet) => void)[] = [];
 
   private constructor(
-    private readonly paths: readonly string[],
+    readonly paths: readonly string[],
     initial: RuleSet,
   ) {
     this.rules = initial;

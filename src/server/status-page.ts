@@ -10,7 +10,7 @@ const table = (head: string[], rows: string[][]): string =>
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#1d232a}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #d8dde3;vertical-align:top}
-th{background:#f2f4f6}code{font-size:12px}.state{font-weight:600;padding:0 .4rem;border-radius:3px}
+th{background:#f2f4f6}code{font-size:12px;word-break:break-all}.state{font-weight:600;padding:0 .4rem;border-radius:3px}
 .closed{background:#d5f5dd}.open{background:#fbd5d5}.half-open{background:#fdf0c4}.ok{color:#137333}.bad{color:#b3261e}.none{color:#6b7580}`;
 
 export function statusPage(deps: AppDeps): string {

@@ -26,8 +26,8 @@ function npmStartCommand(): string[] {
   return (pkg.scripts.start ?? '').split(' ');
 }
 
-/** Starts the command, waits for its "listening" log line, returns the URL and a stop function. */
-function startServing(args: string[], env: Record<string, string>): Promise<{ url: string; stop: () => Promise<number | null> }> {
+/** Starts the command, waits for its "listening" log line, returns the URL, its output so far and a stop function. */
+function startServing(args: string[], env: Record<string, string>): Promise<{ url: string; pid: number; output: () => string; stop: () => Promise<number | null> }> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -38,7 +38,7 @@ function startServing(args: string[], env: Record<string, string>): Promise<{ ur
       if (!line) return;
       clearTimeout(timer);
       const url = (JSON.parse(line) as { urls: string[] }).urls[0] as string;
-      resolve({ url, stop: () => new Promise((done) => (child.once('exit', (code) => done(code)), child.kill('SIGTERM'))) });
+      resolve({ url, pid: child.pid as number, output: () => out, stop: () => new Promise((done) => (child.once('exit', (code) => done(code)), child.kill('SIGTERM'))) });
     });
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`exited ${code} before listening:\n${out}`)));
@@ -60,5 +60,23 @@ describe('start commands', () => {
     expect(ping.headers['docker-distribution-api-version']).toBe('registry/2.0');
     await ping.body.dump();
     expect(await serving.stop()).toBe(0);
+  });
+
+  it('serve reloads the rules on SIGHUP, and a bad settings file exits 2 naming the key', async () => {
+    const [, ...args] = dockerfileCommand();
+    const serving = await startServing(args, { MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0' });
+    process.kill(serving.pid, 'SIGHUP');
+    const deadline = Date.now() + 5_000;
+    while (!serving.output().includes('"rules reloaded"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(serving.output()).toContain('"generation":2');
+    expect(await serving.stop()).toBe(0);
+    const bad = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(process.execPath, args, { env: { ...process.env, MIRRORGATE_UPSTREAM_CONNECT_TIMEOUT_MS: 'soon' } });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.once('exit', (code) => resolve({ code, err }));
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('upstream.connect_timeout_ms (from MIRRORGATE_UPSTREAM_CONNECT_TIMEOUT_MS): expected a integer, got "soon"');
   });
 });
