@@ -5,6 +5,7 @@ import type { CliIO } from './io.js';
 import { RENDER_USAGE, renderCommand } from './render-command.js';
 import { RESOLVE_USAGE, resolveCommand } from './resolve-command.js';
 import { SERVE_USAGE, serveCommand } from './serve-command.js';
+import { GENERATE_USAGE, generateCommand } from './generate-command.js';
 import { InvalidSettingsError } from '../config/settings.js';
 import { InvalidCredentialsFileError } from '../upstream/auth/credentials.js';
 
@@ -12,6 +13,7 @@ const USAGE = `usage:
   ${SERVE_USAGE}
   ${RESOLVE_USAGE}
   ${RENDER_USAGE}
+  ${GENERATE_USAGE}
 
 exit codes: 0 plan, 1 usage, 2 invalid rules or settings, 3 denied, 4 invalid image reference`;
 
@@ -19,6 +21,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: CliIO) => 
   serve: serveCommand,
   resolve: resolveCommand,
   render: renderCommand,
+  generate: generateCommand,
 };
 
 /** Runs one CLI invocation and returns its exit code; expected failures never throw. */

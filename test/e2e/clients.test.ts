@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeImage } from '../fakes/image.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import { layoutHolds, writeLayout } from './support/oci-layout.js';
+import { run as runCli } from '../../src/cli/run.js';
 import { requireBinary, startContainerd, startDockerRegistry, type Running } from './support/processes.js';
 
 const README_PROXY = 'mirrorgate.example:5000';
@@ -38,6 +39,15 @@ let mirror: Running; // the mirror the rules send pulls to: holds the image
 let dead: Running; // a mirror listed first, stopped: connection refused
 let proxy: TestProxy;
 let proxyHost: string;
+let rulesDir: string;
+
+/** `mirrorgate generate …` in process, its output captured. */
+async function generate(args: string[]): Promise<string> {
+  let out = '';
+  const code = await runCli(['generate', ...args, '--rules', rulesDir], { out: (t) => (out += t), err: (t) => (out += t) });
+  expect(code, out).toBe(0);
+  return out;
+}
 
 beforeAll(async () => {
   requireBinary('skopeo', 'skopeo');
@@ -46,9 +56,12 @@ beforeAll(async () => {
   const seeded = await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${writeLayout(image, 'v1')}:v1`, `docker://${mirror.host}/ns/app:v1`]);
   expect(seeded.code, seeded.out).toBe(0);
   const rules = mirrorRules(`${source.host}/ns`, [`${dead.host}/ns`, `${mirror.host}/ns`], [`${dead.host}/ns`, `${mirror.host}/ns`]);
-  // The README's snippets say quay.io; here that name leads to the local source registry.
-  proxy = await startTestProxy(rules, { aliases: { 'quay.io': source.host } });
+  // The README's snippets say quay.io; here that name leads to the local source registry. The
+  // generated registries.conf names it by the alias it derives (and asks for) for host:port.
+  const derivedAlias = source.host.replace(':', '-');
+  proxy = await startTestProxy(rules, { aliases: { 'quay.io': source.host, [derivedAlias]: source.host } });
   proxyHost = proxy.url.replace('http://', '');
+  rulesDir = proxy.proxy.holder.paths[0] as string;
 }, 60_000);
 
 afterAll(async () => {
@@ -91,3 +104,33 @@ describe('ctr (containerd) through hosts.toml (the ns form)', () => {
     expect(listed.out).toContain(image.manifestDigest);
   });
 });
+
+describe('generated client configuration, used by the real clients', () => {
+  it('skopeo with `mirrorgate generate registries-conf`', async () => {
+    const conf = await generate(['registries-conf', '--proxy', proxy.url]);
+    expect(conf).toContain(`# ${source.host.replace(':', '-')} = "${source.host}"`);
+    const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-generated-'));
+    writeFileSync(join(dir, 'registries.conf'), conf);
+    const out = join(dir, 'out');
+    const r = await run('skopeo', ['--registries-conf', join(dir, 'registries.conf'), 'copy', `docker://${source.host}/ns/app:v1`, `oci:${out}:copied`]);
+    expect(r.code, r.out).toBe(0);
+    expect(layoutHolds(out, image)).toBe(true);
+  });
+
+  it('ctr with `mirrorgate generate hosts-toml`', async () => {
+    requireBinary('ctr', 'containerd');
+    const containerd = await startContainerd();
+    try {
+      const hostsDir = mkdtempSync(join(tmpdir(), 'mirrorgate-generated-certsd-'));
+      const listed = await generate(['hosts-toml', '--proxy', proxy.url, '--out', hostsDir]);
+      expect(listed).toContain(join(hostsDir, source.host, 'hosts.toml'));
+      const fetched = await run('ctr', ['--address', containerd.socket, 'content', 'fetch', '--hosts-dir', hostsDir, `${source.host}/ns/app@${image.manifestDigest}`]);
+      expect(fetched.code, fetched.out).toBe(0);
+      const content = await run('ctr', ['--address', containerd.socket, 'content', 'ls', '-q']);
+      for (const { digest } of image.layers) expect(content.out).toContain(digest);
+    } finally {
+      await containerd.stop();
+    }
+  });
+});
+
