@@ -21,5 +21,8 @@ VOLUME ["/app/config/rules"]
 ENV MIRRORGATE_SERVER_LISTEN=0.0.0.0:5000
 EXPOSE 5000
 USER node
+# The image has no curl; Node's fetch checks /healthz on the listen port.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "const a=(process.env.MIRRORGATE_SERVER_LISTEN||'127.0.0.1:5000').split(',')[0].trim().replace('0.0.0.0','127.0.0.1');fetch('http://'+a+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["serve", "--config", "config/mirrorgate.toml"]
