@@ -9,6 +9,7 @@ import { Metrics } from '../observability/metrics.js';
 import { RecentPulls } from '../observability/recent-pulls.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
 import { EndpointHealth } from '../pull/health.js';
+import { ManifestCache } from '../pull/manifest-cache.js';
 import { createAdminHandler, createHandler } from '../server/app.js';
 import { listen, type Listening } from '../server/listen.js';
 import { Agents } from '../upstream/agents.js';
@@ -44,6 +45,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     client,
     clock,
     health,
+    cache: new ManifestCache(settings.cache, clock),
     busy: new BusyEndpoints(clock),
     affinity: new Affinity(clock, settings.affinityTtlMs),
     hedge: settings.hedge,

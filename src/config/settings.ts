@@ -26,6 +26,7 @@ export interface Settings {
   readonly logLevel: string;
   readonly health: { readonly failureThreshold: number; readonly coolDownMs: number };
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
+  readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number };
 }
 
 type Kind = 'string' | 'boolean' | 'integer' | 'list' | 'map';
@@ -72,6 +73,13 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     mode: { kind: 'string', default: 'adaptive', check: (v: string) => (['off', 'fixed', 'adaptive'].includes(v) ? undefined : 'must be off, fixed or adaptive') },
     delay_ms: { kind: 'integer', default: 500, check: positive },
     min_delay_ms: { kind: 'integer', default: 50, check: positive },
+  },
+  cache: {
+    max_bytes: { kind: 'integer', default: 64 * 1024 * 1024, check: positive },
+    tag_ttl_ms: { kind: 'integer', default: 30_000, check: positive },
+    stale_if_error: { kind: 'boolean', default: true },
+    stale_max_ms: { kind: 'integer', default: 24 * 3600_000, check: positive },
+    negative_ttl_ms: { kind: 'integer', default: 5_000, check: positive },
   },
   log: {
     level: { kind: 'string', default: 'info', check: (v: string) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
@@ -185,6 +193,13 @@ function freeze(v: Record<string, Record<string, unknown>>, baseDir: string, fil
     logLevel: get<string>('log', 'level'),
     health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
+    cache: {
+      maxBytes: get<number>('cache', 'max_bytes'),
+      tagTtlMs: get<number>('cache', 'tag_ttl_ms'),
+      staleIfError: get<boolean>('cache', 'stale_if_error'),
+      staleMaxMs: get<number>('cache', 'stale_max_ms'),
+      negativeTtlMs: get<number>('cache', 'negative_ttl_ms'),
+    },
   });
 }
 

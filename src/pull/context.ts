@@ -2,6 +2,7 @@ import type { Clock } from '../upstream/auth/tokens.js';
 import type { UpstreamClient, Target } from '../upstream/client.js';
 import type { Affinity, BusyEndpoints } from './endpoint-state.js';
 import type { EndpointHealth } from './health.js';
+import type { ManifestCache } from './manifest-cache.js';
 
 export interface HedgeSettings {
   readonly mode: 'off' | 'fixed' | 'adaptive';
@@ -15,6 +16,7 @@ export interface PullContext {
   readonly busy: BusyEndpoints;
   readonly affinity: Affinity;
   readonly health: EndpointHealth;
+  readonly cache: ManifestCache;
   readonly hedge: HedgeSettings;
   readonly clock: Clock;
   readonly maxManifestBytes: number;

@@ -17,6 +17,7 @@ export function observe(deps: AppDeps, done: Finished): void {
   metrics.requests.inc({ route, method: done.method, status: String(done.status) });
   metrics.duration.observe({ route, method: done.method }, done.seconds);
   if (done.summary.denial) metrics.denials.inc({ reason: done.summary.denial });
+  if (done.summary.cache) metrics.cache.inc(done.summary.cache);
   for (const r of done.records) {
     metrics.attempts.inc({ endpoint: r.host, outcome: r.outcome, role: r.role });
     if (r.outcome === 'circuit_open') metrics.circuitSkips.inc({ endpoint: r.host });

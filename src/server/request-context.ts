@@ -41,6 +41,7 @@ export interface RequestSummary {
   servedBy?: string;
   bytes?: number;
   denial?: 'blocked' | 'policy' | 'not_allowed' | 'never_contact_source';
+  cache?: { kind: 'manifest' | 'tag' | 'negative'; result: 'hit' | 'miss' | 'stale' | 'coalesced' };
 }
 
 /** The ns echo (distribution-spec "Registry Proxying"), when the client routed by ns. */

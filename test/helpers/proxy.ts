@@ -39,6 +39,8 @@ export async function startTestProxy(rules: Record<string, string>, upstream: Re
       rules: { paths: [dir] },
       upstream: { connect_timeout_ms: 1000, headers_timeout_ms: 1500, body_idle_timeout_ms: 1500, ...upstream },
       hedge: { mode: 'off' },
+      // Off unless a test turns it on: most tests count what reaches the upstreams.
+      cache: { max_bytes: 1, tag_ttl_ms: 1, negative_ttl_ms: 1, stale_if_error: false },
       ...sections,
     },
     {},

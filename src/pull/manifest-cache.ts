@@ -1,0 +1,110 @@
+// Manifest caching (lru-cache, bounded in bytes):
+// - manifests by digest: immutable and verified, kept until evicted;
+// - tag -> digest: fresh for `tagTtlMs`; older entries are served only when
+//   every endpoint fails (stale-if-error), up to `staleMaxMs`;
+// - not-found answers for `negativeTtlMs`;
+// - identical concurrent fetches share one upstream request.
+// A cached manifest is served only to clients whose Accept allows its type.
+import { LRUCache } from 'lru-cache';
+import type { OciError } from '../core/oci/errors.js';
+import type { Clock } from '../upstream/auth/tokens.js';
+import type { Manifest } from './manifest.js';
+
+export interface CacheSettings {
+  readonly maxBytes: number;
+  readonly tagTtlMs: number;
+  readonly staleIfError: boolean;
+  readonly staleMaxMs: number;
+  readonly negativeTtlMs: number;
+}
+
+export interface CachedManifest {
+  readonly contentType: string;
+  readonly digest: string;
+  readonly body: Buffer;
+  readonly servedBy: string;
+}
+
+interface Flight<T> {
+  readonly controller: AbortController;
+  waiting: number;
+  readonly promise: Promise<T>;
+}
+
+interface TagEntry {
+  readonly digest: string;
+  readonly at: number;
+}
+
+export type CacheResult = 'hit' | 'miss' | 'stale' | 'coalesced';
+
+const ENTRY_OVERHEAD = 256;
+
+export class ManifestCache {
+  private readonly byDigest: LRUCache<string, CachedManifest>;
+  private readonly tags: LRUCache<string, TagEntry>;
+  private readonly negative: LRUCache<string, OciError>;
+  private readonly inflight = new Map<string, Flight<unknown>>();
+
+  constructor(
+    readonly settings: CacheSettings,
+    private readonly clock: Clock,
+  ) {
+    this.byDigest = new LRUCache({ maxSize: settings.maxBytes, sizeCalculation: (m) => m.body.length + ENTRY_OVERHEAD, perf: clock });
+    this.tags = new LRUCache({ max: 50_000, ttl: Math.max(settings.staleMaxMs, settings.tagTtlMs), perf: clock });
+    this.negative = new LRUCache({ max: 50_000, ttl: settings.negativeTtlMs, perf: clock });
+  }
+
+  manifest(digest: string, accepted: readonly string[]): CachedManifest | undefined {
+    const m = this.byDigest.get(digest);
+    return m && acceptable(m.contentType, accepted) ? m : undefined;
+  }
+
+  /** The digest a tag had, and whether that is still fresh. */
+  tag(repository: string, tag: string): { digest: string; fresh: boolean } | undefined {
+    const t = this.tags.get(`${repository}:${tag}`);
+    return t && { digest: t.digest, fresh: this.clock.now() - t.at < this.settings.tagTtlMs };
+  }
+
+  store(repository: string, reference: string, manifest: Manifest & { body: Buffer }, servedBy: string): void {
+    this.byDigest.set(manifest.digest, { contentType: manifest.contentType, digest: manifest.digest, body: manifest.body, servedBy });
+    if (!reference.includes(':')) this.tags.set(`${repository}:${reference}`, { digest: manifest.digest, at: this.clock.now() });
+    this.negative.delete(`${repository}|${reference}`);
+  }
+
+  notFound(repository: string, reference: string): OciError | undefined {
+    return this.negative.get(`${repository}|${reference}`);
+  }
+
+  rememberNotFound(repository: string, reference: string, error: OciError): void {
+    this.negative.set(`${repository}|${reference}`, error);
+  }
+
+  /**
+   * Runs `fetch` unless an identical one is under way, whose result is then
+   * shared. The shared request is aborted only when every client waiting on
+   * it has gone.
+   */
+  coalesce<T>(key: string, signal: AbortSignal, fetch: (signal: AbortSignal) => Promise<T>): { promise: Promise<T>; joined: boolean } {
+    let flight = this.inflight.get(key) as Flight<T> | undefined;
+    const joined = flight !== undefined;
+    if (!flight) {
+      const controller = new AbortController();
+      const created: Flight<T> = { controller, waiting: 0, promise: fetch(controller.signal).finally(() => this.inflight.delete(key)) };
+      this.inflight.set(key, created as Flight<unknown>);
+      flight = created;
+    }
+    const shared = flight;
+    shared.waiting++;
+    const leave = () => {
+      if (--shared.waiting === 0) shared.controller.abort();
+    };
+    signal.addEventListener('abort', leave, { once: true });
+    void shared.promise.catch(() => {}).finally(() => signal.removeEventListener('abort', leave));
+    return { promise: shared.promise, joined };
+  }
+}
+
+function acceptable(contentType: string, accepted: readonly string[]): boolean {
+  return accepted.length === 0 || accepted.includes('*/*') || accepted.includes(contentType.split(';')[0]?.trim().toLowerCase() ?? '');
+}
