@@ -38,7 +38,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     if (outcome.ok) log.info({ generation: outcome.generation, objects: rules.objects.length }, 'rules reloaded');
     else log.error({ generation: outcome.generation, errors: outcome.errors }, 'rules reload failed: the previous rules stay in force');
   });
-  const agents = new Agents(settings);
+  const agents = new Agents(settings, settings.endpointTimeouts);
   const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
   const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile));
   const pull = {

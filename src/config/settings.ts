@@ -26,7 +26,15 @@ export interface Settings {
   readonly logLevel: string;
   readonly health: { readonly failureThreshold: number; readonly coolDownMs: number };
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
+  /** Timeout overrides per upstream host[:port]. */
+  readonly endpointTimeouts: ReadonlyMap<string, EndpointTimeouts>;
   readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number };
+}
+
+export interface EndpointTimeouts {
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyIdleTimeoutMs: number;
 }
 
 type Kind = 'string' | 'boolean' | 'integer' | 'list' | 'map';
@@ -144,7 +152,7 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
   const problems: string[] = [];
   const values: Record<string, Record<string, unknown>> = {};
   for (const section of Object.keys(doc)) {
-    if (!(section in SCHEMA)) problems.push(`${section}: unknown section`);
+    if (!(section in SCHEMA) && section !== 'endpoint_timeouts') problems.push(`${section}: unknown section`);
   }
   for (const [section, keys] of Object.entries(SCHEMA)) {
     const table = (doc[section] ?? {}) as Record<string, unknown>;
@@ -163,11 +171,36 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
       (values[section] as Record<string, unknown>)[key] = raw;
     }
   }
+  const endpointTimeouts = readEndpointTimeouts(doc.endpoint_timeouts, values.upstream as Record<string, number>, problems);
   if (problems.length > 0) throw new InvalidSettingsError(file, problems);
-  return freeze(values, baseDir, file);
+  return freeze(values, endpointTimeouts, baseDir, file);
 }
 
-function freeze(v: Record<string, Record<string, unknown>>, baseDir: string, file: string): Settings {
+const TIMEOUT_KEYS = { connect_timeout_ms: 'connectTimeoutMs', headers_timeout_ms: 'headersTimeoutMs', body_idle_timeout_ms: 'bodyIdleTimeoutMs' } as const;
+
+/** `[endpoint_timeouts."host:port"]` tables; unset keys take the upstream defaults. */
+function readEndpointTimeouts(raw: unknown, upstream: Record<string, number>, problems: string[]): Map<string, EndpointTimeouts> {
+  const out = new Map<string, EndpointTimeouts>();
+  if (raw === undefined) return out;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    problems.push('endpoint_timeouts: expected tables keyed by "host:port"');
+    return out;
+  }
+  for (const [host, table] of Object.entries(raw as Record<string, unknown>)) {
+    const t = (table ?? {}) as Record<string, unknown>;
+    const timeouts: Record<string, number> = {};
+    for (const [key, field] of Object.entries(TIMEOUT_KEYS)) {
+      const value = t[key] ?? upstream[key];
+      if (!Number.isInteger(value) || (value as number) <= 0) problems.push(`endpoint_timeouts."${host}".${key}: expected an integer greater than 0, got ${JSON.stringify(t[key])}`);
+      timeouts[field] = value as number;
+    }
+    for (const key of Object.keys(t)) if (!(key in TIMEOUT_KEYS)) problems.push(`endpoint_timeouts."${host}".${key}: unknown setting`);
+    out.set(host, timeouts as unknown as EndpointTimeouts);
+  }
+  return out;
+}
+
+function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Map<string, EndpointTimeouts>, baseDir: string, file: string): Settings {
   const get = <T>(section: string, key: string): T => (v[section] as Record<string, unknown>)[key] as T;
   const path = (p: string) => resolve(baseDir, p);
   const cert = get<string>('server', 'tls_cert');
@@ -193,6 +226,7 @@ function freeze(v: Record<string, Record<string, unknown>>, baseDir: string, fil
     logLevel: get<string>('log', 'level'),
     health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
+    endpointTimeouts,
     cache: {
       maxBytes: get<number>('cache', 'max_bytes'),
       tagTtlMs: get<number>('cache', 'tag_ttl_ms'),

@@ -19,18 +19,25 @@ const CONNECTIONS_PER_ORIGIN = 64;
 
 export class Agents {
   private readonly agents = new Map<string, Agent>();
-  constructor(private readonly timeouts: Timeouts) {}
+  constructor(
+    private readonly timeouts: Timeouts,
+    /** Overrides for some upstream hosts (host[:port]). */
+    private readonly perEndpoint: ReadonlyMap<string, Timeouts> = new Map(),
+  ) {}
 
-  for(tls: TlsPolicy): Dispatcher {
-    const key = `${tls.insecure}|${tls.ca ?? ''}`;
+  /** The agent for a TLS policy, and for `domain` when that endpoint has timeouts of its own. */
+  for(tls: TlsPolicy, domain?: string): Dispatcher {
+    const own = domain === undefined ? undefined : this.perEndpoint.get(domain);
+    const timeouts = own ?? this.timeouts;
+    const key = `${tls.insecure}|${tls.ca ?? ''}|${own ? domain : ''}`;
     let agent = this.agents.get(key);
     if (!agent) {
       agent = new Agent({
         connections: CONNECTIONS_PER_ORIGIN,
-        headersTimeout: this.timeouts.headersTimeoutMs,
-        bodyTimeout: this.timeouts.bodyIdleTimeoutMs,
+        headersTimeout: timeouts.headersTimeoutMs,
+        bodyTimeout: timeouts.bodyIdleTimeoutMs,
         connect: {
-          timeout: this.timeouts.connectTimeoutMs,
+          timeout: timeouts.connectTimeoutMs,
           rejectUnauthorized: !tls.insecure,
           ...(tls.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
         },

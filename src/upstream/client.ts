@@ -105,7 +105,7 @@ export class UpstreamClient {
     let url = start;
     let sent: Record<string, string> = { ...headers, 'accept-encoding': 'identity', 'user-agent': 'mirrorgate' };
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      const res = await request(url, { method, headers: sent, dispatcher: this.agents.for(target), ...(signal ? { signal } : {}) });
+      const res = await request(url, { method, headers: sent, dispatcher: this.agents.for(target, target.domain), ...(signal ? { signal } : {}) });
       const location = res.statusCode >= 300 && res.statusCode < 400 ? header(res.headers, 'location') : undefined;
       if (location === undefined) return { status: res.statusCode, headers: res.headers, body: res.body, url };
       discard(res.body);

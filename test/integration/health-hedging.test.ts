@@ -119,3 +119,14 @@ describe('hedged requests', () => {
     expect(m2.count('/blobs/')).toBe(0);
   });
 });
+
+describe('per-endpoint timeouts', () => {
+  it('a short first-byte timeout for one mirror fails it over quickly while others keep the default', async () => {
+    // Without its override m1 would answer at 1.5 s, well inside the 5 s default.
+    m1.faults = { delayMs: 1_500 };
+    const p = await start({ endpoint_timeouts: { [m1.host]: { headers_timeout_ms: 200 } } }, { headers_timeout_ms: 5_000 });
+    const res = await p.get(`/v2/src/ns/app/manifests/v1`);
+    expect(res.headers['x-mirrorgate-served-by']).toContain(m2.host);
+    expect(p.attemptsFor('/v2/src/ns/app/manifests/v1')[0]?.map((a) => a.outcome)).toEqual(['timeout', 'ok']);
+  });
+});

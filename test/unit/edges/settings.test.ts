@@ -69,3 +69,17 @@ describe('settings', () => {
     expect(problems({ ...base, server: { tls_cert: 'a.crt' } })).toEqual(['server.tls_cert and server.tls_key: set both or neither']);
   });
 });
+
+describe('per-endpoint timeouts', () => {
+  it('override the upstream timeouts for one host; unset keys keep the defaults', () => {
+    const s = settingsFrom({ ...base, upstream: { connect_timeout_ms: 700 }, endpoint_timeouts: { 'm.local:5000': { headers_timeout_ms: 100 } } }, {}, '/d', 'f');
+    expect(s.endpointTimeouts.get('m.local:5000')).toEqual({ connectTimeoutMs: 700, headersTimeoutMs: 100, bodyIdleTimeoutMs: 30_000 });
+  });
+
+  it('report bad values and keys with the host', () => {
+    expect(problems({ ...base, endpoint_timeouts: { 'm.local': { headers_timeout_ms: 0, idle: 1 } } })).toEqual([
+      'endpoint_timeouts."m.local".headers_timeout_ms: expected an integer greater than 0, got 0',
+      'endpoint_timeouts."m.local".idle: unknown setting',
+    ]);
+  });
+});
