@@ -40,6 +40,16 @@ describe('registry token auth', () => {
     expect(tokenRequest?.url).toContain(encodeURIComponent('repository:x:pull'));
   });
 
+  it('concurrent first requests share one token fetch', async () => {
+    const [source] = await registries(1) as [FakeRegistry];
+    pushImage(source, 'ns/app', image, 'v1');
+    source.faults = { tokenAuth: {}, delayMs: 50 };
+    const p = await proxyFor(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } });
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => p.get('/v2/src/ns/app/manifests/v1').then((r) => r.status)));
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(source.count('/token')).toBe(1);
+  });
+
   it('without credentials the upstream refusal becomes DENIED, never a bare 401', async () => {
     const [source] = await registries(1) as [FakeRegistry];
     pushImage(source, 'ns/app', image, 'v1');

@@ -80,3 +80,20 @@ describe('routing forms', () => {
     expect(res.body.length).toBe(0);
   });
 });
+
+describe('the served-by header', () => {
+  it('can be renamed or turned off', async () => {
+    const renamed = await startTestProxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } }, { server: { listen: ['127.0.0.1:0'], served_by_header: 'X-Served-From' } });
+    const off = await startTestProxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } }, { server: { listen: ['127.0.0.1:0'], served_by_header: '' } });
+    try {
+      const a = await renamed.get('/v2/src/ns/app/manifests/v1');
+      expect(a.headers['x-served-from']).toBe(`${source.host}/ns/app:v1`);
+      expect(a.headers['x-mirrorgate-served-by']).toBeUndefined();
+      const b = await off.get(`/v2/src/ns/app/blobs/${image.config.digest}`);
+      expect(b.status).toBe(200);
+      expect(Object.keys(b.headers).filter((h) => h.includes('served'))).toEqual([]);
+    } finally {
+      await Promise.all([renamed.close(), off.close()]);
+    }
+  });
+});
