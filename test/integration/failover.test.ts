@@ -1,81 +1,63 @@
 // Walking the plan over real sockets: each failure class of the first mirror
 // moves on to the next endpoint; the client gets the most meaningful error.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeRegistry, type FakeRegistry } from '../fakes/fake-registry.js';
-import { makeImage, pushImage } from '../fakes/image.js';
-import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { describe, expect, it } from 'vitest';
+import { makeImage } from '../fakes/image.js';
+import { useTwoMirrors } from '../helpers/two-mirrors.js';
 
 const image = makeImage(7);
-let m1: FakeRegistry;
-let m2: FakeRegistry;
-let source: FakeRegistry;
-let proxy: TestProxy | undefined;
-
-beforeEach(async () => {
-  [m1, m2, source] = await Promise.all([fakeRegistry(), fakeRegistry(), fakeRegistry()]);
-  for (const r of [m1, m2, source]) pushImage(r, 'ns/app', image, 'v1');
-});
-afterEach(async () => {
-  await proxy?.close();
-  proxy = undefined;
-  await Promise.all([m1, m2, source].map((r) => r.stop()));
-});
-
-const start = async (extra: { never?: boolean } = {}) => {
-  proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [`${m1.host}/ns`, `${m2.host}/ns`], [`${m1.host}/ns`, `${m2.host}/ns`], extra), { aliases: { src: source.host } });
-  return proxy;
-};
+const scene = useTwoMirrors(image);
+const start = (extra: { never?: boolean } = {}) => scene.start({}, {}, extra);
 const byDigest = () => `/v2/src/ns/app/manifests/${image.manifestDigest}`;
 const byTag = '/v2/src/ns/app/manifests/v1';
 const errorCode = (body: Buffer) => (JSON.parse(body.toString()) as { errors: { code: string }[] }).errors[0]?.code;
 
 describe('failover by failure class of the first mirror', () => {
   it.each([
-    ['refuses connections', async () => m1.stop()],
-    ['hangs (accepts, never answers)', () => (m1.faults = { hang: true })],
-    ['answers 500', () => (m1.faults = { status: 500 })],
-    ['answers 404', () => m1.manifests.clear()],
-    ['answers 401 that no token fixes', () => (m1.faults = { tokenAuth: { username: 'u', password: 'p' } })],
-    ['serves wrong bytes for the digest', () => (m1.faults = { corrupt: true })],
+    ['refuses connections', async () => scene.m1.stop()],
+    ['hangs (accepts, never answers)', () => (scene.m1.faults = { hang: true })],
+    ['answers 500', () => (scene.m1.faults = { status: 500 })],
+    ['answers 404', () => scene.m1.manifests.clear()],
+    ['answers 401 that no token fixes', () => (scene.m1.faults = { tokenAuth: { username: 'u', password: 'p' } })],
+    ['serves wrong bytes for the digest', () => (scene.m1.faults = { corrupt: true })],
   ])('%s: the second mirror serves', async (_name, fault) => {
     await fault();
     const p = await start();
     const res = await p.get(byDigest());
     expect(res.status).toBe(200);
     expect(res.body.equals(image.manifest)).toBe(true);
-    expect(res.headers['x-mirrorgate-served-by']).toBe(`${m2.host}/ns/app@${image.manifestDigest}`);
-    expect(source.count('/manifests/')).toBe(0);
+    expect(res.headers['x-mirrorgate-served-by']).toBe(`${scene.m2.host}/ns/app@${image.manifestDigest}`);
+    expect(scene.source.count('/manifests/')).toBe(0);
   });
 
   it('a slow first mirror still serves when it answers within the timeouts', async () => {
-    m1.faults = { delayMs: 300 };
+    scene.m1.faults = { delayMs: 300 };
     const p = await start();
     const res = await p.get(byTag);
     expect(res.status).toBe(200);
-    expect(res.headers['x-mirrorgate-served-by']).toBe(`${m1.host}/ns/app:v1`);
-    expect(m2.count('/manifests/')).toBe(0);
+    expect(res.headers['x-mirrorgate-served-by']).toBe(`${scene.m1.host}/ns/app:v1`);
+    expect(scene.m2.count('/manifests/')).toBe(0);
   });
 
   it('429 with Retry-After marks the mirror busy instead of hammering it', async () => {
-    m1.faults = { status: 429, retryAfter: '30' };
+    scene.m1.faults = { status: 429, retryAfter: '30' };
     const p = await start();
-    for (let i = 0; i < 3; i++) expect((await p.get(byTag)).headers['x-mirrorgate-served-by']).toBe(`${m2.host}/ns/app:v1`);
-    expect(m1.count('/manifests/')).toBe(1);
+    for (let i = 0; i < 3; i++) expect((await p.get(byTag)).headers['x-mirrorgate-served-by']).toBe(`${scene.m2.host}/ns/app:v1`);
+    expect(scene.m1.count('/manifests/')).toBe(1);
   });
 
-  it('falls back to the source when every mirror fails', async () => {
-    m1.faults = { status: 503 };
-    await m2.stop();
+  it('falls back to the scene.source when every mirror fails', async () => {
+    scene.m1.faults = { status: 503 };
+    await scene.m2.stop();
     const p = await start();
     const res = await p.get(byDigest());
     expect(res.status).toBe(200);
-    expect(res.headers['x-mirrorgate-served-by']).toBe(`${source.host}/ns/app@${image.manifestDigest}`);
+    expect(res.headers['x-mirrorgate-served-by']).toBe(`${scene.source.host}/ns/app@${image.manifestDigest}`);
   });
 });
 
 describe('the final error when nothing serves', () => {
   it('404 MANIFEST_UNKNOWN when every endpoint lacked it, with every attempt in the detail', async () => {
-    for (const r of [m1, m2, source]) r.manifests.clear();
+    for (const r of [scene.m1, scene.m2, scene.source]) r.manifests.clear();
     const p = await start();
     const res = await p.get(byTag);
     expect(res.status).toBe(404);
@@ -85,7 +67,7 @@ describe('the final error when nothing serves', () => {
   });
 
   it('503 UNAVAILABLE when none could be reached', async () => {
-    await Promise.all([m1.stop(), m2.stop(), source.stop()]);
+    await Promise.all([scene.m1.stop(), scene.m2.stop(), scene.source.stop()]);
     const p = await start();
     const res = await p.get(byTag);
     expect(res.status).toBe(503);
@@ -93,7 +75,7 @@ describe('the final error when nothing serves', () => {
   });
 
   it('504 GATEWAY_TIMEOUT when every endpoint hung', async () => {
-    for (const r of [m1, m2, source]) r.faults = { hang: true };
+    for (const r of [scene.m1, scene.m2, scene.source]) r.faults = { hang: true };
     const p = await start();
     const res = await p.get(byTag);
     expect(res.status).toBe(504);
@@ -101,7 +83,7 @@ describe('the final error when nothing serves', () => {
   });
 
   it('502 BAD_GATEWAY when upstreams answered with errors or wrong bytes', async () => {
-    for (const r of [m1, m2, source]) r.faults = { corrupt: true };
+    for (const r of [scene.m1, scene.m2, scene.source]) r.faults = { corrupt: true };
     const p = await start();
     const res = await p.get(byDigest());
     expect(res.status).toBe(502);
@@ -109,7 +91,7 @@ describe('the final error when nothing serves', () => {
   });
 
   it('429 TOOMANYREQUESTS with Retry-After when every endpoint asked to back off', async () => {
-    for (const r of [m1, m2, source]) r.faults = { status: 429, retryAfter: '7' };
+    for (const r of [scene.m1, scene.m2, scene.source]) r.faults = { status: 429, retryAfter: '7' };
     const p = await start();
     const res = await p.get(byTag);
     expect(res.status).toBe(429);
@@ -118,13 +100,13 @@ describe('the final error when nothing serves', () => {
   });
 
   it('DENIED when the mirrors failed and NeverContactSource forbids the source', async () => {
-    m1.manifests.clear();
-    m2.manifests.clear();
+    scene.m1.manifests.clear();
+    scene.m2.manifests.clear();
     const p = await start({ never: true });
     const res = await p.get(byDigest());
     expect(res.status).toBe(403);
     expect(errorCode(res.body)).toBe('DENIED');
     expect(res.body.toString()).toContain('is blocked');
-    expect(source.count('/manifests/')).toBe(0);
+    expect(scene.source.count('/manifests/')).toBe(0);
   });
 });
