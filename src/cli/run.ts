@@ -6,6 +6,8 @@ import { RENDER_USAGE, renderCommand } from './render-command.js';
 import { RESOLVE_USAGE, resolveCommand } from './resolve-command.js';
 import { SERVE_USAGE, serveCommand } from './serve-command.js';
 import { GENERATE_USAGE, generateCommand } from './generate-command.js';
+import { BENCH_USAGE, benchCommand } from './bench-command.js';
+import { InvalidBenchFileError } from '../bench/scenarios.js';
 import { InvalidSettingsError } from '../config/settings.js';
 import { InvalidCredentialsFileError } from '../upstream/auth/credentials.js';
 
@@ -14,6 +16,7 @@ const USAGE = `usage:
   ${RESOLVE_USAGE}
   ${RENDER_USAGE}
   ${GENERATE_USAGE}
+  ${BENCH_USAGE}
 
 exit codes: 0 plan, 1 usage, 2 invalid rules or settings, 3 denied, 4 invalid image reference`;
 
@@ -22,6 +25,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: CliIO) => 
   resolve: resolveCommand,
   render: renderCommand,
   generate: generateCommand,
+  bench: benchCommand,
 };
 
 /** Runs one CLI invocation and returns its exit code; expected failures never throw. */
@@ -36,7 +40,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
     return await command(rest, io);
   } catch (err) {
-    if (err instanceof InvalidSettingsError || err instanceof InvalidCredentialsFileError) {
+    if (err instanceof InvalidSettingsError || err instanceof InvalidCredentialsFileError || err instanceof InvalidBenchFileError) {
       io.err(`mirrorgate: ${err.message}\n`);
       return EXIT.invalidRules;
     }

@@ -103,6 +103,11 @@ async function walkPass<T>(
       records.push({ endpoint: candidate.label, host: candidate.target.domain, role: candidate.role, outcome: 'ok', ms, ...(hedged ? { hedged } : {}) });
       for (const loser of running) {
         loser.controller.abort();
+        // A loser that outlived its hedge delay while another endpoint answered is, for
+        // health, a timeout: enough of them open its circuit, so a hung mirror stops
+        // costing every request the hedge delay.
+        const delay = hedgeDelay(ctx, loser.candidate);
+        if (delay !== undefined && ctx.clock.now() - loser.started >= delay) ctx.health.failure(loser.candidate.target.domain, 'timeout');
         records.push({ endpoint: loser.candidate.label, host: loser.candidate.target.domain, role: loser.candidate.role, outcome: 'aborted', ms: ctx.clock.now() - loser.started, message: 'lost the hedge race', ...(loser.hedged ? { hedged: true } : {}) });
       }
       return { result: { value: settled.value as T, candidate }, launchedAny, circuitSkipped };

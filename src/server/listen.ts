@@ -13,13 +13,17 @@ export interface Listening {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+export const STREAM_BUFFER_BYTES = 1024 * 1024;
+
 export async function listen(addresses: readonly { host: string; port: number }[], tlsFiles: { certFile: string; keyFile: string } | undefined, handler: Handler): Promise<Listening> {
   const tls = tlsFiles && { cert: await readFile(tlsFiles.certFile), key: await readFile(tlsFiles.keyFile) };
   const servers: Server[] = [];
   const urls: string[] = [];
   try {
     for (const { host, port } of addresses) {
-      const server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+      // Large socket buffers keep blob copies streaming instead of stopping for a drain every 16 KiB.
+      const options = { highWaterMark: STREAM_BUFFER_BYTES };
+      const server = tls ? createHttpsServer({ ...tls, ...options }, handler) : createHttpServer(options, handler);
       // Registry clients keep connections open between a pull's requests.
       server.keepAliveTimeout = 75_000;
       await new Promise<void>((resolve, reject) => {

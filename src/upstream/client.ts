@@ -25,6 +25,7 @@ export interface UpstreamResponse {
 }
 
 const MAX_REDIRECTS = 5;
+const READ_AHEAD_BYTES = 1024 * 1024;
 const DOCKER_HUB_API = 'registry-1.docker.io';
 
 const DRAIN_LIMIT = 64 * 1024;
@@ -105,7 +106,8 @@ export class UpstreamClient {
     let url = start;
     let sent: Record<string, string> = { ...headers, 'accept-encoding': 'identity', 'user-agent': 'mirrorgate' };
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      const res = await request(url, { method, headers: sent, dispatcher: this.agents.for(target, target.domain), ...(signal ? { signal } : {}) });
+      // Reading ahead up to 1 MiB lets the upstream keep sending while a chunk is written to the client.
+      const res = await request(url, { method, headers: sent, highWaterMark: READ_AHEAD_BYTES, dispatcher: this.agents.for(target, target.domain), ...(signal ? { signal } : {}) });
       const location = res.statusCode >= 300 && res.statusCode < 400 ? header(res.headers, 'location') : undefined;
       if (location === undefined) return { status: res.statusCode, headers: res.headers, body: res.body, url };
       discard(res.body);

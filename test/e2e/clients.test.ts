@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeImage } from '../fakes/image.js';
+import { makeImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import { layoutHolds, writeLayout } from './support/oci-layout.js';
 import { run as runCli } from '../../src/cli/run.js';

@@ -2,8 +2,8 @@
 // image, fresh for each test, with mirrorgate in front (IDMS and ITMS list
 // m1 then m2), all stopped after the test.
 import { afterEach, beforeEach } from 'vitest';
-import { fakeRegistry, type FakeRegistry } from '../fakes/fake-registry.js';
-import { pushImage, type TestImage } from '../fakes/image.js';
+import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
+import { pushImage, type TestImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy, type TestProxy } from './proxy.js';
 
 export interface TwoMirrors {

@@ -3,8 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeRegistry, type FakeRegistry } from '../fakes/fake-registry.js';
-import { makeImage, pushImage } from '../fakes/image.js';
+import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
+import { makeImage, pushImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 
 const image = makeImage(21);

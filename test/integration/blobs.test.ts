@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { fakeRegistry, type FakeRegistry } from '../fakes/fake-registry.js';
-import { makeImage, pushImage } from '../fakes/image.js';
+import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
+import { makeImage, pushImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 
 const image = makeImage(11, [2048, 300_000]);

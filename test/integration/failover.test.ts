@@ -1,7 +1,7 @@
 // Walking the plan over real sockets: each failure class of the first mirror
 // moves on to the next endpoint; the client gets the most meaningful error.
 import { describe, expect, it } from 'vitest';
-import { makeImage } from '../fakes/image.js';
+import { makeImage } from '../../src/bench/test-image.js';
 import { useTwoMirrors } from '../helpers/two-mirrors.js';
 
 const image = makeImage(7);

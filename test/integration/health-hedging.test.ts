@@ -2,7 +2,7 @@
 // Effects are asserted by counting upstream requests and reading the logged
 // attempts, never by timing.
 import { describe, expect, it } from 'vitest';
-import { makeImage } from '../fakes/image.js';
+import { makeImage } from '../../src/bench/test-image.js';
 import { useTwoMirrors } from '../helpers/two-mirrors.js';
 
 const image = makeImage(51);
@@ -109,5 +109,16 @@ describe('per-endpoint timeouts', () => {
     const res = await p.get(`/v2/src/ns/app/manifests/v1`);
     expect(res.headers['x-mirrorgate-served-by']).toContain(scene.m2.host);
     expect(p.attemptsFor('/v2/src/ns/app/manifests/v1')[0]?.map((a) => a.outcome)).toEqual(['timeout', 'ok']);
+  });
+});
+
+describe('hedging and health together', () => {
+  it('a hung mirror that keeps losing hedge races opens its circuit, so later requests skip it', async () => {
+    scene.m1.faults = { hang: true };
+    const p = await start({ hedge: { mode: 'fixed', delay_ms: 50 }, health: { failure_threshold: 3, cool_down_ms: 60_000 } }, { headers_timeout_ms: 10_000 });
+    for (let i = 0; i < 5; i++) expect((await p.get('/v2/src/ns/app/manifests/v1')).status).toBe(200);
+    const attempts = p.attemptsFor('/v2/src/ns/app/manifests/v1');
+    expect(attempts.slice(0, 3).every((a) => a.some((x) => x.outcome === 'aborted'))).toBe(true);
+    expect(attempts.slice(3).map((a) => a.map((x) => x.outcome))).toEqual([['circuit_open', 'ok'], ['circuit_open', 'ok']]);
   });
 });

@@ -1,7 +1,7 @@
 // /metrics after a scripted scenario: the counters' values, not just their names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeRegistry, type FakeRegistry } from '../fakes/fake-registry.js';
-import { makeImage, pushImage } from '../fakes/image.js';
+import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
+import { makeImage, pushImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import { sample } from '../helpers/prometheus.js';
 

@@ -10,8 +10,8 @@ import { Agent, request } from 'undici';
 import { settingsFrom } from '../../src/config/settings.js';
 import { startProxy } from '../../src/cli/start-proxy.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { fakeRegistry, type FakeRegistry } from '../fakes/fake-registry.js';
-import { makeImage, pushImage } from '../fakes/image.js';
+import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
+import { makeImage, pushImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy, writeRules, type TestProxy } from '../helpers/proxy.js';
 import { makePki } from '../helpers/tls.js';
 

@@ -31,7 +31,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   config: ['config', 'core', 'node:', 'smol-toml'],
   observability: ['observability', 'node:', 'pino', 'prom-client'],
   server: ['server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
-  cli: ['cli', 'server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
+  bench: ['bench', 'node:', 'undici', 'smol-toml'],
+  cli: ['cli', 'bench', 'server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
 };
 
 describe('architecture', () => {

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OCI_MANIFEST, type TestImage } from '../../fakes/image.js';
+import { OCI_MANIFEST, type TestImage } from '../../../src/bench/test-image.js';
 
 const blobFile = (dir: string, digest: string) => join(dir, 'blobs', ...digest.split(':'));
 

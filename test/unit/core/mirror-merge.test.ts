@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mergeMirrorLists, type MirrorList } from '../../../src/core/rules/mirror-merge.js';
-import { seededRandom, shuffle, pick } from '../../helpers/random.js';
+import { seededRandom, shuffle, pick } from '../../../src/bench/random.js';
 
 const S = 'quay.io/x';
 const list = (mirrors: string[], object = 'o', neverContactSource = false): MirrorList => ({

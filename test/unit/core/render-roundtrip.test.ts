@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidReferenceError, InvalidRulesError, renderRegistriesConf, resolve, type RuleSet } from '../../../src/core/index.js';
 import { rulesFrom } from '../../helpers/rules.js';
-import { pick, seededRandom } from '../../helpers/random.js';
+import { pick, seededRandom } from '../../../src/bench/random.js';
 
 const D = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const HOSTS = ['quay.io', 'registry.redhat.io', 'a.example.com', 'example.com', 'docker.io', 'reg.local:5000', 'mirror.local'];

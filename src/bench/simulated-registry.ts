@@ -1,11 +1,13 @@
-// An in-memory OCI registry on 127.0.0.1:0 with fault knobs, for tests that
-// need real sockets: refuse, hang, slow, status overrides, wrong bytes,
-// resets mid-body, token auth, redirects, Range, request counting.
+// A simulated OCI registry on 127.0.0.1:0 with fault knobs, for the tests
+// and the benchmark: hang, slow, status overrides, flaky answers, wrong bytes,
+// resets mid-body, token auth, redirects, Range, request counting. Refusing
+// connections is a stopped registry.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
+import { seededRandom } from './random.js';
 
 export interface Faults {
   /** Accept connections, never answer. */
@@ -29,6 +31,8 @@ export interface Faults {
   redirectBlobsTo?: string;
   /** Answer HEAD of manifests with 405, as some registries do. */
   noHead?: boolean;
+  /** Answer this percentage of /v2/<name>/… requests with 500, chosen by a seeded generator. */
+  flakyPercent?: number;
 }
 
 export interface StoredManifest {
@@ -44,6 +48,8 @@ export class FakeRegistry {
   readonly tags = new Map<string, string[]>();
   readonly requests: { method: string; url: string; headers: IncomingMessage['headers'] }[] = [];
   faults: Faults = {};
+  /** Decides flaky answers; reseed for reproducible runs. */
+  random = seededRandom(1);
   /** Requests whose connection closed before the answer was complete (the client aborted). */
   closedEarly = 0;
   private server: Server | undefined;
@@ -107,9 +113,11 @@ export class FakeRegistry {
       return void res.writeHead(401, { 'www-authenticate': 'Basic realm="fake"' }).end();
     }
     if (url.pathname === '/v2/') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    if (f.status) {
-      res.writeHead(f.status, { 'content-type': 'application/json', ...(f.retryAfter ? { 'retry-after': f.retryAfter } : {}) });
-      return void res.end(`{"errors":[{"code":"UNKNOWN","message":"fault ${f.status}"}]}`);
+    const flaky = f.flakyPercent !== undefined && url.pathname !== '/v2/' && this.random() * 100 < f.flakyPercent;
+    if (f.status || flaky) {
+      const status = f.status ?? 500;
+      res.writeHead(status, { 'content-type': 'application/json', ...(f.retryAfter ? { 'retry-after': f.retryAfter } : {}) });
+      return void res.end(`{"errors":[{"code":"UNKNOWN","message":"fault ${status}"}]}`);
     }
     const m = /^\/v2\/(.+)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(url.pathname) ?? /^\/v2\/(.+)\/(tags)\/list$/.exec(url.pathname);
     if (!m) return this.notFound(res, 'NAME_UNKNOWN');

@@ -1,9 +1,9 @@
-// Generated test images (not checked in): a config, layers of seeded random
+// Generated images (never checked in): a config, layers of seeded random
 // bytes, an OCI manifest and an index; pushed into fake registries.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { FakeRegistry } from './fake-registry.js';
-import { seededRandom } from '../helpers/random.js';
+import type { FakeRegistry } from './simulated-registry.js';
+import { seededRandom } from './random.js';
 
 export interface TestImage {
   readonly manifest: Buffer;

@@ -20,3 +20,16 @@ export function shuffle<T>(rand: () => number, items: readonly T[]): T[] {
   }
   return out;
 }
+
+/** `size` seeded pseudo-random bytes, generated four at a time (fast enough for GiB blobs). */
+export function seededBytes(size: number, seed: number): Buffer {
+  const words = new Uint32Array(Math.ceil(size / 4));
+  let a = seed >>> 0;
+  for (let i = 0; i < words.length; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    words[i] = (t ^ (t >>> 14)) >>> 0;
+  }
+  return Buffer.from(words.buffer, 0, size);
+}

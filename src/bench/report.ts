@@ -1,0 +1,135 @@
+// Results -> ratios, the issue's targets with their verdicts, and three
+// outputs: latest.json, report.md (a table for the README) and report.html
+// (self-contained, inline SVG charts).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BenchResults, RunRecord } from './run.js';
+
+export interface Ratio {
+  readonly scenario: string;
+  readonly workload: string;
+  readonly against: string;
+  readonly p50: number;
+  readonly p99: number;
+  readonly throughput: number;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly measured: string;
+  readonly met: boolean | 'not measured';
+}
+
+const find = (runs: readonly RunRecord[], scenario: string, workload: string, strategy: string) => runs.find((r) => r.scenario === scenario && r.workload === workload && r.strategy === strategy);
+
+export function ratios(results: BenchResults): Ratio[] {
+  const out: Ratio[] = [];
+  for (const r of results.runs.filter((x) => x.strategy.startsWith('mirrorgate'))) {
+    for (const against of ['direct', 'naive', 'nginx']) {
+      const base = find(results.runs, r.scenario, r.workload, against);
+      if (!base) continue;
+      out.push({ scenario: r.scenario, workload: r.workload, against, p50: r.p50Ms / base.p50Ms, p99: r.p99Ms / base.p99Ms, throughput: r.mibPerSec / base.mibPerSec });
+    }
+  }
+  return out;
+}
+
+export function targets(results: BenchResults): Target[] {
+  const { runs, plan } = results;
+  const blob = runs.find((r) => r.workload === 'large-blob' && r.strategy === 'mirrorgate');
+  const blobDirect = blob && find(runs, blob.scenario, 'large-blob', 'direct');
+  const blobNginx = blob && find(runs, blob.scenario, 'large-blob', 'nginx');
+  const healthy = runs.find((r) => r.scenario === 'healthy' && r.workload === 'manifests-cold' && r.strategy === 'mirrorgate');
+  const cold = (scenario: string) => find(runs, scenario, 'manifests-cold', 'mirrorgate');
+  const rss = runs.find((r) => r.workload === 'concurrent-blobs' && r.strategy === 'mirrorgate');
+  const out: Target[] = [];
+  const t = (name: string, measured: string | undefined, met: boolean | undefined) => out.push({ name, measured: measured ?? '-', met: met === undefined ? 'not measured' : met });
+  t('large blob through mirrorgate >= 0.9x direct', blob && blobDirect && `${(blob.mibPerSec / blobDirect.mibPerSec).toFixed(2)}x (${blob.mibPerSec.toFixed(0)} vs ${blobDirect.mibPerSec.toFixed(0)} MiB/s)`, blob && blobDirect && blob.mibPerSec >= 0.9 * blobDirect.mibPerSec);
+  t('large blob through mirrorgate >= nginx', blob && blobNginx && `${(blob.mibPerSec / blobNginx.mibPerSec).toFixed(2)}x (${blob.mibPerSec.toFixed(0)} vs ${blobNginx.mibPerSec.toFixed(0)} MiB/s)`, blob && blobNginx && blob.mibPerSec >= blobNginx.mibPerSec);
+  for (const scenario of ['first-mirror-refusing', 'first-mirror-hung']) {
+    const r = cold(scenario);
+    t(`${scenario}: manifest p50 <= 1.05x healthy`, r && healthy && `${(r.p50Ms / healthy.p50Ms).toFixed(2)}x (${r.p50Ms.toFixed(2)} vs ${healthy.p50Ms.toFixed(2)} ms)`, r && healthy && r.p50Ms <= 1.05 * healthy.p50Ms);
+  }
+  const hung = cold('first-mirror-hung');
+  t(`first-mirror-hung: p99 <= hedge delay (${plan.hedgeDelayMs} ms) + healthy p99`, hung && healthy && `${hung.p99Ms.toFixed(1)} ms vs ${(plan.hedgeDelayMs + healthy.p99Ms).toFixed(1)} ms`, hung && healthy && hung.p99Ms <= plan.hedgeDelayMs + healthy.p99Ms);
+  t(`proxy RSS < 200 MiB during ${plan.concurrentBlobs.count} concurrent blob pulls`, rss?.peakRssMiB !== undefined ? `${rss.peakRssMiB.toFixed(0)} MiB (blobs of ${plan.concurrentBlobs.mib} MiB)` : undefined, rss?.peakRssMiB !== undefined ? rss.peakRssMiB < 200 : undefined);
+  return out;
+}
+
+const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d));
+
+export function markdown(results: BenchResults): string {
+  const rows = results.runs.map((r) => `| ${r.scenario} | ${r.workload} | ${r.strategy} | ${r.completed} | ${r.errors} | ${f(r.p50Ms, 2)} | ${f(r.p95Ms, 2)} | ${f(r.p99Ms, 2)} | ${f(r.reqPerSec)} | ${f(r.mibPerSec)} | ${f(r.attemptsPerRequest, 2)} | ${f(r.cpuPercent, 0)} | ${f(r.peakRssMiB, 0)} |`);
+  const ratioRows = ratios(results).map((r) => `| ${r.scenario} | ${r.workload} | ${r.against} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.throughput, 2)} |`);
+  const targetRows = targets(results).map((t) => `| ${t.name} | ${t.measured} | ${t.met === true ? 'met' : t.met === false ? '**not met**' : t.met} |`);
+  return [
+    `# mirrorgate failover benchmark (${results.startedAt}, Node ${results.node}, seed ${results.plan.seed})`,
+    '',
+    '| scenario | workload | strategy | n | errors | p50 ms | p95 ms | p99 ms | req/s | MiB/s | attempts/req | proxy CPU % | proxy RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    'Ratios of mirrorgate to each baseline in the same run (latency: lower is better; throughput: higher is better):',
+    '',
+    '| scenario | workload | against | p50 | p99 | throughput |',
+    '|---|---|---|---|---|---|',
+    ...ratioRows,
+    '',
+    '| target | measured | verdict |',
+    '|---|---|---|',
+    ...targetRows,
+    ...(results.skipped.length ? ['', 'Skipped:', ...results.skipped.map((s) => `- ${s}`)] : []),
+    '',
+  ].join('\n');
+}
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+const COLORS: Readonly<Record<string, string>> = { direct: '#8a94a6', naive: '#e07a5f', mirrorgate: '#3d7ea6', 'mirrorgate-cached': '#81b29a', nginx: '#f2cc8f' };
+
+/** Grouped horizontal bars, one group per label, one bar per series; log-free, scaled to the largest value. */
+function bars(title: string, unit: string, groups: { label: string; values: { series: string; value: number }[] }[]): string {
+  const rowH = 16;
+  const width = 760;
+  const left = 220;
+  const max = Math.max(1e-9, ...groups.flatMap((g) => g.values.map((v) => v.value)).filter(Number.isFinite));
+  let y = 30;
+  const parts: string[] = [`<text x="0" y="16" font-weight="600">${esc(title)}</text>`];
+  for (const g of groups) {
+    parts.push(`<text x="0" y="${y + 12}" font-size="12">${esc(g.label)}</text>`);
+    for (const v of g.values) {
+      const w = Number.isFinite(v.value) ? Math.max(1, ((width - left - 90) * v.value) / max) : 0;
+      parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${rowH - 3}" fill="${COLORS[v.series] ?? '#999'}"><title>${esc(`${v.series}: ${v.value.toFixed(2)} ${unit}`)}</title></rect>`);
+      parts.push(`<text x="${left + w + 4}" y="${y + 11}" font-size="11">${esc(`${v.series} ${f(v.value, 2)} ${unit}`)}</text>`);
+      y += rowH;
+    }
+    y += 8;
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" font-family="system-ui,sans-serif">${parts.join('')}</svg>`;
+}
+
+export function html(results: BenchResults): string {
+  const byWorkload = (workload: string, metric: (r: RunRecord) => number) =>
+    [...new Set(results.runs.filter((r) => r.workload === workload).map((r) => r.scenario))].map((scenario) => ({
+      label: scenario,
+      values: results.runs.filter((r) => r.workload === workload && r.scenario === scenario).map((r) => ({ series: r.strategy, value: metric(r) })),
+    }));
+  const md = markdown(results);
+  const charts = [
+    bars('Manifest requests, p50 latency (cold cache)', 'ms', byWorkload('manifests-cold', (r) => r.p50Ms)),
+    bars('Manifest requests, p99 latency (cold cache)', 'ms', byWorkload('manifests-cold', (r) => r.p99Ms)),
+    bars('Image pulls, throughput', 'MiB/s', byWorkload('image', (r) => r.mibPerSec)),
+    bars('Large blob, throughput', 'MiB/s', byWorkload('large-blob', (r) => r.mibPerSec)),
+  ];
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>mirrorgate benchmark</title>
+<style>body{font:14px/1.4 system-ui,sans-serif;margin:2rem;max-width:1100px}pre{white-space:pre-wrap;font-size:12px;background:#f4f5f7;padding:1rem}svg{display:block;margin:1.5rem 0}</style></head><body>
+<h1>mirrorgate failover benchmark</h1><p>${esc(results.startedAt)}, Node ${esc(results.node)}, seed ${results.plan.seed}. Colours: ${Object.entries(COLORS).map(([k, c]) => `<span style="color:${c}">&#9632;</span> ${k}`).join(' ')}</p>
+${charts.join('\n')}
+<h2>All figures</h2><pre>${esc(md)}</pre></body></html>`;
+}
+
+export async function writeReports(results: BenchResults, dir: string): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const files = { 'latest.json': JSON.stringify({ ...results, ratios: ratios(results), targets: targets(results) }, null, 2), 'report.md': markdown(results), 'report.html': html(results) };
+  await Promise.all(Object.entries(files).map(([name, text]) => writeFile(join(dir, name), text)));
+  return Object.keys(files).map((n) => join(dir, n));
+}
