@@ -9,8 +9,12 @@ import { join } from 'node:path';
 export interface ProxyProcess {
   readonly url: string;
   readonly pid: number;
-  /** Upstream attempts mirrorgate logged since the last call (skips excluded). */
-  takeAttempts(): { requests: number; attempts: number };
+  /**
+   * Upstream attempts mirrorgate logged since the last call (skips excluded).
+   * Log lines arrive through a pipe, so this waits (bounded) until it has seen
+   * `expected` requests.
+   */
+  takeAttempts(expected?: number): Promise<{ requests: number; attempts: number }>;
   stop(): Promise<void>;
 }
 
@@ -54,7 +58,8 @@ export async function startMirrorgate(cliPath: string, settingsToml: string, rul
   return {
     url,
     pid: child.pid as number,
-    takeAttempts: () => {
+    takeAttempts: async (expected = 0) => {
+      for (let waited = 0; requests < expected && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       const taken = { requests, attempts };
       requests = 0;
       attempts = 0;
@@ -94,5 +99,5 @@ export async function startNginx(upstream: string): Promise<ProxyProcess> {
   // With `daemon off` the spawned process is the master; the worker does the proxying.
   const master = child.pid as number;
   const worker = Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(' ')[0]) || master;
-  return { url, pid: worker, takeAttempts: () => ({ requests: 0, attempts: 0 }), stop: () => stopChild(child) };
+  return { url, pid: worker, takeAttempts: async () => ({ requests: 0, attempts: 0 }), stop: () => stopChild(child) };
 }

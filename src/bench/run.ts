@@ -118,12 +118,12 @@ async function measure(plan: BenchPlan, scenario: Scenario, scene: Scene, worklo
     const base = baseFor(strategy, scene, scenario, proxy);
     if (!base) return undefined;
     const work = workloadSteps(plan, scenario, workload, base, content);
-    if (work.warmup > 0) await runLoad(work.warmup, work.concurrency, plan.maxSecondsPerRun, work.step);
-    proxy?.takeAttempts();
+    const warm = work.warmup > 0 ? await runLoad(work.warmup, work.concurrency, plan.maxSecondsPerRun, work.step) : undefined;
+    await proxy?.takeAttempts(warm?.completed);
     const stop = proxy ? sampleProcess(proxy.pid) : undefined;
     const result = await runLoad(work.count, work.concurrency, plan.maxSecondsPerRun, work.step);
     const usage = stop?.();
-    const attempts = proxy?.takeAttempts();
+    const attempts = await proxy?.takeAttempts(result.completed * work.requestsPerStep);
     return record(scenario.name, workload, strategy, result, usage, attempts && attempts.requests > 0 ? attempts.attempts / attempts.requests : strategy === 'direct' ? 1 : undefined);
   } finally {
     await proxy?.stop();
@@ -135,13 +135,13 @@ function workloadSteps(plan: BenchPlan, scenario: Scenario, workload: Workload, 
   switch (workload) {
     case 'manifests-cold':
     case 'manifests-cached':
-      return { warmup: plan.warmup, count: plan.requests, concurrency: plan.concurrency, step: () => get(`${base}/app/manifests/${manifestRef}`, ACCEPT) };
+      return { warmup: plan.warmup, count: plan.requests, concurrency: plan.concurrency, requestsPerStep: 1, step: () => get(`${base}/app/manifests/${manifestRef}`, ACCEPT) };
     case 'image':
-      return { warmup: 2, count: plan.image.pulls, concurrency: plan.image.concurrency, step: () => pullImage(`${base}/img`) };
+      return { warmup: 2, count: plan.image.pulls, concurrency: plan.image.concurrency, requestsPerStep: 2 + plan.image.layers, step: () => pullImage(`${base}/img`) };
     case 'large-blob':
-      return { warmup: 0, count: 2, concurrency: 1, step: () => get(`${base}/app/blobs/${content.blob.digest}`) };
+      return { warmup: 0, count: 2, concurrency: 1, requestsPerStep: 1, step: () => get(`${base}/app/blobs/${content.blob.digest}`) };
     case 'concurrent-blobs':
-      return { warmup: 0, count: plan.concurrentBlobs.count, concurrency: plan.concurrentBlobs.count, step: () => get(`${base}/app/blobs/${content.concurrentBlob.digest}`) };
+      return { warmup: 0, count: plan.concurrentBlobs.count, concurrency: plan.concurrentBlobs.count, requestsPerStep: 1, step: () => get(`${base}/app/blobs/${content.concurrentBlob.digest}`) };
   }
 }
 

@@ -55,6 +55,8 @@ export function sceneRules(scene: Scene, scenario: Scenario): Record<string, str
 }
 
 const CACHE_OFF = '[cache]\nmax_bytes = 1\ntag_ttl_ms = 1\nnegative_ttl_ms = 1\nstale_if_error = false\n';
+// The naive walker shares nothing between requests either.
+const NO_MEMORY = `${CACHE_OFF}coalesce = false\n`;
 
 /** Settings of a strategy: mirrorgate as shipped (cache off or on), or a naive walker with no memory. */
 export function strategySettings(strategy: Strategy, plan: BenchPlan, scene: Scene): string {
@@ -62,7 +64,7 @@ export function strategySettings(strategy: Strategy, plan: BenchPlan, scene: Sce
   const aliases = `[upstream.aliases]\nsrc = "${scene.source.host}"\n`;
   if (strategy === 'naive') {
     // Every request walks the plan from the top: no health memory, no hedging, no cache, no affinity.
-    return `${base}affinity_ttl_ms = 1\n${aliases}[health]\nfailure_threshold = 1000000000\n[hedge]\nmode = "off"\n${CACHE_OFF}`;
+    return `${base}affinity_ttl_ms = 1\n${aliases}[health]\nfailure_threshold = 1000000000\n[hedge]\nmode = "off"\n${NO_MEMORY}`;
   }
   const hedge = `[hedge]\nmode = "adaptive"\ndelay_ms = ${plan.hedgeDelayMs}\n`;
   return `${base}${aliases}${hedge}${strategy === 'mirrorgate-cached' ? '' : CACHE_OFF}`;

@@ -28,7 +28,7 @@ export interface Settings {
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
   /** Timeout overrides per upstream host[:port]. */
   readonly endpointTimeouts: ReadonlyMap<string, EndpointTimeouts>;
-  readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number };
+  readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number; readonly coalesce: boolean };
 }
 
 export interface EndpointTimeouts {
@@ -88,6 +88,7 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     stale_if_error: { kind: 'boolean', default: true },
     stale_max_ms: { kind: 'integer', default: 24 * 3600_000, check: positive },
     negative_ttl_ms: { kind: 'integer', default: 5_000, check: positive },
+    coalesce: { kind: 'boolean', default: true },
   },
   log: {
     level: { kind: 'string', default: 'info', check: (v: string) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
@@ -233,6 +234,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
       staleIfError: get<boolean>('cache', 'stale_if_error'),
       staleMaxMs: get<number>('cache', 'stale_max_ms'),
       negativeTtlMs: get<number>('cache', 'negative_ttl_ms'),
+      coalesce: get<boolean>('cache', 'coalesce'),
     },
   });
 }

@@ -16,6 +16,8 @@ export interface CacheSettings {
   readonly staleIfError: boolean;
   readonly staleMaxMs: number;
   readonly negativeTtlMs: number;
+  /** Share identical concurrent fetches. */
+  readonly coalesce: boolean;
 }
 
 export interface CachedManifest {
@@ -86,6 +88,7 @@ export class ManifestCache {
    * it has gone.
    */
   coalesce<T>(key: string, signal: AbortSignal, fetch: (signal: AbortSignal) => Promise<T>): { promise: Promise<T>; joined: boolean } {
+    if (!this.settings.coalesce) return { promise: fetch(signal), joined: false };
     let flight = this.inflight.get(key) as Flight<T> | undefined;
     const joined = flight !== undefined;
     if (!flight) {
