@@ -98,7 +98,9 @@ function makeContent(plan: BenchPlan): Content {
 /** Every registry of the scene holds everything; faults decide who can serve it. */
 function load(registry: Scene['m1'], content: Content): void {
   pushImage(registry, 'ns/app', content.small, 'v1');
-  pushImage(registry, 'ns/img', content.image, 'v1');
+  pushImage(registry, 'ns/img', content.image);
+  // The realistic image is multi-platform: its tag names an index of one linux/amd64 manifest.
+  registry.putManifest('ns/img', indexFor(content.image), OCI_INDEX, 'v1');
   for (const b of [content.blob, content.concurrentBlob]) if (b.digest) registry.blobs.set(b.digest, b.content);
 }
 
@@ -136,8 +138,8 @@ function workloadSteps(plan: BenchPlan, scenario: Scenario, workload: Workload, 
     case 'manifests-cold':
     case 'manifests-cached':
       return { warmup: plan.warmup, count: plan.requests, concurrency: plan.concurrency, requestsPerStep: 1, step: () => get(`${base}/app/manifests/${manifestRef}`, ACCEPT) };
-    case 'image':
-      return { warmup: 2, count: plan.image.pulls, concurrency: plan.image.concurrency, requestsPerStep: 2 + plan.image.layers, step: () => pullImage(`${base}/img`) };
+    case 'image': // index, manifest, config, layers
+      return { warmup: 2, count: plan.image.pulls, concurrency: plan.image.concurrency, requestsPerStep: 3 + plan.image.layers, step: () => pullImage(`${base}/img`) };
     case 'large-blob':
       return { warmup: 0, count: 2, concurrency: 1, requestsPerStep: 1, step: () => get(`${base}/app/blobs/${content.blob.digest}`) };
     case 'concurrent-blobs':
@@ -157,13 +159,23 @@ async function get(url: string, accept?: string): Promise<{ ok: boolean; bytes: 
   return { ok: res.statusCode === 200, bytes, ...(accept ? { body: Buffer.concat(small) } : {}) };
 }
 
-/** A pull as a runtime does it: the manifest by tag, then config and layers in parallel. */
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+
+function indexFor(image: TestImage): Buffer {
+  const manifests = [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: image.manifestDigest, size: image.manifest.length, platform: { architecture: 'amd64', os: 'linux' } }];
+  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
+}
+
+/** A pull as a runtime does it: the index by tag, the platform's manifest by digest, then config and layers in parallel. */
 async function pullImage(base: string): Promise<{ ok: boolean; bytes: number }> {
-  const manifest = await get(`${base}/manifests/v1`, ACCEPT);
-  if (!manifest.ok || !manifest.body) return { ok: false, bytes: manifest.bytes };
+  const index = await get(`${base}/manifests/v1`, ACCEPT);
+  if (!index.ok || !index.body) return { ok: false, bytes: index.bytes };
+  const child = (JSON.parse(index.body.toString()) as { manifests: { digest: string }[] }).manifests[0]?.digest;
+  const manifest = await get(`${base}/manifests/${child}`, ACCEPT);
+  if (!manifest.ok || !manifest.body) return { ok: false, bytes: index.bytes + manifest.bytes };
   const doc = JSON.parse(manifest.body.toString()) as { config: { digest: string }; layers: { digest: string }[] };
   const parts = await Promise.all([doc.config, ...doc.layers].map((d) => get(`${base}/blobs/${d.digest}`)));
-  return { ok: parts.every((p) => p.ok), bytes: manifest.bytes + parts.reduce((n, p) => n + p.bytes, 0) };
+  return { ok: parts.every((p) => p.ok), bytes: index.bytes + manifest.bytes + parts.reduce((n, p) => n + p.bytes, 0) };
 }
 
 function record(scenario: string, workload: Workload, strategy: Strategy, r: LoadResult, usage: ProcUsage | undefined, attemptsPerRequest: number | undefined): RunRecord {
