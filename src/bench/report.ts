@@ -86,18 +86,22 @@ export function markdown(results: BenchResults): string {
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const COLORS: Readonly<Record<string, string>> = { direct: '#8a94a6', naive: '#e07a5f', mirrorgate: '#3d7ea6', 'mirrorgate-cached': '#81b29a', nginx: '#f2cc8f' };
 
-/** Grouped horizontal bars, one group per label, one bar per series; log-free, scaled to the largest value. */
-function bars(title: string, unit: string, groups: { label: string; values: { series: string; value: number }[] }[]): string {
+/**
+ * Grouped horizontal bars, one group per label, one bar per series, scaled to
+ * the largest value; `log` for latencies, where one outlier would flatten the rest.
+ */
+function bars(title: string, unit: string, groups: { label: string; values: { series: string; value: number }[] }[], log = false): string {
   const rowH = 16;
   const width = 760;
   const left = 220;
-  const max = Math.max(1e-9, ...groups.flatMap((g) => g.values.map((v) => v.value)).filter(Number.isFinite));
+  const scale = (v: number) => (log ? Math.log10(1 + v) : v);
+  const max = Math.max(1e-9, ...groups.flatMap((g) => g.values.map((v) => scale(v.value))).filter(Number.isFinite));
   let y = 30;
-  const parts: string[] = [`<text x="0" y="16" font-weight="600">${esc(title)}</text>`];
+  const parts: string[] = [`<text x="0" y="16" font-weight="600">${esc(title)}${log ? ' (log scale)' : ''}</text>`];
   for (const g of groups) {
     parts.push(`<text x="0" y="${y + 12}" font-size="12">${esc(g.label)}</text>`);
     for (const v of g.values) {
-      const w = Number.isFinite(v.value) ? Math.max(1, ((width - left - 90) * v.value) / max) : 0;
+      const w = Number.isFinite(v.value) ? Math.max(1, ((width - left - 170) * scale(v.value)) / max) : 0;
       parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${rowH - 3}" fill="${COLORS[v.series] ?? '#999'}"><title>${esc(`${v.series}: ${v.value.toFixed(2)} ${unit}`)}</title></rect>`);
       parts.push(`<text x="${left + w + 4}" y="${y + 11}" font-size="11">${esc(`${v.series} ${f(v.value, 2)} ${unit}`)}</text>`);
       y += rowH;
@@ -115,8 +119,8 @@ export function html(results: BenchResults): string {
     }));
   const md = markdown(results);
   const charts = [
-    bars('Manifest requests, p50 latency (cold cache)', 'ms', byWorkload('manifests-cold', (r) => r.p50Ms)),
-    bars('Manifest requests, p99 latency (cold cache)', 'ms', byWorkload('manifests-cold', (r) => r.p99Ms)),
+    bars('Manifest requests, p50 latency (cold cache)', 'ms', byWorkload('manifests-cold', (r) => r.p50Ms), true),
+    bars('Manifest requests, p99 latency (cold cache)', 'ms', byWorkload('manifests-cold', (r) => r.p99Ms), true),
     bars('Image pulls, throughput', 'MiB/s', byWorkload('image', (r) => r.mibPerSec)),
     bars('Large blob, throughput', 'MiB/s', byWorkload('large-blob', (r) => r.mibPerSec)),
   ];
