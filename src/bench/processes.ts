@@ -18,7 +18,8 @@ export interface ProxyProcess {
   stop(): Promise<void>;
 }
 
-const stopChild = (child: ChildProcess) =>
+/** SIGTERM, then SIGKILL after 3 s; resolves when the process has exited. */
+export const stopChild = (child: ChildProcess): Promise<void> =>
   new Promise<void>((resolve) => {
     if (child.exitCode !== null) return resolve();
     child.once('exit', () => resolve());
@@ -71,7 +72,8 @@ export async function startMirrorgate(cliPath: string, settingsToml: string, rul
 
 export const nginxAvailable = (): boolean => spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).stdout.trim() !== '';
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;

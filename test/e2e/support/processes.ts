@@ -1,8 +1,8 @@
 // Real parts for end-to-end tests: the Debian docker-registry (CNCF
 // distribution) and containerd, each in its own temp dir on loopback.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { freePort, stopChild } from '../../../src/bench/processes.js';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,14 +11,6 @@ export function requireBinary(name: string, debianPackage: string): string {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
   if (!found) throw new Error(`${name} is not installed: the e2e tests need the Debian package ${debianPackage} (.ci/run installs it: apt-get install ${debianPackage})`);
   return found;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
@@ -36,16 +28,6 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-    });
-}
-
 export async function startDockerRegistry(): Promise<Running> {
   const binary = requireBinary('docker-registry', 'docker-registry');
   const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-registry-'));
@@ -55,7 +37,7 @@ export async function startDockerRegistry(): Promise<Running> {
   const child = spawn(binary, ['serve', config], { stdio: 'ignore' });
   const host = `127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`http://${host}/v2/`).catch(() => undefined))?.status === 200, `docker-registry on ${host}`);
-  return { host, dir, stop: stopper(child) };
+  return { host, dir, stop: () => stopChild(child) };
 }
 
 export async function startContainerd(): Promise<Running & { socket: string }> {
@@ -77,5 +59,5 @@ export async function startContainerd(): Promise<Running & { socket: string }> {
   );
   const child = spawn(binary, ['--config', config], { stdio: 'ignore' });
   await waitFor(() => existsSync(socket), `containerd socket ${socket}`);
-  return { host: '', dir, socket, stop: stopper(child) };
+  return { host: '', dir, socket, stop: () => stopChild(child) };
 }
