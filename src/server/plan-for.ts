@@ -12,10 +12,11 @@ import type { RequestContext } from './request-context.js';
 /** `suffix` is `:tag` or `@digest`. */
 export function planFor(ctx: RequestContext, suffix: string): { plan: Plan; candidates: Candidate[] } {
   const { route, deps } = ctx;
+  // Read once: a reload during this request must not mix two rule sets in one plan.
   const rules = deps.rules();
   // Unqualified names go through the search registries as CRI-O would; without any, to the default registry.
   const input = !route.qualified && rules.searchRegistries.length > 0 ? `${route.repository}${suffix}` : `${route.registry}/${route.repository}${suffix}`;
-  if (route.qualified || rules.searchRegistries.length === 0) checkAllowed(route.registry, ctx);
+  if (route.qualified || rules.searchRegistries.length === 0) checkAllowed(route.registry, rules, ctx);
   let plan: Plan;
   try {
     plan = resolve(input, rules);
@@ -54,10 +55,9 @@ export async function walkPlan<T>(ctx: RequestContext, plan: Plan, run: () => Pr
 const namedByRules = new WeakMap<RuleSet, ReturnType<typeof namedRegistries>>();
 
 /** No open proxy: only registries the rules, the default registry or `upstream.allow` name. */
-function checkAllowed(registry: string, ctx: RequestContext): void {
+function checkAllowed(registry: string, rules: RuleSet, ctx: RequestContext): void {
   const { settings } = ctx.deps;
   if (settings.open) return;
-  const rules = ctx.deps.rules();
   let named = namedByRules.get(rules);
   if (!named) {
     named = namedRegistries(rules);
