@@ -31,9 +31,9 @@ describe('circuit breaker', () => {
 
   it('a failed probe opens the circuit again', async () => {
     scene.m1.faults = { status: 503 };
-    const p = await start({ health: { failure_threshold: 1, cool_down_ms: 200 } });
+    const p = await start({ health: { failure_threshold: 1, cool_down_ms: 1_000 } });
     await p.get(byTag);
-    await waitMs(250);
+    await waitMs(1_100);
     await p.get(byTag); // the probe, fails
     await p.get(byTag); // skipped again
     expect(scene.m1.count('/manifests/')).toBe(2);
