@@ -1,7 +1,7 @@
 import { loadSettings } from '../config/settings.js';
 import { UsageError, parseArgs } from './args.js';
 import type { CliIO } from './io.js';
-import { startProxy } from './start-proxy.js';
+import { startProxy, type Proxy } from './start-proxy.js';
 import { EXIT } from './exit-codes.js';
 
 export const SERVE_USAGE = 'mirrorgate serve --config FILE';
@@ -11,18 +11,25 @@ export async function serveCommand(argv: readonly string[], _io: CliIO): Promise
   const args = parseArgs(argv, { values: ['config'], booleans: [] });
   const file = args.values.get('config')?.at(-1);
   if (file === undefined || args.positional.length > 0) throw new UsageError(`--config is required\nusage: ${SERVE_USAGE}`);
-  const proxy = await startProxy(await loadSettings(file));
-  const reload = () => void proxy.holder.reload();
+  const settings = await loadSettings(file);
+  // Handlers go in before the proxy starts: a SIGHUP right after "listening" must reload, not
+  // terminate (its default action), and one during start-up has nothing to reload yet.
+  let proxy: Proxy | undefined;
+  const reload = () => void proxy?.holder.reload();
   process.on('SIGHUP', reload);
-  await new Promise<void>((resolve) => {
+  let stopping: Promise<void> | undefined;
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       process.off('SIGHUP', reload);
-      void proxy.close().then(resolve);
+      stopping = (proxy?.close() ?? Promise.resolve()).then(resolve);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  proxy = await startProxy(settings);
+  if (stopping) await proxy.close();
+  await stopped;
   return EXIT.ok;
 }

@@ -3,7 +3,9 @@
 // as the container runs it, from the repository root (the image's /app),
 // with the Dockerfile's ENV (the listen address moved to a free port).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 
@@ -79,4 +81,20 @@ describe('start commands', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('upstream.connect_timeout_ms (from MIRRORGATE_UPSTREAM_CONNECT_TIMEOUT_MS): expected a integer, got "soon"');
   });
+
+  it('serve refuses to start on invalid rules, exit 2 with every error', async () => {
+    const [, ...args] = dockerfileCommand();
+    const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-badrules-'));
+    writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: x}\nspec:\n  imageDigestMirrors:\n  - {source: "quay.io/NS", mirrors: ["*.m"]}\n');
+    const result = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(process.execPath, args, { env: { ...process.env, MIRRORGATE_RULES_PATHS: dir, MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0' } });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.once('exit', (code) => resolve({ code, err }));
+    });
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('invalid rules (2 errors)');
+    expect(result.err).toContain('bad.yaml: ImageDigestMirrorSet/x: spec.imageDigestMirrors[0].source: invalid format for source "quay.io/NS"');
+  });
 });
+
