@@ -33,10 +33,14 @@ export function writeJson(res: ServerResponse, method: string, body: unknown, he
   return writeBytes(res, method, 200, text, { ...headers, 'content-type': contentType });
 }
 
-export function writeBytes(res: ServerResponse, method: string, status: number, body: Buffer, headers: Record<string, string>): number {
-  res.writeHead(status, { ...API_VERSION, ...headers, 'content-length': body.length });
+/**
+ * A whole body with its length, none for HEAD; returns the bytes sent. A HEAD
+ * answered from upstream knows only the length, so `body` may be absent then.
+ */
+export function writeBytes(res: ServerResponse, method: string, status: number, body: Buffer | undefined, headers: Record<string, string>, length = body?.length ?? 0): number {
+  res.writeHead(status, { ...API_VERSION, ...headers, 'content-length': length });
   res.end(method === 'HEAD' ? undefined : body);
-  return method === 'HEAD' ? 0 : body.length;
+  return method === 'HEAD' ? 0 : length;
 }
 
 /** Adapts a ServerResponse to the blob streamer, with backpressure and abort. */

@@ -4,7 +4,7 @@ import { withAffinity } from '../../pull/candidates.js';
 import type { CachedManifest } from '../../pull/manifest-cache.js';
 import { fetchManifest, type Manifest } from '../../pull/manifest.js';
 import { planFor, walkPlan } from '../plan-for.js';
-import { API_VERSION } from '../respond.js';
+import { writeBytes } from '../respond.js';
 import { type RequestContext, routedHeaders } from '../request-context.js';
 
 export const repositoryKey = (ctx: RequestContext): string => `${ctx.route.registry}/${ctx.route.repository}`;
@@ -63,16 +63,7 @@ type Sendable = Pick<CachedManifest, 'contentType' | 'digest'> & { body?: Buffer
 
 function send(ctx: RequestContext, method: string, m: Sendable, servedBy: string, extra: Record<string, string> = {}): void {
   ctx.summary.servedBy = servedBy;
-  const length = m.body?.length ?? m.length ?? 0;
-  ctx.res.writeHead(200, {
-    ...API_VERSION,
-    ...routedHeaders(ctx, servedBy),
-    ...extra,
-    'content-type': m.contentType,
-    'content-length': length,
-    'docker-content-digest': m.digest,
-    etag: `"${m.digest}"`,
-  });
-  ctx.res.end(method === 'HEAD' ? undefined : m.body);
-  if (method !== 'HEAD') ctx.summary.bytes = length;
+  const headers = { ...routedHeaders(ctx, servedBy), ...extra, 'content-type': m.contentType, 'docker-content-digest': m.digest, etag: `"${m.digest}"` };
+  const sent = writeBytes(ctx.res, method, 200, m.body, headers, m.body?.length ?? m.length ?? 0);
+  if (method !== 'HEAD') ctx.summary.bytes = sent;
 }
