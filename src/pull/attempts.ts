@@ -2,6 +2,7 @@
 // when no endpoint served.
 import { OciError, type OciErrorCode } from '../core/oci/errors.js';
 import type { FailureKind } from '../upstream/failure.js';
+import type { Candidate } from './context.js';
 
 export interface AttemptRecord {
   readonly endpoint: string;
@@ -16,6 +17,14 @@ export interface AttemptRecord {
   /** Started in parallel because the previous attempt was slow. */
   readonly hedged?: boolean;
 }
+
+/** The record of an attempt on `candidate`; `extra` adds what the outcome knows (status, message…). */
+export function attemptOf(candidate: Candidate, outcome: AttemptRecord['outcome'], ms: number, extra: Partial<AttemptRecord> = {}): AttemptRecord {
+  return { endpoint: candidate.label, host: candidate.target.domain, role: candidate.role, outcome, ms, ...extra };
+}
+
+/** The attempt that served, if any (the last one that succeeded). */
+export const servedAttempt = (records: readonly AttemptRecord[]): AttemptRecord | undefined => records.findLast((r) => r.outcome === 'ok');
 
 /**
  * The most meaningful answer: 404 when every endpoint that answered lacked it, 429 when

@@ -7,7 +7,7 @@ import { OciError } from '../core/oci/errors.js';
 import { type RangeSpec, contentRange, parseContentRange, resolveRange } from '../core/oci/range.js';
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
 import { UpstreamFailure, classifyError } from '../upstream/failure.js';
-import type { AttemptRecord } from './attempts.js';
+import { type AttemptRecord, attemptOf } from './attempts.js';
 import type { Candidate, PullContext } from './context.js';
 import { ensureOk } from './manifest.js';
 import { StreamVerifier } from './verify.js';
@@ -83,7 +83,7 @@ async function fullBlob(ctx: PullContext, candidates: readonly Candidate[], dige
     }
     const broken = await pump(opened.value.res, opened.value.skip, verifier, out);
     if (!broken) return { servedBy, bytes: verifier.received };
-    records.push({ endpoint: opened.candidate.label, host: opened.candidate.target.domain, role: opened.candidate.role, outcome: broken.kind, ms: 0, message: `${broken.message} after byte ${verifier.received}` });
+    records.push(attemptOf(opened.candidate, broken.kind, 0, { message: `${broken.message} after byte ${verifier.received}` }));
     if (broken.kind === 'digest_mismatch' || broken.kind === 'aborted') {
       out.destroy(broken);
       return { servedBy, bytes: verifier.received };

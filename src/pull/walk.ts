@@ -5,7 +5,7 @@
 // in parallel, the first valid answer wins and the others are aborted.
 import { type OciErrorCode } from '../core/oci/errors.js';
 import { UpstreamFailure, classifyError } from '../upstream/failure.js';
-import { type AttemptRecord, finalError } from './attempts.js';
+import { type AttemptRecord, attemptOf, finalError } from './attempts.js';
 import type { Candidate, PullContext } from './context.js';
 
 export interface WalkResult<T> {
@@ -49,7 +49,7 @@ interface Pass<T> {
   readonly circuitSkipped: readonly Candidate[];
 }
 
-/** One pass; resolves undefined when nothing served. */
+/** One pass over `candidates`: the result if one served, and what the caller needs to decide on a second pass. */
 async function walkPass<T>(
   ctx: PullContext,
   candidates: readonly Candidate[],
@@ -69,11 +69,11 @@ async function walkPass<T>(
       const domain = c.target.domain;
       const wait = ctx.busy.remaining(domain);
       if (wait > 0) {
-        records.push({ endpoint: c.label, host: c.target.domain, role: c.role, outcome: 'busy', ms: 0, retryAfterMs: wait });
+        records.push(attemptOf(c, 'busy', 0, { retryAfterMs: wait }));
         continue;
       }
       if (useBreaker && !ctx.health.admit(domain)) {
-        records.push({ endpoint: c.label, host: c.target.domain, role: c.role, outcome: 'circuit_open', ms: 0 });
+        records.push(attemptOf(c, 'circuit_open', 0));
         circuitSkipped.push(c);
         continue;
       }
@@ -100,7 +100,7 @@ async function walkPass<T>(
     const { candidate, hedged } = settled.running;
     if (settled.error === undefined) {
       ctx.health.success(candidate.target.domain, ms);
-      records.push({ endpoint: candidate.label, host: candidate.target.domain, role: candidate.role, outcome: 'ok', ms, ...(hedged ? { hedged } : {}) });
+      records.push(attemptOf(candidate, 'ok', ms, hedged ? { hedged } : {}));
       for (const loser of running) {
         loser.controller.abort();
         // A loser that outlived its hedge delay while another endpoint answered is, for
@@ -108,7 +108,7 @@ async function walkPass<T>(
         // costing every request the hedge delay.
         const delay = hedgeDelay(ctx, loser.candidate);
         if (delay !== undefined && ctx.clock.now() - loser.started >= delay) ctx.health.failure(loser.candidate.target.domain, 'timeout');
-        records.push({ endpoint: loser.candidate.label, host: loser.candidate.target.domain, role: loser.candidate.role, outcome: 'aborted', ms: ctx.clock.now() - loser.started, message: 'lost the hedge race', ...(loser.hedged ? { hedged: true } : {}) });
+        records.push(attemptOf(loser.candidate, 'aborted', ctx.clock.now() - loser.started, { message: 'lost the hedge race', ...(loser.hedged ? { hedged: true } : {}) }));
       }
       return { result: { value: settled.value as T, candidate }, launchedAny, circuitSkipped };
     }
@@ -116,17 +116,14 @@ async function walkPass<T>(
     if (failure.kind === 'aborted' && signal.aborted) throw failure;
     ctx.health.failure(candidate.target.domain, failure.kind);
     if (failure.kind === 'status_429') ctx.busy.mark(candidate.target.domain, failure.retryAfterMs);
-    records.push({
-      endpoint: candidate.label,
-      host: candidate.target.domain,
-      role: candidate.role,
-      outcome: failure.kind,
-      ms,
-      message: failure.message,
-      ...(hedged ? { hedged } : {}),
-      ...(failure.status ? { status: failure.status } : {}),
-      ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
-    });
+    records.push(
+      attemptOf(candidate, failure.kind, ms, {
+        message: failure.message,
+        ...(hedged ? { hedged } : {}),
+        ...(failure.status ? { status: failure.status } : {}),
+        ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+      }),
+    );
     if (running.size === 0) launch(false);
   }
   return { launchedAny, circuitSkipped };

@@ -1,6 +1,6 @@
 // A finished request -> metrics and the recent-pulls list, from what its
 // handler recorded (attempts and summary); handlers do not count anything.
-import type { AttemptRecord } from '../pull/attempts.js';
+import { type AttemptRecord, servedAttempt } from '../pull/attempts.js';
 import type { AppDeps, RequestSummary } from './request-context.js';
 
 export interface Finished {
@@ -24,7 +24,7 @@ export function observe(deps: AppDeps, done: Finished): void {
     if (r.hedged) metrics.hedges.inc({ result: 'started' });
     if (r.hedged && r.outcome === 'ok') metrics.hedges.inc({ result: 'won' });
   }
-  const served = done.records.findLast((r) => r.outcome === 'ok');
+  const served = servedAttempt(done.records);
   if (served) {
     metrics.served.inc({ endpoint: served.host, role: served.role });
     if (done.summary.bytes) metrics.bytes.inc({ endpoint: served.host }, done.summary.bytes);

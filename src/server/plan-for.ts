@@ -51,19 +51,20 @@ export async function walkPlan<T>(ctx: RequestContext, plan: Plan, run: () => Pr
   }
 }
 
-// Derived from an immutable rule set once, not on every request.
-const namedByRules = new WeakMap<RuleSet, ReturnType<typeof namedRegistries>>();
+// Derived once per (immutable) rule set, with the process's upstream.allow, not on every request.
+const allowedByRules = new WeakMap<RuleSet, { hosts: Set<string>; patterns: string[] }>();
 
 /** No open proxy: only registries the rules, the default registry or `upstream.allow` name. */
 function checkAllowed(registry: string, rules: RuleSet, ctx: RequestContext): void {
   const { settings } = ctx.deps;
   if (settings.open) return;
-  let named = namedByRules.get(rules);
-  if (!named) {
-    named = namedRegistries(rules);
-    namedByRules.set(rules, named);
+  let allowed = allowedByRules.get(rules);
+  if (!allowed) {
+    const named = namedRegistries(rules);
+    allowed = { hosts: named.hosts.add(settings.defaultRegistry), patterns: [...named.wildcards, ...settings.allow] };
+    allowedByRules.set(rules, allowed);
   }
-  if (registry === settings.defaultRegistry || registryMatches(registry, named.hosts, [...named.wildcards, ...settings.allow])) return;
+  if (registryMatches(registry, allowed.hosts, allowed.patterns)) return;
   ctx.summary.denial = 'not_allowed';
   throw new OciError('DENIED', `registry ${registry} is not named by the rules, the default registry or upstream.allow, and mirrorgate is not an open proxy`);
 }

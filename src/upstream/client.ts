@@ -6,8 +6,9 @@
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import { parseChallenges, pullScope, type Challenge } from '../core/oci/challenge.js';
+import { DOCKER_HUB, DOCKER_HUB_API } from '../core/reference/reference.js';
 import type { Agents, TlsPolicy } from './agents.js';
-import type { CredentialLookup } from './auth/credentials.js';
+import { basicAuthorization, type Credential, type CredentialLookup } from './auth/credentials.js';
 import type { TokenCache } from './auth/tokens.js';
 import { UpstreamFailure, classifyError } from './failure.js';
 
@@ -26,7 +27,6 @@ export interface UpstreamResponse {
 
 const MAX_REDIRECTS = 5;
 const READ_AHEAD_BYTES = 1024 * 1024;
-const DOCKER_HUB_API = 'registry-1.docker.io';
 
 const DRAIN_LIMIT = 64 * 1024;
 
@@ -60,7 +60,7 @@ export class UpstreamClient {
 
   /** `path` is relative to the registry root, e.g. `/v2/ns/app/manifests/latest`. */
   async request(target: Target, method: 'GET' | 'HEAD', path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<UpstreamResponse> {
-    const host = target.domain === 'docker.io' ? DOCKER_HUB_API : target.domain;
+    const host = target.domain === DOCKER_HUB ? DOCKER_HUB_API : target.domain;
     const schemes = target.insecure ? (this.plainHttp.has(host) ? ['http'] : ['https', 'http']) : ['https'];
     let last: UpstreamFailure | undefined;
     for (const scheme of schemes) {
@@ -123,6 +123,4 @@ export class UpstreamClient {
 }
 
 const bearer = (token: string | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
-const basic = (c: { username: string; password: string }): Record<string, string> => ({
-  authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`,
-});
+const basic = (c: Credential): Record<string, string> => ({ authorization: basicAuthorization(c) });

@@ -3,6 +3,8 @@ import { parseDigest } from './digest.js';
 import { InvalidReferenceError } from './errors.js';
 
 export const DOCKER_HUB = 'docker.io';
+/** Where Docker Hub's registry API is served (containers/image `dockerRegistry`, containerd hosts.go). */
+export const DOCKER_HUB_API = 'registry-1.docker.io';
 const LEGACY_DOCKER_HUB = 'index.docker.io';
 const OFFICIAL_REPO_NAMESPACE = 'library';
 const DEFAULT_TAG = 'latest';

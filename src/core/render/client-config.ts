@@ -6,12 +6,10 @@
 import { stringify } from 'smol-toml';
 import { PATH_COMPONENT } from '../reference/grammar.js';
 import type { RegistryEntry, RuleSet } from '../rules/model.js';
-import { isWildcard } from '../rules/scope.js';
+import { hostOf, isWildcard } from '../rules/scope.js';
+import { DOCKER_HUB, DOCKER_HUB_API } from '../reference/reference.js';
 
 const PATH_COMPONENT_RE = new RegExp(`^${PATH_COMPONENT}$`);
-const DOCKER_HUB_API = 'registry-1.docker.io';
-
-const hostOf = (scope: string): string => scope.split('/')[0] ?? scope;
 const sourceEntries = (rules: RuleSet): RegistryEntry[] => rules.registries.filter((e) => e.mirrors.length > 0 || e.blocked);
 
 /** The name a registry takes in a mirror path: itself when it can be a path component, else an alias. */
@@ -30,7 +28,7 @@ export function renderHostsToml(rules: RuleSet, proxyUrl: URL): Map<string, stri
     const host = hostOf(entry.prefix);
     if (files.has(host)) continue;
     const doc = {
-      server: `https://${host === 'docker.io' ? DOCKER_HUB_API : host}`,
+      server: `https://${host === DOCKER_HUB ? DOCKER_HUB_API : host}`,
       ...(entry.insecure ? { skip_verify: true } : {}),
       host: { [proxy]: { capabilities: ['pull', 'resolve'] } },
     };

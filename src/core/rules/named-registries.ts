@@ -1,9 +1,7 @@
 // Which registries the rules name (sources, mirrors, search registries): a
 // proxy that is not open contacts only these and the ones it is told to.
 import type { RuleSet } from './model.js';
-import { isWildcard, matchLength } from './scope.js';
-
-const hostOf = (scope: string): string => scope.split('/')[0] ?? scope;
+import { hostOf, isWildcard, matchLength } from './scope.js';
 
 export function namedRegistries(rules: RuleSet): { hosts: Set<string>; wildcards: string[] } {
   const hosts = new Set<string>(rules.searchRegistries);

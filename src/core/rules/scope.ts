@@ -4,6 +4,9 @@ import { DOMAIN_COMPONENT, PATH_COMPONENT } from '../reference/grammar.js';
 
 export const isWildcard = (scope: string): boolean => scope.startsWith('*.');
 
+/** The `host[:port]` part of a scope. */
+export const hostOf = (scope: string): string => scope.split('/')[0] ?? scope;
+
 // openshift/api config/v1 types_image_digest_mirror_set.go, `source` and
 // `mirrors` kubebuilder patterns (MCO copies them as sourceRegex/mirrorRegex).
 // Path components use the same unambiguous rewrite as grammar.ts.

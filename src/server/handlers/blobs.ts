@@ -1,4 +1,5 @@
 import { parseRange } from '../../core/oci/range.js';
+import { servedAttempt } from '../../pull/attempts.js';
 import { serveBlob } from '../../pull/blob.js';
 import { withAffinity } from '../../pull/candidates.js';
 import { planFor, walkPlan } from '../plan-for.js';
@@ -24,7 +25,7 @@ function withServedBy(out: ReturnType<typeof blobOutput>, ctx: RequestContext): 
   return {
     ...out,
     start: (status, headers) => {
-      const served = ctx.records.findLast((r) => r.outcome === 'ok');
+      const served = servedAttempt(ctx.records);
       out.start(status, { ...headers, ...(served ? servedByHeader(ctx, served.endpoint) : {}) });
     },
   };

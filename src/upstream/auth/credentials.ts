@@ -13,6 +13,9 @@ export class InvalidCredentialsFileError extends Error {
   override readonly name = 'InvalidCredentialsFileError';
 }
 
+/** The `Authorization` value for HTTP Basic auth. */
+export const basicAuthorization = (c: Credential): string => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+
 export type CredentialLookup = (reference: { domain: string; path: string }) => Credential | undefined;
 
 const DOCKER_HUB_KEYS = ['index.docker.io', 'registry-1.docker.io', 'docker.io'];

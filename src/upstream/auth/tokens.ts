@@ -8,7 +8,7 @@ import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
 import { request } from 'undici';
 import type { Challenge } from '../../core/oci/challenge.js';
-import type { Credential } from './credentials.js';
+import { basicAuthorization, type Credential } from './credentials.js';
 import { UpstreamFailure, classifyError } from '../failure.js';
 import { readCapped } from '../read-capped.js';
 
@@ -75,7 +75,7 @@ export class TokenCache {
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.append('scope', scope);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (credential) headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+    if (credential) headers.authorization = basicAuthorization(credential);
     let res;
     try {
       res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher(url), ...(signal ? { signal } : {}) });
