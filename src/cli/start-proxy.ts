@@ -3,13 +3,19 @@
 // holder) is made here and passed in.
 import { RulesHolder } from '../config/rules-holder.js';
 import type { Settings } from '../config/settings.js';
+import type { PullContext } from '../pull/context.js';
 import type { RuleSet } from '../core/rules/model.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { RecentPulls } from '../observability/recent-pulls.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
 import { EndpointHealth } from '../pull/health.js';
-import { ManifestCache } from '../pull/manifest-cache.js';
+import { BadCopies } from '../store/bad-copies.js';
+import { BlobStore } from '../store/blobs.js';
+import { ContentStore } from '../store/content-store.js';
+import { BlobDisk } from '../store/disk.js';
+import { ManifestCache } from '../store/manifest-cache.js';
+import { ManifestStore } from '../store/manifests.js';
 import { createAdminHandler, createHandler } from '../server/app.js';
 import { listen, type Listening } from '../server/listen.js';
 import { Agents } from '../upstream/agents.js';
@@ -41,18 +47,19 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   const agents = new Agents(settings, settings.endpointTimeouts);
   const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
   const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile));
-  const pull = {
+  const pull: PullContext = {
     client,
     clock,
     health,
-    cache: new ManifestCache(settings.cache, clock),
     busy: new BusyEndpoints(clock),
     affinity: new Affinity(clock, settings.affinityTtlMs),
     hedge: settings.hedge,
     maxManifestBytes: settings.maxManifestBytes,
   };
+  const content = new ContentStore(new ManifestStore(pull, new ManifestCache(settings.cache, clock)), await blobStore(settings, pull, metrics));
   const deps = {
     settings,
+    content,
     rules: holder.current,
     pull,
     log,
@@ -76,4 +83,14 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
       await agents.close();
     },
   };
+}
+
+/** The blob side of the content store; with `cache.blobs.dir`, over the disk cache. */
+async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics): Promise<BlobStore> {
+  const { dir, maxBytes, verifyBeforeServeBytes } = settings.blobCache;
+  const disk = dir ? await BlobDisk.open(dir, maxBytes, { evicted: () => metrics.blobEvictions.inc(), size: (bytes) => metrics.blobCacheBytes.set(bytes) }) : undefined;
+  return new BlobStore(pull, new BadCopies(pull.clock), disk, verifyBeforeServeBytes, {
+    fill: (result) => metrics.blobFills.inc({ result }),
+    sent: (source, bytes) => metrics.blobBytes.inc({ source }, bytes),
+  });
 }

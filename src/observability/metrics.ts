@@ -33,6 +33,12 @@ export class Metrics {
   readonly generation = new Gauge({ name: 'mirrorgate_rules_generation', help: 'Generation of the rules in force (1 at start, +1 per successful reload).', registers: [this.registry] });
   readonly lastReloadOk = new Gauge({ name: 'mirrorgate_rules_last_reload_ok', help: '1 when the last reload succeeded, 0 when it failed and older rules are in force.', registers: [this.registry] });
 
+  // The disk blob cache (lookups are in mirrorgate_cache_requests_total{kind="blob"}).
+  readonly blobFills = new Counter({ name: 'mirrorgate_blob_cache_fills_total', help: 'Blob cache fills by result (ok: verified and kept, failed).', labelNames: ['result'], registers: [this.registry] });
+  readonly blobBytes = new Counter({ name: 'mirrorgate_blob_bytes_sent_total', help: 'Blob body bytes sent to clients, by source (cache, upstream).', labelNames: ['source'], registers: [this.registry] });
+  readonly blobEvictions = new Counter({ name: 'mirrorgate_blob_cache_evictions_total', help: 'Blobs evicted from the disk cache (least recently used).', registers: [this.registry] });
+  readonly blobCacheBytes = new Gauge({ name: 'mirrorgate_blob_cache_bytes', help: 'Bytes of blobs in the disk cache.', registers: [this.registry] });
+
   constructor(circuits: CircuitSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'mirrorgate_' });
     new Gauge({

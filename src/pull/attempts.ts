@@ -8,7 +8,7 @@ export interface AttemptRecord {
   readonly endpoint: string;
   /** The endpoint's host[:port]: the bounded label for metrics and health. */
   readonly host: string;
-  readonly role: 'mirror' | 'source' | 'affinity';
+  readonly role: 'mirror' | 'source';
   readonly outcome: 'ok' | FailureKind;
   readonly status?: number;
   readonly ms: number;
@@ -16,6 +16,8 @@ export interface AttemptRecord {
   readonly retryAfterMs?: number;
   /** Started in parallel because the previous attempt was slow. */
   readonly hedged?: boolean;
+  /** Made by another request whose upstream fetch this one shared. */
+  readonly shared?: true;
 }
 
 /** The record of an attempt on `candidate`; `extra` adds what the outcome knows (status, message…). */

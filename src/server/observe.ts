@@ -19,6 +19,7 @@ export function observe(deps: AppDeps, done: Finished): void {
   if (done.summary.denial) metrics.denials.inc({ reason: done.summary.denial });
   if (done.summary.cache) metrics.cache.inc(done.summary.cache);
   for (const r of done.records) {
+    if (r.shared) continue;
     metrics.attempts.inc({ endpoint: r.host, outcome: r.outcome, role: r.role });
     if (r.outcome === 'circuit_open') metrics.circuitSkips.inc({ endpoint: r.host });
     if (r.hedged) metrics.hedges.inc({ result: 'started' });

@@ -8,6 +8,7 @@ import type { RecentPulls } from '../observability/recent-pulls.js';
 import type { ReloadOutcome } from '../config/rules-holder.js';
 import type { AttemptRecord } from '../pull/attempts.js';
 import type { PullContext } from '../pull/context.js';
+import type { ContentStore } from '../store/content-store.js';
 
 /** What the server is built from; made once by the composition root. */
 export interface AppDeps {
@@ -15,6 +16,8 @@ export interface AppDeps {
   /** The rules in force now (a reload swaps what this returns). */
   readonly rules: () => RuleSet;
   readonly pull: PullContext;
+  /** Manifests and blobs, cached or fetched, behind the one policy check. */
+  readonly content: ContentStore;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly recent: RecentPulls;
@@ -41,7 +44,7 @@ export interface RequestSummary {
   servedBy?: string;
   bytes?: number;
   denial?: 'blocked' | 'policy' | 'not_allowed' | 'never_contact_source';
-  cache?: { kind: 'manifest' | 'tag' | 'negative'; result: 'hit' | 'miss' | 'stale' | 'coalesced' };
+  cache?: { kind: 'manifest' | 'tag' | 'negative' | 'blob'; result: 'hit' | 'miss' | 'stale' | 'coalesced' };
 }
 
 /** The ns echo (distribution-spec "Registry Proxying"), when the client routed by ns. */
