@@ -30,14 +30,15 @@ export async function walk<T>(
   what: { readonly notFound: OciErrorCode; readonly description: string },
   attempt: Attempt<T>,
   signal: AbortSignal,
-  options: { readonly hedge?: boolean } = {},
+  options: { readonly hedge?: boolean; readonly successAfterBody?: boolean } = {},
 ): Promise<WalkResult<T>> {
   const hedge = options.hedge === true;
-  const first = await walkPass(ctx, candidates, records, attempt, signal, hedge, true);
+  const pass = (list: readonly Candidate[], useBreaker: boolean) => walkPass(ctx, list, records, attempt, signal, hedge, useBreaker, options.successAfterBody === true);
+  const first = await pass(candidates, true);
   if (first.result) return first.result;
   if (!first.launchedAny && first.circuitSkipped.length > 0) {
     // Every endpoint was skipped as open: try them anyway, in order, rather than fail without trying.
-    const second = await walkPass(ctx, first.circuitSkipped, records, attempt, signal, hedge, false);
+    const second = await pass(first.circuitSkipped, false);
     if (second.result) return second.result;
   }
   throw finalError(records, what.notFound, what.description);
@@ -58,6 +59,7 @@ async function walkPass<T>(
   signal: AbortSignal,
   hedge: boolean,
   useBreaker: boolean,
+  successAfterBody: boolean,
 ): Promise<Pass<T>> {
   const pending = [...candidates];
   const running = new Set<Running<T>>();
@@ -99,7 +101,8 @@ async function walkPass<T>(
     const ms = ctx.clock.now() - settled.running.started;
     const { candidate, hedged } = settled.running;
     if (settled.error === undefined) {
-      ctx.health.success(candidate.target.domain, ms);
+      // A body that may still break is the caller's to report (a failure mid-body must count).
+      if (!successAfterBody) ctx.health.success(candidate.target.domain, ms);
       records.push(attemptOf(candidate, 'ok', ms, hedged ? { hedged } : {}));
       for (const loser of running) {
         loser.controller.abort();

@@ -38,7 +38,9 @@ export async function fetchVerified(ctx: PullContext, bad: BadCopies, candidates
   let contributors: Candidate[] = [];
   while (true) {
     const offset = verifier?.received ?? 0;
-    const opened = await walk(ctx, remaining, records, blobWhat(digest), (c, attemptSignal) => openAt(ctx, c, digest, offset, verifier?.expectedSize, attemptSignal), signal);
+    const asked = ctx.clock.now();
+    const opened = await walk(ctx, remaining, records, blobWhat(digest), (c, attemptSignal) => openAt(ctx, c, digest, offset, verifier?.expectedSize, attemptSignal), signal, { successAfterBody: true });
+    const latency = ctx.clock.now() - asked;
     remaining = remaining.slice(remaining.indexOf(opened.candidate) + 1);
     contributors.push(opened.candidate);
     servedBy = servedBy ? `${servedBy}, then ${opened.candidate.label} from byte ${offset}` : opened.candidate.label;
@@ -52,7 +54,10 @@ export async function fetchVerified(ctx: PullContext, bad: BadCopies, candidates
       }
     }
     const broken = await pump(opened.value.res, opened.value.skip, verifier, sink);
-    if (!broken) return servedBy;
+    if (!broken) {
+      ctx.health.success(opened.candidate.target.domain, latency);
+      return servedBy;
+    }
     if (broken.kind === 'aborted' && signal.aborted) throw broken;
     // A failure after the stream started is the endpoint's failure like any other.
     ctx.health.failure(opened.candidate.target.domain, broken.kind);
