@@ -42,6 +42,12 @@ export class BlobDisk {
   /** Opens (creating) the cache directory, empties tmp/ and indexes blobs/ by modification time. */
   static async open(dir: string, maxBytes: number, events: DiskEvents): Promise<BlobDisk> {
     const disk = new BlobDisk(dir, maxBytes, events);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Whoever can write here decides what is served under a digest: only this user may.
+    const own = await stat(dir);
+    if ((own.mode & 0o022) !== 0 || (process.getuid && own.uid !== process.getuid())) {
+      throw new Error(`cache.blobs.dir ${dir} must belong to this user and not be writable by group or others`);
+    }
     await rm(join(dir, 'tmp'), { recursive: true, force: true });
     await mkdir(join(dir, 'tmp'), { recursive: true });
     const found: { digest: string; size: number; at: number }[] = [];
