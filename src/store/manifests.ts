@@ -83,6 +83,9 @@ export class ManifestStore {
       return { manifest: stale, servedBy: `cache (stale, from ${stale.servedBy})`, headers: { warning: '110 - "Response is Stale"' } };
     }
     const { value: manifest, candidate } = fetched;
+    // A HEAD by tag names a digest the upstream only claims: when that digest is cached, answer its verified type and length.
+    const verified = !manifest.body ? cache.manifest(manifest.digest, accepted) : undefined;
+    if (verified) return { manifest: verified, servedBy: candidate.label };
     if (manifest.body) {
       // A child reached through affinity keeps the plan its parent came from.
       const prior = digest ? affinity.recall(repository, digest) : undefined;

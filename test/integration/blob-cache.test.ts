@@ -56,8 +56,11 @@ describe('one upstream fetch per blob', () => {
       expect(sha(b.body)).toBe(big.digest);
     }
     expect(upstreamGets(big.digest)).toBe(1);
-    // Followers keep their own record of the shared fetch.
-    const lines = p.logs.filter((l) => l.msg === 'request' && l.path === path(big.digest));
+    // Followers keep their own record of the shared fetch (a line is logged once its response ended).
+    const logged = () => p.logs.filter((l) => l.msg === 'request' && l.path === path(big.digest));
+    for (let i = 0; i < 100 && logged().length < 64; i++) await new Promise((r) => setTimeout(r, 20));
+    const lines = logged();
+    expect(lines).toHaveLength(64);
     expect(lines.every((l) => (l.attempts as unknown[]).length === 1)).toBe(true);
     expect(lines.filter((l) => (l.cache as { result: string }).result === 'coalesced')).toHaveLength(63);
     const metrics = (await p.get('/metrics')).body.toString();
