@@ -99,6 +99,14 @@ describe('Range', () => {
     }
   });
 
+  it('bytes=0- against a wrong mirror fails over like a full GET: a verified 206 from the next endpoint', async () => {
+    m1.answer = serving(small.content, { wrong: true });
+    const res = await (await start()).get(path(small.digest), { range: 'bytes=0-' });
+    expect(res.status).toBe(206);
+    expect(res.body.equals(small.content)).toBe(true);
+    expect(res.headers['x-mirrorgate-served-by']).toContain(m2.host);
+  });
+
   it('bytes=0- from an honest mirror is a verified 206 of the whole blob', async () => {
     const res = await (await start()).get(path(small.digest), { range: 'bytes=0-' });
     expect(res.status).toBe(206);
