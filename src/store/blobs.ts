@@ -153,13 +153,17 @@ export class BlobStore {
           this.events.fill('failed');
           throw err;
         },
-      ).finally(() => {
-        if (this.fills.get(req.digest) === fill) this.fills.delete(req.digest);
-        fill.closeIfIdle();
-      });
+      );
     });
     const settled = flight.promise.then(() => undefined, () => undefined);
     const fill = this.fills.get(req.digest) as BlobFill;
+    // Once the flight is over nobody can join this fill: forget it, and let it close its file with its last reader.
+    if (!flight.joined) {
+      void settled.then(() => {
+        if (this.fills.get(req.digest) === fill) this.fills.delete(req.digest);
+        fill.seal();
+      });
+    }
     fill.attach();
     let started = false;
     try {

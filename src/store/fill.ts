@@ -22,6 +22,8 @@ export class BlobFill implements VerifiedSink {
   private hold = true;
   private temp: string | undefined;
   private readers = 0;
+  /** No request can join any more (the single flight is over). */
+  private sealed = false;
   private readonly stale: FileHandle[] = [];
   private waiters: (() => void)[] = [];
 
@@ -84,7 +86,6 @@ export class BlobFill implements VerifiedSink {
     this.error = error;
     if (this.temp) void unlink(this.temp).catch(() => {});
     this.notify();
-    this.closeIfIdle();
   }
 
   /** Resolves at the next change (bytes, size, a new generation, the end). */
@@ -101,9 +102,15 @@ export class BlobFill implements VerifiedSink {
     this.closeIfIdle();
   }
 
+  /** Called once no request can join: the handles close when the last reader leaves. */
+  seal(): void {
+    this.sealed = true;
+    this.closeIfIdle();
+  }
+
   /** The file handles stay open while readers use them, whatever happens to the file's name. */
-  closeIfIdle(): void {
-    if (this.readers > 0 || this.state === 'running') return;
+  private closeIfIdle(): void {
+    if (this.readers > 0 || !this.sealed) return;
     for (const h of [...this.stale, ...(this.handle ? [this.handle] : [])]) void h.close().catch(() => {});
     this.stale.length = 0;
     this.handle = undefined;
