@@ -11,14 +11,9 @@
 // the match nor its position leaks through timing. No token ever reaches a
 // log or an error message: problems name the line, never its content.
 //
-// Change detection is a stat on use: each check compares the file's identity
-// (inode, size, mtime, ctime) with the loaded one and re-reads only when it
-// moved. This follows Kubernetes Secret volumes, whose updates swap a symlink
-// (fs.watch on the old inode would miss them). A file that fails to load keeps
-// the last good tokens in force (as a failed rules reload does) and reports
-// the problem; a file that never loaded admits no one.
+// The file is re-read when it changes (watched-file.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { SecretFileError, WatchedFile } from './watched-file.js';
 
 export const TOKEN_ROLES = ['read-write', 'read-only'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
@@ -35,15 +30,8 @@ interface Entry extends TokenIdentity {
 
 export const MIN_TOKEN_LENGTH = 16;
 
-export class TokenFileError extends Error {
-  override readonly name = 'TokenFileError';
-  constructor(
-    readonly file: string,
-    readonly problems: readonly string[],
-  ) {
-    super(`invalid token file ${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-  }
-}
+/** A token file's problems, each by line number. */
+export { SecretFileError as TokenFileError };
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
@@ -67,7 +55,7 @@ export function parseTokenFile(text: string, file: string): Entry[] {
       entries.push({ hash, role: role as TokenRole, name });
     }
   });
-  if (problems.length > 0) throw new TokenFileError(file, problems);
+  if (problems.length > 0) throw new SecretFileError(file, problems);
   return entries;
 }
 
@@ -94,63 +82,22 @@ export function roleAllows(role: TokenRole, method: string): boolean {
 
 export interface TokenFileOptions {
   /** Told when a changed file fails to load (the previous tokens stay in force). */
-  readonly onProblem?: (error: TokenFileError) => void;
+  readonly onProblem?: (error: SecretFileError) => void;
 }
 
 /** A token file kept current: `check` re-reads it when it changed on disk. */
 export class TokenFile {
-  private entries: readonly Entry[] = [];
-  private identity = '';
-  /** The last problem reported, so a broken file is reported once, not on every request. */
-  private problem = '';
-  private pending: Promise<void> | undefined;
-
-  private constructor(
-    readonly file: string,
-    private readonly options: TokenFileOptions,
-  ) {}
+  private constructor(private readonly watched: WatchedFile<readonly Entry[]>) {}
 
   /** Loads the file; throws TokenFileError when it cannot be read or is invalid, so start-up fails. */
   static async open(file: string, options: TokenFileOptions = {}): Promise<TokenFile> {
-    const tokens = new TokenFile(file, options);
-    await tokens.reload(true);
-    return tokens;
+    return new TokenFile(await WatchedFile.open(file, parseTokenFile, options.onProblem));
   }
 
   /** The identity a presented token belongs to, or undefined; the file is re-read first if it changed. */
   async check(token: string | undefined): Promise<TokenIdentity | undefined> {
-    await this.refresh();
-    return token === undefined || token === '' ? undefined : match(this.entries, token);
-  }
-
-  /** Re-reads when the file's identity moved; concurrent callers share one re-read. */
-  private refresh(): Promise<void> {
-    this.pending ??= this.reload(false).finally(() => {
-      this.pending = undefined;
-    });
-    return this.pending;
-  }
-
-  private async reload(initial: boolean): Promise<void> {
-    let identity = '';
-    try {
-      const s = await stat(this.file);
-      identity = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
-      if (identity === this.identity || identity === this.problem) return;
-      this.entries = parseTokenFile(await readFile(this.file, 'utf8'), this.file);
-      this.identity = identity;
-      this.problem = '';
-    } catch (err) {
-      this.fail(err, identity || `unreadable:${(err as NodeJS.ErrnoException).code}`, initial);
-    }
-  }
-
-  private fail(err: unknown, problem: string, initial: boolean): void {
-    const error = err instanceof TokenFileError ? err : new TokenFileError(this.file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`]);
-    if (initial) throw error;
-    if (problem === this.problem) return;
-    this.problem = problem;
-    this.options.onProblem?.(error);
+    const entries = await this.watched.current();
+    return token === undefined || token === '' ? undefined : match(entries, token);
   }
 }
 
