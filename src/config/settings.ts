@@ -22,6 +22,10 @@ export interface Settings {
   readonly headersTimeoutMs: number;
   readonly bodyIdleTimeoutMs: number;
   readonly maxManifestBytes: number;
+  /** Bytes of manifest bodies held for reading and verification at once, over all requests. */
+  readonly manifestBufferBytes: number;
+  /** Serve deprecated Docker schema-1 manifests (refused by default, as containerd 2 and distribution 3 do). */
+  readonly allowSchema1: boolean;
   readonly affinityTtlMs: number;
   readonly logLevel: string;
   readonly health: { readonly failureThreshold: number; readonly coolDownMs: number };
@@ -71,6 +75,8 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     headers_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
     body_idle_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
     max_manifest_bytes: { kind: 'integer', default: 4 * 1024 * 1024, check: positive },
+    manifest_buffer_bytes: { kind: 'integer', default: 32 * 1024 * 1024, check: positive },
+    allow_schema1: { kind: 'boolean', default: false },
     affinity_ttl_ms: { kind: 'integer', default: 10 * 60_000, check: positive },
   },
   health: {
@@ -223,6 +229,8 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     headersTimeoutMs: get<number>('upstream', 'headers_timeout_ms'),
     bodyIdleTimeoutMs: get<number>('upstream', 'body_idle_timeout_ms'),
     maxManifestBytes: get<number>('upstream', 'max_manifest_bytes'),
+    manifestBufferBytes: get<number>('upstream', 'manifest_buffer_bytes'),
+    allowSchema1: get<boolean>('upstream', 'allow_schema1'),
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
     logLevel: get<string>('log', 'level'),
     health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
