@@ -48,6 +48,7 @@ interface Key {
   readonly check?: (value: never) => string | undefined;
 }
 
+const EXPECTED: Readonly<Record<Kind, string>> = { string: 'a string', boolean: 'a boolean', integer: 'an integer', list: 'a list of strings', map: 'a table of strings' };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const positive = (v: number) => (v > 0 ? undefined : 'must be greater than 0');
 
@@ -170,7 +171,7 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
       const raw = env[envName] !== undefined ? fromEnv(spec.kind, env[envName] as string) : (table[key] ?? spec.default);
       const where = env[envName] !== undefined ? `${section}.${key} (from ${envName})` : `${section}.${key}`;
       if (!typeOk(spec.kind, raw)) {
-        problems.push(`${where}: expected ${spec.kind === 'map' ? 'a table of strings' : spec.kind === 'list' ? 'a list of strings' : `a ${spec.kind}`}, got ${JSON.stringify(raw)}`);
+        problems.push(`${where}: expected ${EXPECTED[spec.kind]}, got ${JSON.stringify(raw)}`);
         continue;
       }
       const problem = spec.check?.(raw as never);
@@ -254,11 +255,16 @@ export async function loadSettings(file: string, env: NodeJS.ProcessEnv = proces
   } catch (err) {
     throw new InvalidSettingsError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
   }
+  return settingsFromText(text, env, dirname(resolve(file)), file);
+}
+
+/** The TOML text of a settings file -> Settings, or InvalidSettingsError. */
+export function settingsFromText(text: string, env: NodeJS.ProcessEnv, baseDir: string, file: string): Settings {
   let doc: Record<string, unknown>;
   try {
     doc = parse(text);
   } catch (err) {
     throw new InvalidSettingsError(file, [`invalid TOML: ${(err as Error).message.split('\n')[0]}`]);
   }
-  return settingsFrom(doc, env, dirname(resolve(file)), file);
+  return settingsFrom(doc, env, baseDir, file);
 }
