@@ -2,6 +2,7 @@
 // referrers tag schema (`<alg>-<hex>`) where an upstream lacks the API
 // (distribution-spec "Listing Referrers"; containerd referrers.go).
 import { MEDIA_TYPES } from '../core/oci/accept.js';
+import { type NextPage, parseNextLink } from '../core/oci/link.js';
 import { discard, header } from '../upstream/client.js';
 import { UpstreamFailure } from '../upstream/failure.js';
 import type { AttemptRecord } from './attempts.js';
@@ -15,7 +16,7 @@ const MAX_LIST_BYTES = 16 * 1024 * 1024;
 export interface TagPage {
   readonly tags: readonly string[];
   /** The `last`/`n` of the upstream's next page, when it has one. */
-  readonly next?: { readonly last: string; readonly n?: string };
+  readonly next?: NextPage;
 }
 
 export function fetchTags(ctx: PullContext, candidates: readonly Candidate[], query: URLSearchParams, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<TagPage>> {
@@ -25,19 +26,9 @@ export function fetchTags(ctx: PullContext, candidates: readonly Candidate[], qu
     ensureOk(res, ctx);
     const body = (await withHeldBody(ctx.manifestBuffer, res, MAX_LIST_BYTES, 'tag list', attemptSignal, (b) => parseUpstreamJson(b, 'tag list'))) as { tags?: unknown } | null;
     const tags = Array.isArray(body?.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
-    const next = nextPage(header(res.headers, 'link'));
+    const next = parseNextLink(header(res.headers, 'link'));
     return { tags, ...(next ? { next } : {}) };
   }, signal);
-}
-
-/** `</v2/<name>/tags/list?last=x&n=y>; rel="next"` -> its query. */
-function nextPage(link: string | undefined): TagPage['next'] {
-  const m = link === undefined ? null : /<([^>]*)>\s*;\s*rel="?next"?/.exec(link);
-  if (!m?.[1]) return undefined;
-  const q = new URL(m[1], 'http://upstream').searchParams;
-  const last = q.get('last');
-  const n = q.get('n');
-  return last === null ? undefined : { last, ...(n === null ? {} : { n }) };
 }
 
 export interface Referrers {

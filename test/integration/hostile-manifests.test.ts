@@ -1,5 +1,6 @@
 // Manifests from hostile upstreams over real sockets: schema-1 forgeries,
-// schema 1 refused by default, deeply nested bodies under concurrency.
+// schema 1 refused by default, deeply nested bodies under concurrency, an
+// unreadable Link header.
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostileRegistry, type HostileRegistry } from '../fakes/hostile-registry.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
@@ -97,5 +98,17 @@ describe('deeply nested bodies', () => {
     const res = await p.get(`/v2/src/ns/app/referrers/${digest}`);
     expect(res.status).toBe(502);
     expect(p.attemptsFor(`/v2/src/ns/app/referrers/${digest}`)[0]?.[0]).toMatchObject({ outcome: 'invalid', message: expect.stringContaining('nests deeper') });
+  });
+});
+
+describe('tag lists', () => {
+  it('with an unreadable Link header are served without a next page, not counted as a refused endpoint', async () => {
+    const source = await fake();
+    source.answers.set('/v2/ns/app/tags/list', { body: JSON.stringify({ name: 'ns/app', tags: ['a', 'b'] }), headers: { 'content-type': 'application/json', link: '<http://[/v2/ns/app/tags/list?last=b>; rel="next"' } });
+    const p = await proxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } });
+    const res = await p.get('/v2/src/ns/app/tags/list');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({ name: 'src/ns/app', tags: ['a', 'b'] });
+    expect(res.headers.link).toBeUndefined();
   });
 });

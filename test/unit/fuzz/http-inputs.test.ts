@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { acceptedTypes } from '../../../src/core/oci/accept.js';
 import { OciError } from '../../../src/core/oci/errors.js';
+import { parseNextLink } from '../../../src/core/oci/link.js';
 import { parseContentRange, parseRange, resolveRange } from '../../../src/core/oci/range.js';
 import { parseRoute } from '../../../src/core/oci/route.js';
 import { NAME } from '../../../src/core/reference/grammar.js';
@@ -84,5 +85,20 @@ describe('fuzz: Accept', () => {
       }),
       RUNS,
     );
+  });
+});
+
+describe('fuzz: Link of a tag list', () => {
+  it('parseNextLink never throws and gives the last tag of a next page, or nothing', () => {
+    const link = fc.oneof(joined(['<', '>', '/v2/ns/app/tags/list', '?', 'last=', 'v1', '&', 'n=', '5', '; rel="next"', ';rel=next', 'http://[', '%zz', ' ', '#']), fc.string({ maxLength: 80 }));
+    fc.assert(
+      fc.property(link, (l) => {
+        const next = parseNextLink(l);
+        if (next !== undefined && typeof next.last !== 'string') throw new Error(`${l} -> ${JSON.stringify(next)}`);
+      }),
+      RUNS,
+    );
+    expect(parseNextLink('<http://[/v2/x/tags/list?last=a>; rel="next"')).toBeUndefined();
+    expect(parseNextLink('</v2/x/tags/list?last=a&n=2>; rel="next"')).toEqual({ last: 'a', n: '2' });
   });
 });
