@@ -7,6 +7,8 @@ import type { RuleSet } from '../core/rules/model.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { RecentPulls } from '../observability/recent-pulls.js';
+import { ByteGate } from '../pull/bounded-json.js';
+import type { PullContext } from '../pull/context.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
 import { EndpointHealth } from '../pull/health.js';
 import { ManifestCache } from '../pull/manifest-cache.js';
@@ -23,6 +25,8 @@ export interface Proxy extends Listening {
   readonly holder: RulesHolder;
   /** Admin listener URLs, when one is configured. */
   readonly adminUrls: readonly string[];
+  /** What pulls share (tests read its counters, such as the manifest buffer's peak). */
+  readonly pull: PullContext;
 }
 
 export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; watch?: boolean } = {}): Promise<Proxy> {
@@ -42,7 +46,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   const agents = new Agents(settings, settings.endpointTimeouts);
   const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
   const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile));
-  const pull = {
+  const pull: PullContext = {
     client,
     clock,
     health,
@@ -51,6 +55,8 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     affinity: new Affinity(clock, settings.affinityTtlMs),
     hedge: settings.hedge,
     maxManifestBytes: settings.maxManifestBytes,
+    allowSchema1: settings.allowSchema1,
+    manifestBuffer: new ByteGate(Math.max(settings.manifestBufferBytes, settings.maxManifestBytes), settings.headersTimeoutMs),
   };
   const deps = {
     settings,
@@ -72,6 +78,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     adminUrls: admin?.urls ?? [],
     rules: holder.current,
     holder,
+    pull,
     close: async () => {
       stopWatching();
       await Promise.all([listening.close(), admin?.close()]);

@@ -22,6 +22,10 @@ export interface Settings {
   readonly headersTimeoutMs: number;
   readonly bodyIdleTimeoutMs: number;
   readonly maxManifestBytes: number;
+  /** Bytes of manifest bodies held for reading and verification at once, over all requests. */
+  readonly manifestBufferBytes: number;
+  /** Serve deprecated Docker schema-1 manifests (refused by default, as containerd 2 and distribution 3 do). */
+  readonly allowSchema1: boolean;
   readonly affinityTtlMs: number;
   readonly logLevel: string;
   readonly health: { readonly failureThreshold: number; readonly coolDownMs: number };
@@ -46,6 +50,7 @@ interface Key {
   readonly check?: (value: never) => string | undefined;
 }
 
+const EXPECTED: Readonly<Record<Kind, string>> = { string: 'a string', boolean: 'a boolean', integer: 'an integer', list: 'a list of strings', map: 'a table of strings' };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const positive = (v: number) => (v > 0 ? undefined : 'must be greater than 0');
 
@@ -78,6 +83,8 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     headers_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
     body_idle_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
     max_manifest_bytes: { kind: 'integer', default: 4 * 1024 * 1024, check: positive },
+    manifest_buffer_bytes: { kind: 'integer', default: 32 * 1024 * 1024, check: positive },
+    allow_schema1: { kind: 'boolean', default: false },
     affinity_ttl_ms: { kind: 'integer', default: 10 * 60_000, check: positive },
   },
   health: {
@@ -171,7 +178,7 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
       const raw = env[envName] !== undefined ? fromEnv(spec.kind, env[envName] as string) : (table[key] ?? spec.default);
       const where = env[envName] !== undefined ? `${section}.${key} (from ${envName})` : `${section}.${key}`;
       if (!typeOk(spec.kind, raw)) {
-        problems.push(`${where}: expected ${spec.kind === 'map' ? 'a table of strings' : spec.kind === 'list' ? 'a list of strings' : `a ${spec.kind}`}, got ${JSON.stringify(raw)}`);
+        problems.push(`${where}: expected ${EXPECTED[spec.kind]}, got ${JSON.stringify(raw)}`);
         continue;
       }
       const problem = spec.check?.(raw as never);
@@ -232,6 +239,8 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     headersTimeoutMs: get<number>('upstream', 'headers_timeout_ms'),
     bodyIdleTimeoutMs: get<number>('upstream', 'body_idle_timeout_ms'),
     maxManifestBytes: get<number>('upstream', 'max_manifest_bytes'),
+    manifestBufferBytes: get<number>('upstream', 'manifest_buffer_bytes'),
+    allowSchema1: get<boolean>('upstream', 'allow_schema1'),
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
     logLevel: get<string>('log', 'level'),
     health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
@@ -256,11 +265,16 @@ export async function loadSettings(file: string, env: NodeJS.ProcessEnv = proces
   } catch (err) {
     throw new InvalidSettingsError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
   }
+  return settingsFromText(text, env, dirname(resolve(file)), file);
+}
+
+/** The TOML text of a settings file -> Settings, or InvalidSettingsError. */
+export function settingsFromText(text: string, env: NodeJS.ProcessEnv, baseDir: string, file: string): Settings {
   let doc: Record<string, unknown>;
   try {
     doc = parse(text);
   } catch (err) {
     throw new InvalidSettingsError(file, [`invalid TOML: ${(err as Error).message.split('\n')[0]}`]);
   }
-  return settingsFrom(doc, env, dirname(resolve(file)), file);
+  return settingsFrom(doc, env, baseDir, file);
 }

@@ -1,3 +1,4 @@
+import type { ByteGate } from './bounded-json.js';
 import type { Clock } from '../upstream/auth/tokens.js';
 import type { UpstreamClient, Target } from '../upstream/client.js';
 import type { Affinity, BusyEndpoints } from './endpoint-state.js';
@@ -20,6 +21,10 @@ export interface PullContext {
   readonly hedge: HedgeSettings;
   readonly clock: Clock;
   readonly maxManifestBytes: number;
+  /** Serve deprecated schema-1 manifests (upstream.allow_schema1). */
+  readonly allowSchema1: boolean;
+  /** Bounds the bytes of manifest bodies held for reading and verification at once. */
+  readonly manifestBuffer: ByteGate;
 }
 
 /** One endpoint of a walk: where to send the request and what to ask for there. */

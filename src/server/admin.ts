@@ -13,7 +13,10 @@ export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: Serv
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
-  if (path === '/healthz') send(200, 'text/plain; charset=utf-8', 'ok\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8', 'content-length': 19 });
+    res.end('method not allowed\n');
+  } else if (path === '/healthz') send(200, 'text/plain; charset=utf-8', 'ok\n');
   else if (path === '/readyz') {
     const { generation, lastReload } = deps.rulesState();
     // Ready while some rules are in force; a failed reload is reported, the old rules still serve.

@@ -74,7 +74,7 @@ describe('Basic auth upstream', () => {
 });
 
 describe('manifests', () => {
-  it('passes schema-1 signed manifests and verifies them by their payload digest', async () => {
+  it('passes schema-1 signed manifests when allowed and verifies them by their payload digest', async () => {
     const source = track(await fakeRegistry());
     const payload = '{\n   "schemaVersion": 1,\n   "name": "ns/old",\n   "tag": "v1"\n}';
     const formatLength = payload.length - 2;
@@ -82,7 +82,7 @@ describe('manifests', () => {
     const signed = Buffer.from(`${payload.slice(0, formatLength)},\n   "signatures": [{"header": {}, "signature": "x", "protected": "${protectedHeader}"}]\n}`);
     const digest = `sha256:${createHash('sha256').update(payload).digest('hex')}`;
     source.manifests.set(`ns/old@${digest}`, { body: signed, mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws' });
-    const p = await proxyFor(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } });
+    const p = await proxyFor(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host }, allow_schema1: true });
     const res = await p.get(`/v2/src/ns/old/manifests/${digest}`);
     expect(res.status).toBe(200);
     expect(res.body.equals(signed)).toBe(true);
