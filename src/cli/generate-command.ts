@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderClientRegistriesConf, renderHostsToml } from '../core/render/client-config.js';
+import { renderOpenShift } from '../core/render/openshift.js';
 import { loadRules } from '../config/load-rules.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
@@ -14,6 +15,7 @@ export const GENERATE: CommandSpec = {
   usage: [
     'generate hosts-toml --proxy URL --out DIR (--config FILE | --rules PATH…)',
     'generate registries-conf --proxy URL (--config FILE | --rules PATH…)',
+    'generate openshift --proxy URL (--config FILE | --rules PATH…)',
   ],
   options: {
     proxy: { type: 'string', value: 'URL', help: 'mirrorgate as the nodes reach it, e.g. http://127.0.0.1:5000' },
@@ -23,7 +25,11 @@ export const GENERATE: CommandSpec = {
   },
   notes: `targets:
   hosts-toml       containerd: one <host>/hosts.toml per source host
-  registries-conf  CRI-O, podman, skopeo: a registries.conf.d drop-in`,
+  registries-conf  CRI-O, podman, skopeo: a registries.conf.d drop-in
+  openshift        an ImageDigestMirrorSet and an ImageTagMirrorSet with mirrorgate first among
+                   the mirrors of every source (policies kept), and for a plain-HTTP mirrorgate a
+                   MachineConfig marking its address insecure; for \`oc apply -f -\`. Set
+                   server.advertise to the --proxy address so mirrorgate never follows itself.`,
 };
 
 interface Inputs {
@@ -35,6 +41,7 @@ interface Inputs {
 const TARGETS: Readonly<Record<string, (inputs: Inputs, args: ParsedArgs, io: CliIO) => Promise<void>>> = {
   'hosts-toml': writeHostsToml,
   'registries-conf': async ({ rules, proxy, settings }, _args, io) => io.out(renderClientRegistriesConf(rules, proxy, settings?.aliases ?? new Map())),
+  openshift: async ({ rules, proxy, settings }, _args, io) => io.out(renderOpenShift(rules, proxy, settings?.aliases ?? new Map())),
 };
 
 export async function generateCommand(args: ParsedArgs, io: CliIO): Promise<number> {

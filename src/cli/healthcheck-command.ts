@@ -6,15 +6,16 @@ import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { UsageError, type CommandSpec, type ParsedArgs } from './args.js';
+import { CONFIG_OPTION, configFile } from './config-option.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 
 export const HEALTHCHECK: CommandSpec = {
   name: 'healthcheck',
   summary: 'Probe /healthz of the mirrorgate running with these settings on this host; exit 0 when it answers 200, else 1.',
-  usage: ['healthcheck --config FILE [--timeout-ms N]'],
+  usage: ['healthcheck [--config FILE] [--timeout-ms N]'],
   options: {
-    config: { type: 'string', value: 'FILE', help: 'the settings file serve runs with' },
+    config: CONFIG_OPTION,
     'timeout-ms': { type: 'string', value: 'N', help: 'give up after N milliseconds (default 3000)' },
   },
 };
@@ -31,8 +32,7 @@ export function healthUrl(settings: Settings): URL {
 }
 
 export async function healthcheckCommand(args: ParsedArgs, io: CliIO): Promise<number> {
-  const file = args.string('config');
-  if (file === undefined || args.positionals.length > 0) throw new UsageError('--config is required');
+  const file = configFile(args);
   const timeoutMs = Number(args.string('timeout-ms') ?? '3000');
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout-ms must be a positive integer, got ${JSON.stringify(args.string('timeout-ms'))}`);
   const url = healthUrl(await loadSettings(file));

@@ -1,5 +1,6 @@
 import { loadSettings } from '../config/settings.js';
-import { UsageError, type CommandSpec, type ParsedArgs } from './args.js';
+import type { CommandSpec, ParsedArgs } from './args.js';
+import { CONFIG_OPTION, configFile } from './config-option.js';
 import type { CliIO } from './io.js';
 import { startProxy, type Proxy } from './start-proxy.js';
 import { EXIT } from './exit-codes.js';
@@ -7,18 +8,16 @@ import { EXIT } from './exit-codes.js';
 export const SERVE: CommandSpec = {
   name: 'serve',
   summary: 'Run the proxy. SIGHUP (and any change to the rule files) reloads the rules; SIGINT and SIGTERM stop it.',
-  usage: ['serve --config FILE'],
+  usage: ['serve [--config FILE]'],
   options: {
-    config: { type: 'string', value: 'FILE', help: 'the settings file (config/mirrorgate.toml); MIRRORGATE_<SECTION>_<KEY> variables override it' },
+    config: CONFIG_OPTION,
   },
   notes: 'exit codes: 0 stopped by a signal, 2 invalid settings or rules',
 };
 
 /** Runs until SIGINT or SIGTERM; SIGHUP reloads the rules (so do changes to the rule files). */
 export async function serveCommand(args: ParsedArgs, _io: CliIO): Promise<number> {
-  const file = args.string('config');
-  if (file === undefined || args.positionals.length > 0) throw new UsageError('--config is required');
-  const settings = await loadSettings(file);
+  const settings = await loadSettings(configFile(args));
   // Handlers go in before the proxy starts: a SIGHUP right after "listening" must reload, not
   // terminate (its default action), and one during start-up has nothing to reload yet.
   let proxy: Proxy | undefined;

@@ -4,6 +4,7 @@
 import { RulesHolder } from '../config/rules-holder.js';
 import type { Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
+import { withoutSelf } from '../core/rules/self-mirrors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { RecentPulls } from '../observability/recent-pulls.js';
@@ -22,6 +23,17 @@ export interface Proxy extends Listening {
   readonly holder: RulesHolder;
   /** Admin listener URLs, when one is configured. */
   readonly adminUrls: readonly string[];
+}
+
+/** The rules in force minus mirrors that are mirrorgate itself; derived once per rule set. */
+function rulesWithoutSelf(holder: RulesHolder, advertised: readonly string[]): () => RuleSet {
+  let from: RuleSet | undefined;
+  let derived: RuleSet | undefined;
+  return () => {
+    const current = holder.current();
+    if (current !== from) [from, derived] = [current, withoutSelf(current, advertised)];
+    return derived as RuleSet;
+  };
 }
 
 export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; watch?: boolean } = {}): Promise<Proxy> {
@@ -51,9 +63,10 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     hedge: settings.hedge,
     maxManifestBytes: settings.maxManifestBytes,
   };
+  const rules = rulesWithoutSelf(holder, settings.advertise);
   const deps = {
     settings,
-    rules: holder.current,
+    rules,
     pull,
     log,
     metrics,
@@ -68,7 +81,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   return {
     urls: listening.urls,
     adminUrls: admin?.urls ?? [],
-    rules: holder.current,
+    rules,
     holder,
     close: async () => {
       stopWatching();

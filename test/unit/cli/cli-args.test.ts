@@ -12,6 +12,9 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
+// The usage cases expect no settings file from the environment.
+delete process.env.MIRRORGATE_CONFIG;
+
 const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 const COMMANDS = ['serve', 'resolve', 'render', 'generate', 'healthcheck', 'bench'];
 
@@ -62,9 +65,9 @@ describe('mirrorgate usage errors exit 1 with a message naming the problem, on s
     { argv: ['generate', 'registries-conf', '--rules', 'r'], err: '--proxy URL is required' },
     { argv: ['generate', 'registries-conf', '--proxy', 'not a url', '--rules', 'r'], err: '--proxy must be a URL' },
     { argv: ['generate', 'registries-conf', '--proxy', 'http://x'], err: '--config or --rules is required' },
-    { argv: ['serve'], err: '--config is required' },
-    { argv: ['serve', '--config', 'a.toml', 'extra'], err: '--config is required' },
-    { argv: ['healthcheck'], err: '--config is required' },
+    { argv: ['serve'], err: '--config FILE (or MIRRORGATE_CONFIG) is required' },
+    { argv: ['serve', '--config', 'a.toml', 'extra'], err: '--config FILE (or MIRRORGATE_CONFIG) is required' },
+    { argv: ['healthcheck'], err: '--config FILE (or MIRRORGATE_CONFIG) is required' },
     { argv: ['healthcheck', '--config', 'x', '--timeout-ms', 'soon'], err: '--timeout-ms must be a positive integer, got "soon"' },
     { argv: ['bench'], err: '--scenarios FILE is required' },
   ])('$argv', async ({ argv, err }) => {
