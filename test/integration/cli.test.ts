@@ -99,3 +99,16 @@ describe('mirrorgate render registries-conf', () => {
     }
   });
 });
+
+describe('mirrorgate generate openshift, read back', () => {
+  it('the generated mirror sets, loaded with the originals, resolve with mirrorgate first; --advertise leaves it out', () => {
+    const dir = rulesDir({ 'idms.yaml': IDMS });
+    const generated = runCli(['generate', 'openshift', '--proxy', 'http://mirrorgate.example:5000', '--rules', dir]);
+    expect(generated.code).toBe(0);
+    expect(generated.stdout).toContain('kind: ImageDigestMirrorSet');
+    const both = rulesDir({ 'idms.yaml': IDMS, 'mirrorgate.yaml': generated.stdout });
+    const endpoints = (extra: string[]) => (JSON.parse(runCli(['resolve', `quay.io/x/app@${D}`, '--rules', both, '--json', ...extra]).stdout) as { endpoints: { reference: string }[] }).endpoints.map((e) => e.reference);
+    expect(endpoints([])).toEqual([`mirrorgate.example:5000/quay.io/x/app@${D}`, `m.local/x/app@${D}`]);
+    expect(endpoints(['--advertise', 'mirrorgate.example:5000'])).toEqual([`m.local/x/app@${D}`]);
+  });
+});

@@ -80,7 +80,7 @@ describe('mirrorgate usage errors exit 1 with a message naming the problem, on s
   it('a command usage error shows that command usage and points to its --help', async () => {
     const { err } = await cli(['resolve', 'busybox']);
     expect(err).toBe(
-      "mirrorgate resolve: --rules is required\nusage:\n  mirrorgate resolve IMAGE --rules PATH [--rules PATH…] [--json]\nrun 'mirrorgate resolve --help' for every option\n",
+      "mirrorgate resolve: --rules is required\nusage:\n  mirrorgate resolve IMAGE --rules PATH [--rules PATH…] [--advertise HOST:PORT…] [--json]\nrun 'mirrorgate resolve --help' for every option\n",
     );
   });
 
