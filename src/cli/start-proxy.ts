@@ -4,6 +4,7 @@
 import { RulesHolder } from '../config/rules-holder.js';
 import type { Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
+import { withoutSelf } from '../core/rules/self-mirrors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { RecentPulls } from '../observability/recent-pulls.js';
@@ -27,6 +28,17 @@ export interface Proxy extends Listening {
   readonly adminUrls: readonly string[];
   /** What pulls share (tests read its counters, such as the manifest buffer's peak). */
   readonly pull: PullContext;
+}
+
+/** The rules in force minus mirrors that are mirrorgate itself; derived once per rule set. */
+function rulesWithoutSelf(holder: RulesHolder, advertised: readonly string[]): () => RuleSet {
+  let from: RuleSet | undefined;
+  let derived: RuleSet | undefined;
+  return () => {
+    const current = holder.current();
+    if (current !== from) [from, derived] = [current, withoutSelf(current, advertised)];
+    return derived as RuleSet;
+  };
 }
 
 export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; watch?: boolean } = {}): Promise<Proxy> {
@@ -58,9 +70,10 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     allowSchema1: settings.allowSchema1,
     manifestBuffer: new ByteGate(Math.max(settings.manifestBufferBytes, settings.maxManifestBytes), settings.headersTimeoutMs),
   };
+  const rules = rulesWithoutSelf(holder, settings.advertise);
   const deps = {
     settings,
-    rules: holder.current,
+    rules,
     pull,
     log,
     metrics,
@@ -76,7 +89,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   return {
     urls: listening.urls,
     adminUrls: admin?.urls ?? [],
-    rules: holder.current,
+    rules,
     holder,
     pull,
     close: async () => {

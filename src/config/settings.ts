@@ -7,6 +7,8 @@ import { parse } from 'smol-toml';
 
 export interface Settings {
   readonly listen: readonly { host: string; port: number }[];
+  /** The addresses (`host[:port]`) clients use for mirrorgate: mirrors there are mirrorgate itself. */
+  readonly advertise: readonly string[];
   /** Where /metrics, /healthz, /readyz and /status are served; empty: on the main listeners. */
   readonly adminListen: readonly { host: string; port: number }[];
   /** Response header naming the endpoint that served; empty disables it. */
@@ -61,6 +63,7 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     tls_cert: { kind: 'string', default: '' },
     served_by_header: { kind: 'string', default: 'X-Mirrorgate-Served-By' },
     tls_key: { kind: 'string', default: '' },
+    advertise: { kind: 'list', default: [], check: (v: string[]) => v.map(checkAdvertise).find(Boolean) },
   },
   admin: {
     listen: { kind: 'list', default: [], check: (v: string[]) => v.map(checkListen).find(Boolean) },
@@ -121,6 +124,10 @@ export class InvalidSettingsError extends Error {
 
 function checkListen(address: string): string | undefined {
   return parseListen(address) ? undefined : `${JSON.stringify(address)} is not host:port (use [::1]:5000 for IPv6)`;
+}
+
+function checkAdvertise(address: string): string | undefined {
+  return /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(address) ? undefined : `${JSON.stringify(address)} is not host[:port] (no scheme, no path)`;
 }
 
 function parseListen(address: string): { host: string; port: number } | undefined {
@@ -227,6 +234,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
   return Object.freeze({
     listen: get<string[]>('server', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
     adminListen: get<string[]>('admin', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
+    advertise: get<string[]>('server', 'advertise'),
     servedByHeader: get<string>('server', 'served_by_header'),
     ...(cert ? { tls: { certFile: path(cert), keyFile: path(key) } } : {}),
     rulePaths: get<string[]>('rules', 'paths').map(path),

@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
@@ -14,6 +13,7 @@ import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-regis
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy, writeRules, type TestProxy } from '../helpers/proxy.js';
 import { makePki } from '../helpers/tls.js';
+import { tempDir } from '../helpers/temp.js';
 
 const image = makeImage(31);
 const cleanup: (() => Promise<void>)[] = [];
@@ -63,7 +63,7 @@ describe('Basic auth upstream', () => {
     const source = track(await fakeRegistry());
     pushImage(source, 'ns/app', image, 'v1');
     source.faults = { basicAuth: { username: 'bob', password: 'pw' } };
-    const auth = join(tmpdir(), `basic-${process.pid}-${Date.now()}.json`);
+    const auth = join(tempDir('auth'), 'auth.json');
     writeFileSync(auth, JSON.stringify({ auths: { [source.host]: { username: 'bob', password: 'pw' } } }));
     const p = await proxyFor(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host }, credentials: auth });
     expect((await p.get('/v2/src/ns/app/manifests/v1')).status).toBe(200);
