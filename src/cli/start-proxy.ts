@@ -16,6 +16,7 @@ import { Agents } from '../upstream/agents.js';
 import { loadCredentials } from '../upstream/auth/credentials.js';
 import { TokenCache, type Clock } from '../upstream/auth/tokens.js';
 import { UpstreamClient } from '../upstream/client.js';
+import { StallWatch, realTimers } from '../upstream/stall.js';
 
 export interface Proxy extends Listening {
   readonly rules: () => RuleSet;
@@ -41,12 +42,15 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   const agents = new Agents(settings, settings.endpointTimeouts);
   const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
   const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile));
+  const timers = realTimers(clock);
   const pull = {
     client,
     clock,
+    timers,
+    stall: new StallWatch({ minBytesPerS: settings.dataPath.minBytesPerS, windowMs: settings.dataPath.stallWindowMs }, timers),
     health,
     cache: new ManifestCache(settings.cache, clock),
-    busy: new BusyEndpoints(clock),
+    busy: new BusyEndpoints(clock, settings.health.maxEndpoints),
     affinity: new Affinity(clock, settings.affinityTtlMs),
     hedge: settings.hedge,
     maxManifestBytes: settings.maxManifestBytes,

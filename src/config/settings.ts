@@ -24,10 +24,12 @@ export interface Settings {
   readonly maxManifestBytes: number;
   readonly affinityTtlMs: number;
   readonly logLevel: string;
-  readonly health: { readonly failureThreshold: number; readonly coolDownMs: number };
+  readonly health: { readonly failureThreshold: number; readonly coolDownMs: number; readonly maxEndpoints: number };
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
   /** Timeout overrides per upstream host[:port]. */
   readonly endpointTimeouts: ReadonlyMap<string, EndpointTimeouts>;
+  /** Data-path bounds: stall detection, the overall pull deadline, slow readers, shutdown. */
+  readonly dataPath: { readonly minBytesPerS: number; readonly stallWindowMs: number; readonly pullDeadlineMs: number; readonly sendTimeoutMs: number; readonly shutdownGraceMs: number };
   readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number; readonly coalesce: boolean };
 }
 
@@ -54,6 +56,8 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     tls_cert: { kind: 'string', default: '' },
     served_by_header: { kind: 'string', default: 'X-Mirrorgate-Served-By' },
     tls_key: { kind: 'string', default: '' },
+    send_timeout_ms: { kind: 'integer', default: 60_000, check: positive },
+    shutdown_grace_ms: { kind: 'integer', default: 30_000, check: positive },
   },
   admin: {
     listen: { kind: 'list', default: [], check: (v: string[]) => v.map(checkListen).find(Boolean) },
@@ -72,10 +76,14 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     body_idle_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
     max_manifest_bytes: { kind: 'integer', default: 4 * 1024 * 1024, check: positive },
     affinity_ttl_ms: { kind: 'integer', default: 10 * 60_000, check: positive },
+    min_bytes_per_s: { kind: 'integer', default: 16 * 1024, check: positive },
+    stall_window_ms: { kind: 'integer', default: 10_000, check: positive },
+    pull_deadline_ms: { kind: 'integer', default: 30 * 60_000, check: positive },
   },
   health: {
     failure_threshold: { kind: 'integer', default: 3, check: positive },
     cool_down_ms: { kind: 'integer', default: 10_000, check: positive },
+    max_endpoints: { kind: 'integer', default: 1_000, check: positive },
   },
   hedge: {
     mode: { kind: 'string', default: 'adaptive', check: (v: string) => (['off', 'fixed', 'adaptive'].includes(v) ? undefined : 'must be off, fixed or adaptive') },
@@ -225,9 +233,16 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     maxManifestBytes: get<number>('upstream', 'max_manifest_bytes'),
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
     logLevel: get<string>('log', 'level'),
-    health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
+    health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms'), maxEndpoints: get<number>('health', 'max_endpoints') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
     endpointTimeouts,
+    dataPath: {
+      minBytesPerS: get<number>('upstream', 'min_bytes_per_s'),
+      stallWindowMs: get<number>('upstream', 'stall_window_ms'),
+      pullDeadlineMs: get<number>('upstream', 'pull_deadline_ms'),
+      sendTimeoutMs: get<number>('server', 'send_timeout_ms'),
+      shutdownGraceMs: get<number>('server', 'shutdown_grace_ms'),
+    },
     cache: {
       maxBytes: get<number>('cache', 'max_bytes'),
       tagTtlMs: get<number>('cache', 'tag_ttl_ms'),

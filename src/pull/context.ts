@@ -1,5 +1,6 @@
 import type { Clock } from '../upstream/auth/tokens.js';
 import type { UpstreamClient, Target } from '../upstream/client.js';
+import type { StallWatch, Timers } from '../upstream/stall.js';
 import type { Affinity, BusyEndpoints } from './endpoint-state.js';
 import type { EndpointHealth } from './health.js';
 import type { ManifestCache } from './manifest-cache.js';
@@ -19,6 +20,10 @@ export interface PullContext {
   readonly cache: ManifestCache;
   readonly hedge: HedgeSettings;
   readonly clock: Clock;
+  /** Timers on the same clock, for deadlines and watchdogs. */
+  readonly timers: Timers;
+  /** Wraps upstream blob bodies so a dripping mirror counts as a stall. */
+  readonly stall: StallWatch;
   readonly maxManifestBytes: number;
 }
 
