@@ -62,6 +62,8 @@ export class EndpointHealth {
 
   /** May a request go to `endpoint` now? A half-open endpoint admits one probe at a time. */
   admit(endpoint: string): boolean {
+    // A lookup that counts as use: an endpoint being tried is the last to be forgotten.
+    this.endpoints.get(endpoint);
     const state = this.state(endpoint);
     if (state === 'closed') return true;
     if (state === 'open') return false;
