@@ -23,6 +23,11 @@ export interface Proxy extends Listening {
   readonly holder: RulesHolder;
   /** Admin listener URLs, when one is configured. */
   readonly adminUrls: readonly string[];
+  /**
+   * Shuts down gracefully: /readyz answers 503 at once, no new connections,
+   * requests in flight get `graceMs` (default server.shutdown_grace_ms) to finish.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; watch?: boolean } = {}): Promise<Proxy> {
@@ -63,7 +68,9 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     metrics,
     recent: new RecentPulls(),
     rulesState: () => ({ generation: holder.generation, lastReload: holder.lastReload }),
+    draining: () => draining,
   };
+  let draining = false;
   const separateAdmin = settings.adminListen.length > 0;
   const listening = await listen(settings.listen, settings.tls, createHandler(deps, !separateAdmin));
   const admin = separateAdmin ? await listen(settings.adminListen, undefined, createAdminHandler(deps)) : undefined;
@@ -74,10 +81,14 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     adminUrls: admin?.urls ?? [],
     rules: holder.current,
     holder,
-    close: async () => {
+    close: async (graceMs = settings.dataPath.shutdownGraceMs) => {
+      draining = true;
       stopWatching();
-      await Promise.all([listening.close(), admin?.close()]);
+      // The admin listener stays up meanwhile, answering /readyz with 503.
+      await listening.close(graceMs);
+      await admin?.close();
       await agents.close();
+      log.info({}, 'mirrorgate stopped');
     },
   };
 }

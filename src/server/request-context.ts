@@ -19,6 +19,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   readonly recent: RecentPulls;
   readonly rulesState: () => { generation: number; lastReload: ReloadOutcome };
+  /** True once shutdown has begun: /readyz answers 503 while requests in flight finish. */
+  readonly draining: () => boolean;
 }
 
 /** What one request carries through its handler, and what its log line reports. */
