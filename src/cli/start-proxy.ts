@@ -20,6 +20,7 @@ import { Agents } from '../upstream/agents.js';
 import { loadCredentials } from '../upstream/auth/credentials.js';
 import { TokenCache, type Clock } from '../upstream/auth/tokens.js';
 import { UpstreamClient } from '../upstream/client.js';
+import { StallWatch, realTimers } from '../upstream/stall.js';
 
 export interface Proxy extends Listening {
   readonly rules: () => RuleSet;
@@ -28,6 +29,11 @@ export interface Proxy extends Listening {
   readonly adminUrls: readonly string[];
   /** What pulls share (tests read its counters, such as the manifest buffer's peak). */
   readonly pull: PullContext;
+  /**
+   * Shuts down gracefully: /readyz answers 503 at once, no new connections,
+   * requests in flight get `graceMs` (default server.shutdown_grace_ms) to finish.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** The rules in force minus mirrors that are mirrorgate itself; derived once per rule set. */
@@ -58,12 +64,15 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   const agents = new Agents(settings, settings.endpointTimeouts);
   const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
   const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile));
+  const timers = realTimers(clock);
   const pull: PullContext = {
     client,
     clock,
+    timers,
+    stall: new StallWatch({ minBytesPerS: settings.dataPath.minBytesPerS, windowMs: settings.dataPath.stallWindowMs }, timers),
     health,
     cache: new ManifestCache(settings.cache, clock),
-    busy: new BusyEndpoints(clock),
+    busy: new BusyEndpoints(clock, settings.health.maxEndpoints),
     affinity: new Affinity(clock, settings.affinityTtlMs),
     hedge: settings.hedge,
     maxManifestBytes: settings.maxManifestBytes,
@@ -80,7 +89,9 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     recent: new RecentPulls(),
     rulesState: () => ({ generation: holder.generation, lastReload: holder.lastReload }),
     access: await loadAccess(settings, log),
+    draining: () => draining,
   };
+  let draining = false;
   const separateAdmin = settings.adminListen.length > 0;
   const listening = await listen(settings.listen, settings.tls, createHandler(deps, !separateAdmin));
   const admin = separateAdmin ? await listen(settings.adminListen, undefined, createAdminHandler(deps)) : undefined;
@@ -92,10 +103,14 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     rules,
     holder,
     pull,
-    close: async () => {
+    close: async (graceMs = settings.dataPath.shutdownGraceMs) => {
+      draining = true;
       stopWatching();
-      await Promise.all([listening.close(), admin?.close()]);
+      // The admin listener stays up meanwhile, answering /readyz with 503.
+      await listening.close(graceMs);
+      await admin?.close();
       await agents.close();
+      log.info({}, 'mirrorgate stopped');
     },
   };
 }

@@ -7,9 +7,19 @@ import type { Target } from '../upstream/client.js';
 
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 
+/** Bounded like the health table: an endpoint forgotten early is only asked again sooner. */
 export class BusyEndpoints {
-  private readonly until = new Map<string, number>();
-  constructor(private readonly clock: Clock) {}
+  private readonly until: LRUCache<string, number>;
+  constructor(
+    private readonly clock: Clock,
+    maxEndpoints = 1_000,
+  ) {
+    this.until = new LRUCache({ max: maxEndpoints });
+  }
+
+  get size(): number {
+    return this.until.size;
+  }
 
   mark(domain: string, retryAfterMs: number | undefined): void {
     this.until.set(domain, this.clock.now() + (retryAfterMs ?? DEFAULT_RETRY_AFTER_MS));
