@@ -23,6 +23,8 @@ export interface Settings {
   readonly bodyIdleTimeoutMs: number;
   readonly maxManifestBytes: number;
   readonly affinityTtlMs: number;
+  /** The longest an upstream's Retry-After keeps it out of the walks, and is passed on to clients. */
+  readonly maxRetryAfterMs: number;
   readonly logLevel: string;
   readonly health: { readonly failureThreshold: number; readonly coolDownMs: number };
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
@@ -72,6 +74,7 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     body_idle_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
     max_manifest_bytes: { kind: 'integer', default: 4 * 1024 * 1024, check: positive },
     affinity_ttl_ms: { kind: 'integer', default: 10 * 60_000, check: positive },
+    max_retry_after_ms: { kind: 'integer', default: 5 * 60_000, check: positive },
   },
   health: {
     failure_threshold: { kind: 'integer', default: 3, check: positive },
@@ -224,6 +227,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     bodyIdleTimeoutMs: get<number>('upstream', 'body_idle_timeout_ms'),
     maxManifestBytes: get<number>('upstream', 'max_manifest_bytes'),
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
+    maxRetryAfterMs: get<number>('upstream', 'max_retry_after_ms'),
     logLevel: get<string>('log', 'level'),
     health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },

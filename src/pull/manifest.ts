@@ -62,17 +62,18 @@ function checkedHead(res: UpstreamResponse, req: ManifestRequest, ctx: PullConte
   return { contentType, length, digest: isDigest(req.reference) ? req.reference : (digest as string) };
 }
 
-export function ensureOk(res: UpstreamResponse, ctx: PullContext): void {
+/** Throws the failure an answer other than 200 means (the upstream client classified error statuses). */
+export function ensureOk(res: UpstreamResponse, _ctx: PullContext): void {
   if (res.status === 200) return;
   discard(res.body);
-  throw classifyStatus(res.status, header(res.headers, 'retry-after'), ctx.clock.now());
+  throw res.failure ?? classifyStatus(res.status);
 }
 
 async function readBytes(res: UpstreamResponse, limit: number): Promise<Buffer> {
   const declared = Number(header(res.headers, 'content-length'));
   if (declared > limit) {
     discard(res.body);
-    throw new UpstreamFailure('invalid', `manifest of ${declared} bytes is larger than the ${limit}-byte limit`);
+    throw new UpstreamFailure('invalid', `manifest of ${declared} bytes is larger than the ${limit}-byte limit`, undefined, undefined, `manifest larger than the ${limit}-byte limit`);
   }
   return readCapped(res.body, limit);
 }
