@@ -141,7 +141,7 @@ export class UpstreamClient {
       return basic(credential);
     }
     this.tokens.forget(target.domain, scope);
-    const token = await this.tokens.token({ registry: target.domain, endpoint: url, tls: target }, challenge, challenge.params.scope ?? scope, credential, signal);
+    const token = await this.tokens.token({ registry: target.domain, endpoint: url, tls: target }, challenge, scope, credential, signal);
     return { authorization: `Bearer ${token}` };
   }
 

@@ -35,6 +35,9 @@ describe('a redirect to another origin', () => {
     source.faults = { ...faults, redirectBlobsTo: `http://${other.host}` };
     const auth = credentialsFile(later, { [source.host]: { username: 'alice', password: 'source-secret' } });
     const p = await proxyFor(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host }, credentials: auth, allow: [other.host] });
+    // A manifest first: the credentials (Basic memo or token) are then sent up front, and the blob's
+    // redirect meets the other origin's 401 on the first try, where a challenge would be answered.
+    expect((await p.get('/v2/src/ns/app/manifests/v1')).status).toBe(200);
     const res = await p.get(`/v2/src/ns/app/blobs/${layer.digest}`);
     expect(res.status).toBe(502);
     expect(other.requests.map((r) => r.url)).toEqual([`/v2/redirected/blobs/${layer.digest}`]);

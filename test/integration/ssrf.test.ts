@@ -22,11 +22,12 @@ const attemptMessages = (p: TestProxy, path: string) => p.attemptsFor(path).flat
 
 describe('redirects to internal addresses', () => {
   it.each([
-    ['127.0.0.1 on a port the rules do not name', '127.0.0.1'],
-    ['[::1]', '::1'],
-  ] as const)('a 307 to %s is refused before connecting, and Range gets nothing of it', async (_name, address) => {
+    ['127.0.0.1 on a port the rules do not name', '127.0.0.1', (host: string) => host],
+    ['[::1]', '::1', (host: string) => host],
+    ['a name that resolves to loopback', '127.0.0.1', (host: string) => host.replace('127.0.0.1', 'localhost')],
+  ] as const)('a 307 to %s is refused before connecting, and Range gets nothing of it', async (_name, address, named) => {
     const internal = await serve(internalService({ address }));
-    const source = await serve(redirectingRegistry((path) => `http://${internal.host}${path}`));
+    const source = await serve(redirectingRegistry((path) => `http://${named(internal.host)}${path}`));
     const p = await proxyFor(source);
     const path = `/v2/src/ns/app/blobs/${DIGEST}`;
     const res = await p.get(path, { range: 'bytes=0-' });

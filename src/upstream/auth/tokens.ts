@@ -1,7 +1,7 @@
 // Registry token auth (distribution docs/content/spec/auth/token.md):
 // 1. a request gets 401 with `WWW-Authenticate: Bearer realm,service,scope`;
 // 2. GET realm?service=…&scope=… (Basic credentials if any, else anonymous);
-// 3. cache the token per (registry, scope) until shortly before it expires;
+// 3. cache the token per (registry, pull scope) until shortly before it expires;
 // 4. retry with `Authorization: Bearer <token>`. Concurrent fetches of one
 //    token share one request.
 // The realm is named by the registry's challenge and may be any host: it is
@@ -62,7 +62,11 @@ export class TokenCache {
     this.cache.delete(`${registry} ${scope}`);
   }
 
-  /** A token for `scope`, fetched from the challenge's realm unless cached. */
+  /**
+   * A token for pulling with `scope`, fetched from the challenge's realm unless cached. It is
+   * cached under `scope`, the key the next request looks up, even when the challenge asks for
+   * a scope of its own: keyed by the challenge's scope, a 401 would never refresh it.
+   */
   async token(origin: ChallengeOrigin, challenge: Challenge, scope: string, credential: Credential | undefined, signal?: AbortSignal): Promise<string> {
     const { registry } = origin;
     const key = `${registry} ${scope}`;
@@ -93,7 +97,7 @@ export class TokenCache {
     const url = realm !== undefined && URL.canParse(realm) ? new URL(realm) : undefined;
     if (url?.protocol !== 'https:' && url?.protocol !== 'http:') throw new UpstreamFailure('auth', 'Bearer challenge without a usable http(s) realm');
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    url.searchParams.append('scope', scope);
+    url.searchParams.append('scope', challenge.params.scope ?? scope);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (credential && mayCarryCredentials(url, origin)) headers.authorization = basicAuthorization(credential);
     try {
