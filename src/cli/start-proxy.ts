@@ -21,6 +21,8 @@ import { loadCredentials } from '../upstream/auth/credentials.js';
 import { TokenCache, type Clock } from '../upstream/auth/tokens.js';
 import { UpstreamClient } from '../upstream/client.js';
 import { StallWatch, realTimers } from '../upstream/stall.js';
+import { namedHosts } from '../upstream/named-hosts.js';
+import { systemWallClock, type WallClock } from '../upstream/retry-after.js';
 
 export interface Proxy extends Listening {
   readonly rules: () => RuleSet;
@@ -47,7 +49,7 @@ function rulesWithoutSelf(holder: RulesHolder, advertised: readonly string[]): (
   };
 }
 
-export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; watch?: boolean } = {}): Promise<Proxy> {
+export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean } = {}): Promise<Proxy> {
   const log = options.log ?? createLogger(settings.logLevel);
   const clock = options.clock ?? { now: () => performance.now() };
   const holder = await RulesHolder.load(settings.rulePaths);
@@ -61,9 +63,10 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     if (outcome.ok) log.info({ generation: outcome.generation, objects: rules.objects.length }, 'rules reloaded');
     else log.error({ generation: outcome.generation, errors: outcome.errors }, 'rules reload failed: the previous rules stay in force');
   });
-  const agents = new Agents(settings, settings.endpointTimeouts);
-  const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
-  const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile));
+  const agents = new Agents(settings, namedHosts(holder.current, settings.defaultRegistry, settings.allow), settings.endpointTimeouts);
+  // A token realm is reached with the TLS policy of the endpoint whose challenge named it.
+  const tokens = new TokenCache((tls) => agents.for(tls), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
+  const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile), { wall: options.wallClock ?? systemWallClock, maxRetryAfterMs: settings.maxRetryAfterMs });
   const timers = realTimers(clock);
   const pull: PullContext = {
     client,
@@ -72,7 +75,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     stall: new StallWatch({ minBytesPerS: settings.dataPath.minBytesPerS, windowMs: settings.dataPath.stallWindowMs }, timers),
     health,
     cache: new ManifestCache(settings.cache, clock),
-    busy: new BusyEndpoints(clock, settings.health.maxEndpoints),
+    busy: new BusyEndpoints(clock, settings.health.maxEndpoints, settings.maxRetryAfterMs),
     affinity: new Affinity(clock, settings.affinityTtlMs),
     hedge: settings.hedge,
     maxManifestBytes: settings.maxManifestBytes,
