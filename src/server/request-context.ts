@@ -9,6 +9,7 @@ import type { ReloadOutcome } from '../config/rules-holder.js';
 import type { AttemptRecord } from '../pull/attempts.js';
 import type { PullContext } from '../pull/context.js';
 import type { ContentStore } from '../store/content-store.js';
+import type { Access } from './auth/access.js';
 
 /** What the server is built from; made once by the composition root. */
 export interface AppDeps {
@@ -22,6 +23,10 @@ export interface AppDeps {
   readonly metrics: Metrics;
   readonly recent: RecentPulls;
   readonly rulesState: () => { generation: number; lastReload: ReloadOutcome };
+  /** Inbound authentication; empty when off. */
+  readonly access: Access;
+  /** True once shutdown has begun: /readyz answers 503 while requests in flight finish. */
+  readonly draining: () => boolean;
 }
 
 /** What one request carries through its handler, and what its log line reports. */

@@ -47,7 +47,7 @@ export async function rangedBlob(ctx: PullContext, bad: BadCopies, candidates: r
   out.start(206, { 'content-range': contentRange(span, size), 'content-length': String(span.end - span.start + 1), 'docker-content-digest': digest, 'content-type': OCTET }, candidate.label);
   const whole = span.start === 0 && span.end === size - 1;
   try {
-    const bytes = await copy(res, skip, span.end - span.start + 1, whole ? new StreamVerifier(digest, size) : undefined, out);
+    const bytes = await copy(ctx, res, skip, span.end - span.start + 1, whole ? new StreamVerifier(digest, size) : undefined, out);
     return { servedBy: candidate.label, bytes };
   } catch (err) {
     const failure = classifyError(err);
@@ -97,11 +97,11 @@ const parseUnsatisfied = (text: string | undefined): number | undefined => {
 };
 
 /** Copies `length` bytes after `skip`, through the verifier when the span is the whole blob; throws on a break. */
-async function copy(res: UpstreamResponse, skip: number, length: number, verifier: StreamVerifier | undefined, out: BlobOutput): Promise<number> {
+async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, length: number, verifier: StreamVerifier | undefined, out: BlobOutput): Promise<number> {
   let position = 0;
   let sent = 0;
   try {
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    for await (const chunk of ctx.stall.watch(res.body)) {
       const from = Math.max(0, skip - position);
       position += chunk.length;
       const part = chunk.subarray(from, Math.max(from, Math.min(chunk.length, from + (length - sent))));

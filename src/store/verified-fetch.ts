@@ -38,9 +38,7 @@ export async function fetchVerified(ctx: PullContext, bad: BadCopies, candidates
   let contributors: Candidate[] = [];
   while (true) {
     const offset = verifier?.received ?? 0;
-    const asked = ctx.clock.now();
-    const opened = await walk(ctx, remaining, records, blobWhat(digest), (c, attemptSignal) => openAt(ctx, c, digest, offset, verifier?.expectedSize, attemptSignal), signal, { successAfterBody: true });
-    const latency = ctx.clock.now() - asked;
+    const opened = await walk(ctx, remaining, records, blobWhat(digest), (c, attemptSignal) => openAt(ctx, c, digest, offset, verifier?.expectedSize, attemptSignal), signal, { deferSuccess: true });
     remaining = remaining.slice(remaining.indexOf(opened.candidate) + 1);
     contributors.push(opened.candidate);
     servedBy = servedBy ? `${servedBy}, then ${opened.candidate.label} from byte ${offset}` : opened.candidate.label;
@@ -53,14 +51,15 @@ export async function fetchVerified(ctx: PullContext, bad: BadCopies, candidates
         throw err;
       }
     }
-    const broken = await pump(opened.value.res, opened.value.skip, verifier, sink);
-    if (!broken) {
-      ctx.health.success(opened.candidate.target.domain, latency);
-      return servedBy;
-    }
+    const broken = await pump(ctx, opened.value.res, opened.value.skip, verifier, sink);
+    const domain = opened.candidate.target.domain;
+    // A failure after the stream started is the endpoint's failure like any other;
+    // a client that left says nothing against it.
+    const clientSide = !broken || broken.kind === 'aborted' || signal.aborted;
+    if (clientSide) ctx.health.success(domain, opened.ms);
+    else ctx.health.failure(domain, broken.kind);
+    if (!broken) return servedBy;
     if (broken.kind === 'aborted' && signal.aborted) throw broken;
-    // A failure after the stream started is the endpoint's failure like any other.
-    ctx.health.failure(opened.candidate.target.domain, broken.kind);
     records.push(attemptOf(opened.candidate, broken.kind, 0, { message: `${broken.message} after byte ${verifier.received}` }));
     if (broken.kind !== 'digest_mismatch') continue;
     // Which endpoint of a resumed copy was wrong is unknown: none of them serves this digest again.
@@ -105,10 +104,10 @@ export function declaredLength(res: UpstreamResponse): number | undefined {
 }
 
 /** Copies a body through the verifier into the sink; returns the failure that broke it, or undefined when done. */
-async function pump(res: UpstreamResponse, skip: number, verifier: StreamVerifier, sink: VerifiedSink): Promise<UpstreamFailure | undefined> {
+async function pump(ctx: PullContext, res: UpstreamResponse, skip: number, verifier: StreamVerifier, sink: VerifiedSink): Promise<UpstreamFailure | undefined> {
   let toSkip = skip;
   try {
-    for await (const raw of res.body as AsyncIterable<Buffer>) {
+    for await (const raw of ctx.stall.watch(res.body)) {
       let chunk = raw;
       if (toSkip > 0) {
         const dropped = Math.min(toSkip, chunk.length);

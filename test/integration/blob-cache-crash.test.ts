@@ -10,20 +10,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { BlobDisk } from '../../src/store/disk.js';
-import { HostileRegistry } from '../fakes/hostile-registry.js';
+import { LyingBlobs } from '../fakes/lying-blobs.js';
 import { mirrorRules } from '../helpers/proxy.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const blobs = [20_000, 300_000, 900_000, 1_500_000].map((n, i) => Buffer.alloc(n, i + 1));
 const byDigest = new Map(blobs.map((b) => [sha(b), b]));
 const CHUNK = 32 * 1024;
-let upstream: HostileRegistry;
+let upstream: LyingBlobs;
 let chunksSent = 0;
 let work: string;
 
 beforeAll(async () => {
   // Streams each blob in small chunks with a pause between: fills are under way for a while.
-  upstream = await new HostileRegistry((req, res, digest) => {
+  upstream = await new LyingBlobs((req, res, digest) => {
     const body = byDigest.get(digest);
     if (!body) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-length': body.length, 'docker-content-digest': digest });

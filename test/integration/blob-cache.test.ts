@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
-import { HostileRegistry, serving } from '../fakes/hostile-registry.js';
+import { LyingBlobs, serving } from '../fakes/lying-blobs.js';
 import { sample } from '../helpers/prometheus.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 
@@ -146,9 +146,9 @@ describe('the cache on disk', () => {
 });
 
 describe('a wrong copy during a fill', () => {
-  let hostile: HostileRegistry;
+  let hostile: LyingBlobs;
   beforeEach(async () => {
-    hostile = await new HostileRegistry(serving(big.content, { wrong: true })).start();
+    hostile = await new LyingBlobs(serving(big.content, { wrong: true })).start();
   });
   afterEach(() => hostile.stop());
 

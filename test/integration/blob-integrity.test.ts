@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
-import { HostileRegistry, serving } from '../fakes/hostile-registry.js';
+import { LyingBlobs, serving } from '../fakes/lying-blobs.js';
 import { sample } from '../helpers/prometheus.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -15,13 +15,13 @@ const small = image.layers[0] as { digest: string; content: Buffer };
 const big = image.layers[1] as { digest: string; content: Buffer };
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const path = (digest: string) => `/v2/src/ns/app/blobs/${digest}`;
-let m1: HostileRegistry;
+let m1: LyingBlobs;
 let m2: FakeRegistry;
 let source: FakeRegistry;
 let proxy: TestProxy | undefined;
 
 beforeEach(async () => {
-  m1 = await new HostileRegistry(serving(small.content)).start();
+  m1 = await new LyingBlobs(serving(small.content)).start();
   [m2, source] = await Promise.all([fakeRegistry(), fakeRegistry()]);
   for (const r of [m2, source]) pushImage(r, 'ns/app', image, 'v1');
 });

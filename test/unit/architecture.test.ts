@@ -31,7 +31,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   store: ['store', 'pull', 'upstream', 'core', 'node:', 'lru-cache'],
   config: ['config', 'core', 'node:', 'smol-toml'],
   observability: ['observability', 'node:', 'pino', 'prom-client'],
-  server: ['server', 'store', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
+  server: ['server', 'store', 'pull', 'upstream', 'config', 'observability', 'core', 'node:', 'bcryptjs'],
   bench: ['bench', 'node:', 'undici', 'smol-toml'],
   cli: ['cli', 'bench', 'server', 'store', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
 };

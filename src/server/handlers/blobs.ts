@@ -14,7 +14,7 @@ export async function blobs(ctx: RequestContext): Promise<void> {
   const method = ctx.req.method === 'HEAD' ? 'HEAD' : 'GET';
   const range = parseRange(ctx.req.headers.range);
   const canChunk = ctx.req.httpVersionMajor > 1 || (ctx.req.httpVersionMajor === 1 && ctx.req.httpVersionMinor >= 1);
-  const out = withServedBy(blobOutput(ctx.res, namespaceHeaders(ctx)), ctx);
+  const out = withServedBy(blobOutput(ctx.res, namespaceHeaders(ctx), { ms: ctx.deps.settings.dataPath.sendTimeoutMs, timers: ctx.deps.pull.timers }), ctx);
   const result = await walkPlan(ctx, plan, () => ctx.deps.content.blob(plan, list, { method, digest, range, canChunk }, out, ctx.records, ctx.signal));
   ctx.summary.servedBy = result.servedBy;
   ctx.summary.bytes = result.bytes;
