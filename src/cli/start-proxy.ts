@@ -5,7 +5,10 @@ import { RulesHolder } from '../config/rules-holder.js';
 import type { Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { packageVersion } from '../observability/build-info.js';
+import { EndpointSeries } from '../observability/endpoint-series.js';
 import { Metrics } from '../observability/metrics.js';
+import { namedRegistries } from '../core/rules/named-registries.js';
 import { RecentPulls } from '../observability/recent-pulls.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
 import { EndpointHealth } from '../pull/health.js';
@@ -24,22 +27,23 @@ export interface Proxy extends Listening {
   readonly adminUrls: readonly string[];
 }
 
-export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; watch?: boolean } = {}): Promise<Proxy> {
+export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: () => number; watch?: boolean } = {}): Promise<Proxy> {
   const log = options.log ?? createLogger(settings.logLevel);
   const clock = options.clock ?? { now: () => performance.now() };
+  const wallClock = options.wallClock ?? Date.now;
   const holder = await RulesHolder.load(settings.rulePaths);
   for (const w of holder.current().warnings) log.warn({ warning: w }, 'rules warning');
   const health = new EndpointHealth(settings.health, clock);
-  const metrics = new Metrics(health);
-  metrics.rulesLoaded(holder.generation, true, holder.current().objects);
+  const metrics = new Metrics(health, { version: packageVersion(), maxEndpoints: settings.metricsMaxEndpoints, wallClock });
+  metrics.rulesLoaded(holder.generation, true, holder.current().objects, namedRegistries(holder.current()).hosts);
   holder.onReload((outcome, rules) => {
     metrics.reloads.inc({ result: outcome.ok ? 'ok' : 'failed' });
-    metrics.rulesLoaded(outcome.generation, outcome.ok, rules.objects);
+    metrics.rulesLoaded(outcome.generation, outcome.ok, rules.objects, namedRegistries(rules).hosts);
     if (outcome.ok) log.info({ generation: outcome.generation, objects: rules.objects.length }, 'rules reloaded');
     else log.error({ generation: outcome.generation, errors: outcome.errors }, 'rules reload failed: the previous rules stay in force');
   });
   const agents = new Agents(settings, settings.endpointTimeouts);
-  const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
+  const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock, (registry, ok) => metrics.tokenFetches.inc({ registry: metrics.endpoint(registry), result: ok ? 'ok' : 'failed' }));
   const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile));
   const pull = {
     client,
@@ -58,6 +62,8 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     log,
     metrics,
     recent: new RecentPulls(),
+    series: new EndpointSeries(clock, metrics.endpoints),
+    wallClock,
     rulesState: () => ({ generation: holder.generation, lastReload: holder.lastReload }),
   };
   const separateAdmin = settings.adminListen.length > 0;

@@ -24,6 +24,8 @@ export interface Settings {
   readonly maxManifestBytes: number;
   readonly affinityTtlMs: number;
   readonly logLevel: string;
+  /** Upstream endpoints with a metric label of their own; the rest are `other`. */
+  readonly metricsMaxEndpoints: number;
   readonly health: { readonly failureThreshold: number; readonly coolDownMs: number };
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
   /** Timeout overrides per upstream host[:port]. */
@@ -89,6 +91,9 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     stale_max_ms: { kind: 'integer', default: 24 * 3600_000, check: positive },
     negative_ttl_ms: { kind: 'integer', default: 5_000, check: positive },
     coalesce: { kind: 'boolean', default: true },
+  },
+  metrics: {
+    max_endpoints: { kind: 'integer', default: 100, check: positive },
   },
   log: {
     level: { kind: 'string', default: 'info', check: (v: string) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
@@ -225,6 +230,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     maxManifestBytes: get<number>('upstream', 'max_manifest_bytes'),
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
     logLevel: get<string>('log', 'level'),
+    metricsMaxEndpoints: get<number>('metrics', 'max_endpoints'),
     health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
     endpointTimeouts,
