@@ -6,6 +6,7 @@
 // refreshes in place and is optional: with JavaScript off the page is
 // whole and the filter is a form.
 import type { SeriesPoint } from '../observability/endpoint-series.js';
+import { packageVersion } from '../observability/build-info.js';
 import { OTHER } from '../observability/endpoint-labels.js';
 import type { RecentPull } from '../observability/recent-pulls.js';
 import type { AppDeps } from './request-context.js';
@@ -15,6 +16,7 @@ import { filterGroups, groupPulls, searchText, span, type PullGroup } from './st
 import { SCRIPT } from './status/script.js';
 import { STYLE } from './status/style.js';
 
+const VERSION = `v${packageVersion()}`;
 const STATE_ORDER: Record<string, number> = { open: 0, 'half-open': 1, closed: 2, unknown: 3 };
 
 interface EndpointView {
@@ -29,7 +31,7 @@ interface EndpointView {
 export function statusPage(deps: AppDeps, query: string, nonce: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="color-scheme" content="light dark"><title>mirrorgate status</title><style>${STYLE}</style></head><body>
-<header class="top"><h1>mirrorgate</h1><span class="muted">${esc(deps.settings.listen.map((l) => `${l.host}:${l.port}`).join(' '))}</span>
+<header class="top"><h1>mirrorgate</h1><span class="muted">${esc(VERSION)}</span>
 <span class="muted" id="refreshed">rendered ${esc(clockTime(deps.wallClock()))} UTC</span>
 <label id="pausing" class="muted" hidden><input type="checkbox" id="pause"> pause refresh</label></header>
 <main>
@@ -76,8 +78,8 @@ function endpointsSection(deps: AppDeps): string {
     const latency = w.p50Ms === undefined ? '–' : `${esc(formatMs(w.p50Ms))} / ${esc(formatMs(w.p95Ms ?? w.p50Ms))}`;
     const last = e.lastOutcome ? `last outcome <code>${esc(e.lastOutcome)}</code>${e.failures ? `, ${esc(e.failures)} consecutive failures` : ''}` : '';
     return `<article class="ep ${esc(e.state)}"><h3><code>${esc(e.endpoint)}</code><span class="badge ${esc(e.state)}">${esc(e.state === 'unknown' ? 'folded' : e.state)}</span></h3>
-<dl class="figures"><div><dt>success (${esc(w.attempts)} attempts)</dt><dd class="${w.successRate !== undefined && w.successRate < 0.9 ? 'bad' : ''}">${esc(percent(w.successRate))}</dd>${successChart(e.points)}</div>
-<div><dt>p50 / p95</dt><dd>${latency}</dd>${latencyChart(e.points)}</div>
+<dl class="figures"><div><dt>success</dt><dd><span class="${w.successRate !== undefined && w.successRate < 0.9 ? 'bad' : ''}">${esc(percent(w.successRate))}</span> <small class="muted">of ${esc(w.attempts)} tries</small></dd>${successChart(e.points)}</div>
+<div><dt><span class="k50">p50</span> / <span class="k95">p95</span></dt><dd>${latency}</dd>${latencyChart(e.points)}</div>
 <div><dt>bytes served</dt><dd>${esc(formatBytes(w.bytes))}</dd>${bytesChart(e.points)}</div></dl>${last ? `<p class="last">${last}</p>` : ''}</article>`;
   });
   const body = cards.length ? `<div class="grid">${cards.join('')}</div>` : '<p class="none">No upstream contacted in the last 15 minutes.</p>';
@@ -85,11 +87,12 @@ function endpointsSection(deps: AppDeps): string {
 }
 
 function failoversSection(deps: AppDeps): string {
-  const items = deps.recent.failovers.list().map(
+  const rows = deps.recent.failovers.list().map(
     (f) =>
-      `<li><span class="muted">${esc(clockTime(f.at))}</span> <code>${esc(f.image)}</code>: ${f.failed.map((a) => `<code>${esc(a.endpoint)}</code> <span class="bad">${esc(a.outcome)}</span>`).join(', ')} → <code class="ok">${esc(f.servedBy)}</code></li>`,
+      `<tr><td class="muted">${esc(clockTime(f.at))}</td><td><code>${esc(f.image)}</code></td><td>${f.failed.map((a) => `<code>${esc(hostOf(a.endpoint))}</code> <span class="bad">${esc(a.outcome)}</span>`).join('<br>')}</td><td>→ <code class="ok">${esc(hostOf(f.servedBy))}</code></td></tr>`,
   );
-  return `<h2>Failovers</h2>${items.length ? `<div class="panel"><ul class="failovers">${items.join('')}</ul></div>` : '<p class="none">None recently: every request was served by the first endpoint it tried.</p>'}`;
+  if (rows.length === 0) return '<h2>Failovers</h2><p class="none">None recently: every request was served by the first endpoint it tried.</p>';
+  return `<h2>Failovers <small class="muted">latest ${esc(rows.length)}</small></h2><div class="panel scroll"><table class="stack"><thead><tr><th>time</th><th>image</th><th>tried first</th><th>served by</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 const codeClass = (code: number): string => (code < 400 ? 'ok' : 'bad');
@@ -113,10 +116,12 @@ function pullGroup(g: PullGroup): string {
 }
 
 function pullRow(p: RecentPull): string {
-  const ref = p.image.includes('@') ? p.image.slice(p.image.indexOf('@') + 1, p.image.indexOf('@') + 20) + '…' : p.image.slice(p.image.lastIndexOf(':'));
+  const ref = p.image.includes('@') ? p.image.slice(p.image.indexOf('@') + 1, p.image.indexOf('@') + 20) + '…' : p.image.slice(p.image.lastIndexOf(':') + 1);
   return `<tr><td class="muted">${esc(clockTime(p.at))}</td><td>${esc(p.route === 'blobs' ? 'blob' : 'manifest')} <code>${esc(ref)}</code></td><td class="${codeClass(p.code)}">${esc(p.code)}</td>
 <td>${p.servedBy ? `<code>${esc(p.servedBy)}</code>` : '–'}</td><td>${esc(p.cache ?? '–')}</td><td class="num">${esc(formatMs(p.ms))}</td><td class="num">${esc(formatBytes(p.bytes))}</td></tr>`;
 }
 
+/** `host/ns/app:v1` -> `host`. */
+const hostOf = (reference: string): string => reference.split('/')[0] ?? reference;
 /** `host/ns/app:v1` or `cache (from host/…)` -> the host, for the group's summary. */
-const servedHost = (servedBy: string): string => (servedBy.startsWith('cache') ? 'cache' : (servedBy.split('/')[0] ?? servedBy));
+const servedHost = (servedBy: string): string => (servedBy.startsWith('cache') ? 'cache' : hostOf(servedBy));
