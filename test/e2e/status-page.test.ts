@@ -94,6 +94,19 @@ describe('/status in a browser', () => {
     expect(dom).toContain('<title>mirrorgate status</title>');
   });
 
+  it('lets only its own script run: a CSP with a fresh nonce per answer', async () => {
+    const nonces = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await proxy.get('/status');
+      const csp = res.headers['content-security-policy'] as string;
+      const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+      expect(csp).toContain("default-src 'none'");
+      expect(res.body.toString()).toContain(`<script nonce="${nonce}">`);
+      nonces.push(nonce);
+    }
+    expect(new Set(nonces).size).toBe(2);
+  });
+
   it('works with JavaScript off: the essentials are there and the filter is a form', async () => {
     // Headless Chromium has no working "scripts off" switch; the page as served minus its script is the same thing.
     const html = (await proxy.get('/status?q=skopeo')).body.toString();
