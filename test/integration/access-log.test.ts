@@ -92,3 +92,25 @@ describe('the access line', () => {
     expect((linesOf('ua-1')[0]?.userAgent as string).length).toBe(256);
   });
 });
+
+describe('the child logger', () => {
+  it('carries the request id on the lines handlers log, not only the access line', async () => {
+    const stale = await fakeRegistry();
+    pushImage(stale, 'ns/app', image, 'v1');
+    let skew = 0;
+    const p = await startTestProxy(mirrorRules(`${stale.host}/ns`, [], []), { aliases: { src: stale.host } }, { cache: { max_bytes: 1 << 20, tag_ttl_ms: 1000, stale_if_error: true, stale_max_ms: 600_000 } }, { clock: { now: () => performance.now() + skew } });
+    try {
+      expect((await p.get(path)).status).toBe(200);
+      skew += 60_000;
+      stale.faults = { status: 500 };
+      const res = await p.get(path, { 'x-request-id': 'stale-1' });
+      expect(res.headers.warning).toContain('110');
+      const lines = p.logs.filter((l) => l.reqId === 'stale-1');
+      expect(lines.map((l) => l.msg)).toEqual(['every endpoint failed: serving the cached manifest stale', 'request']);
+      expect(lines[1]).toMatchObject({ code: 200, cache: 'tag stale' });
+    } finally {
+      await p.close();
+      await stale.stop();
+    }
+  });
+});
