@@ -52,7 +52,7 @@ export async function manifests(ctx: RequestContext): Promise<void> {
     if (err instanceof OciError && err.status === 404) cache.rememberNotFound(repo, reference, err);
     if (!stale) throw err;
     ctx.summary.cache = { kind: 'tag', result: 'stale' };
-    ctx.log.warn({ error: err.message, digest: tag.digest }, 'every endpoint failed: serving the cached manifest stale');
+    ctx.log.warn({ error: (err as OciError).message, digest: stale.digest }, 'every endpoint failed: serving the cached manifest stale');
     return send(ctx, method, stale, `cache (stale, from ${stale.servedBy})`, { warning: '110 - "Response is Stale"' });
   }
   const { value: manifest, candidate } = fetched;
