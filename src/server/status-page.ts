@@ -5,7 +5,7 @@
 // filterable. Self-contained (no external assets); the one inline script
 // refreshes in place and is optional: with JavaScript off the page is
 // whole and the filter is a form.
-import type { SeriesPoint } from '../observability/endpoint-series.js';
+import { BUCKETS, type SeriesPoint } from '../observability/endpoint-series.js';
 import { packageVersion } from '../observability/build-info.js';
 import { OTHER } from '../observability/endpoint-labels.js';
 import type { RecentPull } from '../observability/recent-pulls.js';
@@ -63,13 +63,17 @@ function rulesSection(deps: AppDeps): string {
 function endpointViews(deps: AppDeps): EndpointView[] {
   const series = deps.series.snapshot();
   const health = new Map(deps.pull.health.snapshot().map((h) => [h.endpoint, h]));
-  const views: EndpointView[] = [];
-  for (const [endpoint, { points, window }] of series) {
-    const h = health.get(endpoint);
-    const state = h?.state ?? (endpoint === OTHER ? 'unknown' : 'closed');
-    views.push({ endpoint, state, points, window, ...(h ? { failures: h.failures } : {}), ...(h?.lastOutcome ? { lastOutcome: h.lastOutcome } : {}) });
-  }
-  return views.sort((a, b) => (STATE_ORDER[a.state] ?? 3) - (STATE_ORDER[b.state] ?? 3) || b.window.attempts - a.window.attempts || a.endpoint.localeCompare(b.endpoint));
+  // An endpoint skipped for longer than the window has no attempts in it, and is the one to see first.
+  const quiet = { points: Array.from({ length: BUCKETS }, () => ({ attempts: 0, bytes: 0 })), window: { attempts: 0, bytes: 0 } };
+  const names = new Set([...series.keys(), ...[...health.keys()].filter((e) => deps.metrics.endpoints.has(e))]);
+  return [...names]
+    .map((endpoint): EndpointView => {
+      const h = health.get(endpoint);
+      const { points, window } = series.get(endpoint) ?? quiet;
+      const state = h?.state ?? (endpoint === OTHER ? 'unknown' : 'closed');
+      return { endpoint, state, points, window, ...(h ? { failures: h.failures } : {}), ...(h?.lastOutcome ? { lastOutcome: h.lastOutcome } : {}) };
+    })
+    .sort((a, b) => (STATE_ORDER[a.state] ?? 3) - (STATE_ORDER[b.state] ?? 3) || b.window.attempts - a.window.attempts || a.endpoint.localeCompare(b.endpoint));
 }
 
 function endpointsSection(deps: AppDeps): string {

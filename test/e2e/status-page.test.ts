@@ -142,4 +142,12 @@ describe('/status in a browser', () => {
     expect(statSync(file).size).toBeGreaterThan(10_000);
     console.log(`status page screenshot: ${file}`);
   });
+
+  // Last: it moves the clock past the window.
+  it('still shows an endpoint with no attempts in the window, with its circuit', async () => {
+    skew += 20 * 60_000;
+    const dom = await chromium(['--dump-dom', `${proxy.url}/status`]);
+    expect(dom).toMatch(new RegExp(`<article class="ep half-open"><h3><code>${m1.host}</code>`));
+    expect(dom).toContain('of 0 tries');
+  });
 });
