@@ -78,7 +78,8 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
 
 function finished(incoming: Incoming, method: string, code: number, seconds: number): Finished {
   const { req, res, summary } = incoming;
-  // Handlers that stream count their body; other answers (errors, admin) declare it.
+  // Handlers that stream count their body; other answers (errors, admin) declare it. getHeader sees
+  // writeHead's headers because the X-Request-Id set with setHeader makes Node keep them all.
   const declared = method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0);
   return {
     reqId: incoming.reqId,
