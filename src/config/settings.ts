@@ -32,6 +32,8 @@ export interface Settings {
   /** The longest an upstream's Retry-After keeps it out of the walks, and is passed on to clients. */
   readonly maxRetryAfterMs: number;
   readonly logLevel: string;
+  /** Upstream endpoints with a metric label of their own; the rest are `other`. */
+  readonly metricsMaxEndpoints: number;
   readonly health: { readonly failureThreshold: number; readonly coolDownMs: number; readonly maxEndpoints: number };
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
   /** Timeout overrides per upstream host[:port]. */
@@ -125,6 +127,9 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     dir: { kind: 'string', default: '' },
     max_bytes: { kind: 'integer', default: 10 * 1024 ** 3, check: positive },
     verify_before_serve_bytes: { kind: 'integer', default: 4 * 1024 * 1024, check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more') },
+  },
+  metrics: {
+    max_endpoints: { kind: 'integer', default: 100, check: positive },
   },
   log: {
     level: { kind: 'string', default: 'info', check: (v: string) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
@@ -271,6 +276,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
     maxRetryAfterMs: get<number>('upstream', 'max_retry_after_ms'),
     logLevel: get<string>('log', 'level'),
+    metricsMaxEndpoints: get<number>('metrics', 'max_endpoints'),
     health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms'), maxEndpoints: get<number>('health', 'max_endpoints') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
     endpointTimeouts,

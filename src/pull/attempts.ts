@@ -19,8 +19,6 @@ export interface AttemptRecord {
   readonly retryAfterMs?: number;
   /** Started in parallel because the previous attempt was slow. */
   readonly hedged?: boolean;
-  /** Made by another request whose upstream fetch this one shared. */
-  readonly shared?: true;
 }
 
 /** The record of an attempt on `candidate`; `extra` adds what the outcome knows (status, message…). */

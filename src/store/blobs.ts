@@ -37,6 +37,8 @@ export interface BlobResult {
   readonly servedBy: string;
   readonly bytes: number;
   readonly cache?: 'hit' | 'miss' | 'coalesced';
+  /** The attempts of the fill this request joined. */
+  readonly shared?: readonly AttemptRecord[];
 }
 
 /** What the blob store reports, for metrics. */
@@ -139,10 +141,10 @@ export class BlobStore {
   }
 
   private async fromFill(disk: BlobDisk, candidates: readonly Candidate[], req: BlobRequest, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<BlobResult> {
-    const flight = this.flights.run(req.digest, signal, records, (shared, sharedRecords) => {
+    const flight = this.flights.run(req.digest, signal, records, (shared) => {
       const fill = new BlobFill(disk, req.digest, this.verifyBeforeServe);
       this.fills.set(req.digest, fill);
-      return fetchVerified(this.ctx, this.bad, candidates, req.digest, fill, sharedRecords, shared).then(
+      return fetchVerified(this.ctx, this.bad, candidates, req.digest, fill, records, shared).then(
         (servedBy) => {
           this.remember(req.digest, fill.size as number);
           this.events.fill('ok');
@@ -176,12 +178,12 @@ export class BlobStore {
       const bytes = await sendGrowing(fill, generation, span, out, signal);
       this.events.sent('upstream', bytes);
       await settled;
-      return { servedBy: fill.from, bytes, cache: flight.joined ? 'coalesced' : 'miss' };
+      return { servedBy: fill.from, bytes, cache: flight.joined ? 'coalesced' : 'miss', ...(flight.joined ? { shared: flight.shared } : {}) };
     } catch (err) {
       await settled;
       if (!started) throw err;
       out.destroy(err as Error);
-      return { servedBy: fill.from, bytes: 0, cache: flight.joined ? 'coalesced' : 'miss' };
+      return { servedBy: fill.from, bytes: 0, cache: flight.joined ? 'coalesced' : 'miss', ...(flight.joined ? { shared: flight.shared } : {}) };
     } finally {
       fill.detach();
     }

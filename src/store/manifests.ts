@@ -23,8 +23,8 @@ export interface ManifestAsk {
   readonly signal: AbortSignal;
   /** Wraps the upstream walk (turns a refused plan's failure into DENIED). */
   readonly guard: <T>(run: () => Promise<T>) => Promise<T>;
-  /** Told how the cache answered, before the answer or the error. */
-  readonly report: (cache: { kind: 'manifest' | 'tag' | 'negative'; result: CacheResult }) => void;
+  /** Told how the cache answered, before the answer or the error; `shared`: the attempts of the fetch this request joined. */
+  readonly report: (cache: { kind: 'manifest' | 'tag' | 'negative'; result: CacheResult }, shared?: readonly AttemptRecord[]) => void;
 }
 
 export type Sendable = Pick<CachedManifest, 'contentType' | 'digest'> & { body?: Buffer; length?: number };
@@ -33,6 +33,8 @@ export interface ManifestAnswer {
   readonly manifest: Sendable;
   readonly servedBy: string;
   readonly headers?: Record<string, string>;
+  /** Why a stale copy was served. */
+  readonly staleBecause?: string;
 }
 
 /** Final errors that stale-if-error may cover: the endpoints failed, they did not say "not here". */
@@ -68,10 +70,10 @@ export class ManifestStore {
       return { manifest: hit, servedBy: `cache (from ${hit.servedBy})` };
     }
 
-    const flight = this.flights.run(`${repository}|${reference}|${ask.method}|${ask.accept}`, ask.signal, ask.records, (signal, records) =>
-      ask.guard(() => fetchManifest(this.pull, ask.candidates, { method: ask.method, reference, accept: ask.accept }, records, signal)),
+    const flight = this.flights.run(`${repository}|${reference}|${ask.method}|${ask.accept}`, ask.signal, ask.records, (signal) =>
+      ask.guard(() => fetchManifest(this.pull, ask.candidates, { method: ask.method, reference, accept: ask.accept }, ask.records, signal)),
     );
-    ask.report({ kind, result: flight.joined ? 'coalesced' : 'miss' });
+    ask.report({ kind, result: flight.joined ? 'coalesced' : 'miss' }, flight.joined ? flight.shared : undefined);
     let fetched;
     try {
       fetched = await flight.promise;
@@ -80,7 +82,7 @@ export class ManifestStore {
       if (err instanceof OciError && err.status === 404) cache.rememberNotFound(repository, reference, err);
       if (!stale) throw err;
       ask.report({ kind: 'tag', result: 'stale' });
-      return { manifest: stale, servedBy: `cache (stale, from ${stale.servedBy})`, headers: { warning: '110 - "Response is Stale"' } };
+      return { manifest: stale, servedBy: `cache (stale, from ${stale.servedBy})`, headers: { warning: '110 - "Response is Stale"' }, staleBecause: (err as OciError).message };
     }
     const { value: manifest, candidate } = fetched;
     // A HEAD by tag names a digest the upstream only claims: when that digest is cached, answer its verified type and length.

@@ -1,13 +1,13 @@
 // One upstream fetch for identical concurrent requests, for manifests and
 // blobs alike. The shared work runs with its own abort signal, aborted only
-// when every request waiting on it has gone; each request keeps its own
-// record: the shared attempts are copied into every participant's records
-// (marked `shared` for those that joined).
+// when every request waiting on it has gone. It records its attempts in the
+// first request's record; the requests that joined get that record as
+// `shared`, for their own log line (summary.sharedAttempts).
 import type { AttemptRecord } from '../pull/attempts.js';
 
 interface Flight<T> {
   readonly controller: AbortController;
-  readonly records: AttemptRecord[];
+  readonly records: readonly AttemptRecord[];
   waiting: number;
   readonly promise: Promise<T>;
 }
@@ -16,6 +16,8 @@ export interface Joined<T> {
   readonly promise: Promise<T>;
   /** Another request started this work; this one shares it. */
   readonly joined: boolean;
+  /** The attempts of the shared work (the same array as the starter's records). */
+  readonly shared: readonly AttemptRecord[];
 }
 
 export class SingleFlight {
@@ -23,14 +25,13 @@ export class SingleFlight {
 
   constructor(private readonly enabled = true) {}
 
-  run<T>(key: string, signal: AbortSignal, records: AttemptRecord[], work: (signal: AbortSignal, records: AttemptRecord[]) => Promise<T>): Joined<T> {
-    if (!this.enabled) return { promise: work(signal, records), joined: false };
+  run<T>(key: string, signal: AbortSignal, records: AttemptRecord[], work: (signal: AbortSignal) => Promise<T>): Joined<T> {
+    if (!this.enabled) return { promise: work(signal), joined: false, shared: records };
     let flight = this.inflight.get(key) as Flight<T> | undefined;
     const joined = flight !== undefined;
     if (!flight) {
       const controller = new AbortController();
-      const shared: AttemptRecord[] = [];
-      const created: Flight<T> = { controller, records: shared, waiting: 0, promise: work(controller.signal, shared).finally(() => this.inflight.delete(key)) };
+      const created: Flight<T> = { controller, records, waiting: 0, promise: work(controller.signal).finally(() => this.inflight.delete(key)) };
       this.inflight.set(key, created as Flight<unknown>);
       flight = created;
     }
@@ -40,11 +41,6 @@ export class SingleFlight {
       if (--mine.waiting === 0) mine.controller.abort();
     };
     signal.addEventListener('abort', leave, { once: true });
-    const settle = () => {
-      signal.removeEventListener('abort', leave);
-      // The leader's record is the shared one; followers' copies are marked, so attempts are counted once.
-      records.push(...(joined ? mine.records.map((r) => ({ ...r, shared: true as const })) : mine.records));
-    };
-    return { promise: mine.promise.finally(settle), joined };
+    return { promise: mine.promise.finally(() => signal.removeEventListener('abort', leave)), joined, shared: mine.records };
   }
 }

@@ -19,6 +19,7 @@ export async function blobs(ctx: RequestContext): Promise<void> {
   ctx.summary.servedBy = result.servedBy;
   ctx.summary.bytes = result.bytes;
   if (result.cache) ctx.summary.cache = { kind: 'blob', result: result.cache };
+  if (result.shared) ctx.summary.sharedAttempts = result.shared;
 }
 
 /** The served-by header names the endpoint that answered (or the cache), known only once one did. */

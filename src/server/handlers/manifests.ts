@@ -24,10 +24,12 @@ export async function manifests(ctx: RequestContext): Promise<void> {
     records: ctx.records,
     signal: ctx.signal,
     guard: (run) => walkPlan(ctx, plan, run),
-    report: (cache) => {
+    report: (cache, shared) => {
       ctx.summary.cache = cache;
+      if (shared) ctx.summary.sharedAttempts = shared;
     },
   });
+  if (answer.staleBecause) ctx.log.warn({ error: answer.staleBecause, digest: answer.manifest.digest }, 'every endpoint failed: serving the cached manifest stale');
   send(ctx, method, answer.manifest, answer.servedBy, answer.headers);
 }
 
