@@ -131,6 +131,9 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   };
 }
 
+/** Memory for blobs held until verified (no disk cache), over all requests; more wait their turn. */
+const VERIFY_HOLD_BYTES = 64 * 1024 * 1024;
+
 /** The blob side of the content store; with `cache.blobs.dir`, over the disk cache. */
 async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics): Promise<BlobStore> {
   const { dir, maxBytes, verifyBeforeServeBytes } = settings.blobCache;
@@ -138,5 +141,5 @@ async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics
   return new BlobStore(pull, new BadCopies(pull.clock), disk, verifyBeforeServeBytes, {
     fill: (result) => metrics.blobFills.inc({ result }),
     sent: (source, bytes) => metrics.blobBytes.inc({ source }, bytes),
-  });
+  }, new ByteGate(Math.max(VERIFY_HOLD_BYTES, verifyBeforeServeBytes), settings.headersTimeoutMs));
 }

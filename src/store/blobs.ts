@@ -12,6 +12,7 @@ import { type ByteSpan, type RangeSpec, contentRange, resolveRange } from '../co
 import { discard, header } from '../upstream/client.js';
 import { UpstreamFailure } from '../upstream/failure.js';
 import type { AttemptRecord } from '../pull/attempts.js';
+import type { ByteGate } from '../pull/bounded-json.js';
 import type { Candidate, PullContext } from '../pull/context.js';
 import { ensureOk } from '../pull/manifest.js';
 import { walk } from '../pull/walk.js';
@@ -62,6 +63,8 @@ export class BlobStore {
     private readonly disk: BlobDisk | undefined,
     private readonly verifyBeforeServe: number,
     private readonly events: BlobEvents,
+    /** Bounds the bytes held in memory by blobs verified before serving (without the disk cache). */
+    private readonly held: ByteGate,
   ) {}
 
   async serve(candidates: readonly Candidate[], req: BlobRequest, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<BlobResult> {
@@ -126,7 +129,7 @@ export class BlobStore {
       // A Range answer needs the total; unknown, the whole blob is answered with 200 (RFC 9110 allows ignoring Range).
       const ranged = size !== undefined && statusOf(req.range) === 206;
       return { status: ranged ? 206 : 200, headers: headersOf(req.digest, ranged ? req.range : { kind: 'none' }, span, size) };
-    });
+    }, { gate: this.held, signal });
     try {
       const servedBy = await fetchVerified(this.ctx, this.bad, candidates, req.digest, sink, records, signal);
       this.remember(req.digest, sink.sent);
@@ -136,6 +139,7 @@ export class BlobStore {
       out.destroy(err as Error);
       return { servedBy: '', bytes: sink.sent };
     } finally {
+      sink.close();
       this.events.sent('upstream', sink.sent);
     }
   }

@@ -4,8 +4,11 @@
 // it; a larger one streams with only its last chunk held back. Every answer
 // carries Content-Length, except a stream of unknown length to an HTTP/1.1
 // client (chunked); an HTTP/1.0 client, which could not tell a cut body
-// from a whole one, gets an error before the first byte instead.
+// from a whole one, gets an error before the first byte instead. The bytes
+// held over all requests are bounded by a shared gate.
 import { OciError } from '../core/oci/errors.js';
+import type { ByteGate } from '../pull/bounded-json.js';
+import { UpstreamFailure } from '../upstream/failure.js';
 import type { BlobOutput } from './output.js';
 import type { VerifiedSink } from './verified-fetch.js';
 
@@ -15,6 +18,7 @@ export class ClientSink implements VerifiedSink {
   private streaming = false;
   private size: number | undefined;
   private from = '';
+  private release: (() => void) | undefined;
   /** Bytes sent to the client. */
   sent = 0;
 
@@ -23,6 +27,7 @@ export class ClientSink implements VerifiedSink {
     private readonly verifyBeforeServe: number,
     private readonly canChunk: boolean,
     private readonly head: (size: number | undefined) => { status: number; headers: Record<string, string> },
+    private readonly room: { readonly gate: ByteGate; readonly signal: AbortSignal },
   ) {}
 
   async begin(size: number | undefined, from: string): Promise<void> {
@@ -30,7 +35,20 @@ export class ClientSink implements VerifiedSink {
     this.held = [];
     this.heldBytes = 0;
     this.size = size;
-    if (size !== undefined && size > this.verifyBeforeServe) this.startStreaming();
+    if (size !== undefined && size > this.verifyBeforeServe) return this.startStreaming();
+    this.close();
+    try {
+      this.release = await this.room.gate.acquire(size ?? this.verifyBeforeServe, this.room.signal);
+    } catch (err) {
+      if (err instanceof UpstreamFailure && err.kind === 'aborted') throw err;
+      throw new OciError('UNAVAILABLE', 'too many blobs are being verified before serving: retry');
+    }
+  }
+
+  /** Gives back the room held for verifying before serving. */
+  close(): void {
+    this.release?.();
+    this.release = undefined;
   }
 
   async write(chunk: Buffer): Promise<void> {
@@ -72,6 +90,7 @@ export class ClientSink implements VerifiedSink {
     const chunks = this.held;
     this.held = [];
     this.heldBytes = 0;
+    this.close();
     for (const c of chunks) await this.send(c);
   }
 
