@@ -51,13 +51,16 @@ export function containerEnd(bytes: Uint8Array, start: number): number {
   return -1;
 }
 
+// mirrorgate's own words, so the client may read them too (failure.ts).
+const invalid = (message: string) => new UpstreamFailure('invalid', message, undefined, undefined, message);
+
 /** JSON.parse of an upstream body, refusing deep nesting and bad syntax as `invalid` from that endpoint. */
 export function parseUpstreamJson(bytes: Uint8Array, what: string, maxDepth = MAX_JSON_DEPTH): unknown {
-  if (jsonDepth(bytes, maxDepth) > maxDepth) throw new UpstreamFailure('invalid', `${what} nests deeper than ${maxDepth} levels`);
+  if (jsonDepth(bytes, maxDepth) > maxDepth) throw invalid(`${what} nests deeper than ${maxDepth} levels`);
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as unknown;
   } catch {
-    throw new UpstreamFailure('invalid', `${what} is not valid JSON`);
+    throw invalid(`${what} is not valid JSON`);
   }
 }
 

@@ -51,7 +51,7 @@ function schema1Refusal(err: unknown, records: readonly AttemptRecord[]): OciErr
   return new OciError('MANIFEST_INVALID', `schema 1 manifest not supported: ${SCHEMA1_REFUSED}`, err.detail);
 }
 
-const UNANSWERED = new Set(['refused', 'timeout', 'tls', 'busy', 'circuit_open', 'aborted', 'not_found']);
+const UNANSWERED = new Set(['refused', 'dns', 'timeout', 'tls', 'busy', 'circuit_open', 'aborted', 'not_found']);
 
 function walkManifest(ctx: PullContext, candidates: readonly Candidate[], req: ManifestRequest, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<Manifest>> {
   const what = { notFound: 'MANIFEST_UNKNOWN', description: `manifest ${req.reference}` } as const;
