@@ -96,7 +96,8 @@ export class ByteGate {
         this.drain();
         reject(failure);
       };
-      const timer = setTimeout(() => fail(new UpstreamFailure('timeout', `waited ${this.maxWaitMs} ms for room to buffer a manifest`)), this.maxWaitMs);
+      // Our own congestion, not the endpoint's: `busy` leaves its health alone and tells the client to retry (429).
+      const timer = setTimeout(() => fail(new UpstreamFailure('busy', `waited ${this.maxWaitMs} ms for room to buffer a manifest`)), this.maxWaitMs);
       const onAbort = () => fail(new UpstreamFailure('aborted', 'request aborted'));
       const cleanup = () => {
         clearTimeout(timer);
