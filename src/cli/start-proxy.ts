@@ -13,6 +13,7 @@ import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
 import { EndpointHealth } from '../pull/health.js';
 import { ManifestCache } from '../pull/manifest-cache.js';
 import { createAdminHandler, createHandler } from '../server/app.js';
+import { loadAccess } from '../server/auth/access.js';
 import { listen, type Listening } from '../server/listen.js';
 import { Agents } from '../upstream/agents.js';
 import { loadCredentials } from '../upstream/auth/credentials.js';
@@ -65,6 +66,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     metrics,
     recent: new RecentPulls(),
     rulesState: () => ({ generation: holder.generation, lastReload: holder.lastReload }),
+    access: await loadAccess(settings, log),
   };
   const separateAdmin = settings.adminListen.length > 0;
   const listening = await listen(settings.listen, settings.tls, createHandler(deps, !separateAdmin));

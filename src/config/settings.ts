@@ -32,6 +32,8 @@ export interface Settings {
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
   /** Timeout overrides per upstream host[:port]. */
   readonly endpointTimeouts: ReadonlyMap<string, EndpointTimeouts>;
+  /** Inbound authentication files; all absent: anyone who reaches the port may pull. */
+  readonly auth: { readonly htpasswdFile?: string; readonly tokensFile?: string; readonly adminTokensFile?: string };
   readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number; readonly coalesce: boolean };
 }
 
@@ -62,6 +64,11 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
   },
   admin: {
     listen: { kind: 'list', default: [], check: (v: string[]) => v.map(checkListen).find(Boolean) },
+    tokens: { kind: 'string', default: '' },
+  },
+  auth: {
+    htpasswd: { kind: 'string', default: '' },
+    tokens: { kind: 'string', default: '' },
   },
   rules: {
     paths: { kind: 'list', default: [], check: (v: string[]) => (v.length === 0 ? 'needs at least one rules file or directory' : undefined) },
@@ -215,6 +222,8 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
   const key = get<string>('server', 'tls_key');
   if ((cert === '') !== (key === '')) throw new InvalidSettingsError(file, ['server.tls_cert and server.tls_key: set both or neither']);
   const credentials = get<string>('upstream', 'credentials');
+  const optionalPath = (section: string, key: string): string | undefined => (get<string>(section, key) ? path(get<string>(section, key)) : undefined);
+  const auth = { htpasswdFile: optionalPath('auth', 'htpasswd'), tokensFile: optionalPath('auth', 'tokens'), adminTokensFile: optionalPath('admin', 'tokens') };
   return Object.freeze({
     listen: get<string[]>('server', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
     adminListen: get<string[]>('admin', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
@@ -237,6 +246,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
     endpointTimeouts,
+    auth: Object.fromEntries(Object.entries(auth).filter(([, v]) => v !== undefined)),
     cache: {
       maxBytes: get<number>('cache', 'max_bytes'),
       tagTtlMs: get<number>('cache', 'tag_ttl_ms'),

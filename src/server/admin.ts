@@ -6,8 +6,8 @@ import { statusPage } from './status-page.js';
 
 export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/status'];
 
-/** Answers an admin path; false when `path` is not one. */
-export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+/** Answers an admin path; false when `path` is not one. Without `details`, /readyz says only whether it is ready. */
+export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: ServerResponse, path: string, details = true): Promise<boolean> {
   if (!ADMIN_PATHS.includes(path)) return false;
   const send = (status: number, type: string, body: string) => {
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
@@ -20,7 +20,7 @@ export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: Serv
   else if (path === '/readyz') {
     const { generation, lastReload } = deps.rulesState();
     // Ready while some rules are in force; a failed reload is reported, the old rules still serve.
-    send(200, 'application/json', JSON.stringify({ ready: true, rules: { generation, objects: deps.rules().objects.length, lastReload } }));
+    send(200, 'application/json', JSON.stringify(details ? { ready: true, rules: { generation, objects: deps.rules().objects.length, lastReload } } : { ready: true }));
   } else if (path === '/metrics') send(200, deps.metrics.registry.contentType, await deps.metrics.registry.metrics());
   else send(200, 'text/html; charset=utf-8', statusPage(deps));
   return true;
