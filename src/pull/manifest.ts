@@ -6,7 +6,7 @@ import { UpstreamFailure, classifyStatus } from '../upstream/failure.js';
 import type { AttemptRecord } from './attempts.js';
 import { withHeldBody } from './bounded-json.js';
 import type { Candidate, PullContext } from './context.js';
-import { isSchema1, manifestDigest } from './verify.js';
+import { effectiveType, isSchema1, manifestDigest } from './verify.js';
 import { walk, type WalkResult } from './walk.js';
 
 export interface Manifest {
@@ -67,7 +67,9 @@ function walkManifest(ctx: PullContext, candidates: readonly Candidate[], req: M
     const contentType = header(res.headers, 'content-type') ?? 'application/json';
     refuseSchema1(ctx, contentType, res.body);
     return withHeldBody(ctx.manifestBuffer, res, ctx.maxManifestBytes, 'manifest', attemptSignal, (body) => {
-      const digest = manifestDigest(body, contentType, isDigest(req.reference) ? req.reference : undefined);
+      const type = effectiveType(body, contentType);
+      refuseSchema1(ctx, type);
+      const digest = manifestDigest(body, type, isDigest(req.reference) ? req.reference : undefined);
       if (isDigest(req.reference) && digest !== req.reference) {
         throw new UpstreamFailure('digest_mismatch', `manifest digest ${digest} does not match ${req.reference}`);
       }
