@@ -7,6 +7,8 @@ import { parse } from 'smol-toml';
 
 export interface Settings {
   readonly listen: readonly { host: string; port: number }[];
+  /** The addresses (`host[:port]`) clients use for mirrorgate: mirrors there are mirrorgate itself. */
+  readonly advertise: readonly string[];
   /** Where /metrics, /healthz, /readyz and /status are served; empty: on the main listeners. */
   readonly adminListen: readonly { host: string; port: number }[];
   /** Response header naming the endpoint that served; empty disables it. */
@@ -27,13 +29,17 @@ export interface Settings {
   /** Serve deprecated Docker schema-1 manifests (refused by default, as containerd 2 and distribution 3 do). */
   readonly allowSchema1: boolean;
   readonly affinityTtlMs: number;
+  /** The longest an upstream's Retry-After keeps it out of the walks, and is passed on to clients. */
+  readonly maxRetryAfterMs: number;
   readonly logLevel: string;
-  readonly health: { readonly failureThreshold: number; readonly coolDownMs: number };
+  readonly health: { readonly failureThreshold: number; readonly coolDownMs: number; readonly maxEndpoints: number };
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
   /** Timeout overrides per upstream host[:port]. */
   readonly endpointTimeouts: ReadonlyMap<string, EndpointTimeouts>;
   /** Inbound authentication files; all absent: anyone who reaches the port may pull. */
   readonly auth: { readonly htpasswdFile?: string; readonly tokensFile?: string; readonly adminTokensFile?: string };
+  /** Data-path bounds: stall detection, the overall pull deadline, slow readers, shutdown. */
+  readonly dataPath: { readonly minBytesPerS: number; readonly stallWindowMs: number; readonly pullDeadlineMs: number; readonly sendTimeoutMs: number; readonly shutdownGraceMs: number };
   readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number; readonly coalesce: boolean };
 }
 
@@ -61,6 +67,9 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     tls_cert: { kind: 'string', default: '' },
     served_by_header: { kind: 'string', default: 'X-Mirrorgate-Served-By' },
     tls_key: { kind: 'string', default: '' },
+    advertise: { kind: 'list', default: [], check: (v: string[]) => v.map(checkAdvertise).find(Boolean) },
+    send_timeout_ms: { kind: 'integer', default: 60_000, check: positive },
+    shutdown_grace_ms: { kind: 'integer', default: 30_000, check: positive },
   },
   admin: {
     listen: { kind: 'list', default: [], check: (v: string[]) => v.map(checkListen).find(Boolean) },
@@ -86,10 +95,15 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     manifest_buffer_bytes: { kind: 'integer', default: 32 * 1024 * 1024, check: positive },
     allow_schema1: { kind: 'boolean', default: false },
     affinity_ttl_ms: { kind: 'integer', default: 10 * 60_000, check: positive },
+    min_bytes_per_s: { kind: 'integer', default: 16 * 1024, check: positive },
+    stall_window_ms: { kind: 'integer', default: 10_000, check: positive },
+    pull_deadline_ms: { kind: 'integer', default: 30 * 60_000, check: positive },
+    max_retry_after_ms: { kind: 'integer', default: 5 * 60_000, check: positive },
   },
   health: {
     failure_threshold: { kind: 'integer', default: 3, check: positive },
     cool_down_ms: { kind: 'integer', default: 10_000, check: positive },
+    max_endpoints: { kind: 'integer', default: 1_000, check: positive },
   },
   hedge: {
     mode: { kind: 'string', default: 'adaptive', check: (v: string) => (['off', 'fixed', 'adaptive'].includes(v) ? undefined : 'must be off, fixed or adaptive') },
@@ -121,6 +135,10 @@ export class InvalidSettingsError extends Error {
 
 function checkListen(address: string): string | undefined {
   return parseListen(address) ? undefined : `${JSON.stringify(address)} is not host:port (use [::1]:5000 for IPv6)`;
+}
+
+function checkAdvertise(address: string): string | undefined {
+  return /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(address) ? undefined : `${JSON.stringify(address)} is not host[:port] (no scheme, no path)`;
 }
 
 function parseListen(address: string): { host: string; port: number } | undefined {
@@ -227,6 +245,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
   return Object.freeze({
     listen: get<string[]>('server', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
     adminListen: get<string[]>('admin', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
+    advertise: get<string[]>('server', 'advertise'),
     servedByHeader: get<string>('server', 'served_by_header'),
     ...(cert ? { tls: { certFile: path(cert), keyFile: path(key) } } : {}),
     rulePaths: get<string[]>('rules', 'paths').map(path),
@@ -242,11 +261,19 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     manifestBufferBytes: get<number>('upstream', 'manifest_buffer_bytes'),
     allowSchema1: get<boolean>('upstream', 'allow_schema1'),
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
+    maxRetryAfterMs: get<number>('upstream', 'max_retry_after_ms'),
     logLevel: get<string>('log', 'level'),
-    health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
+    health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms'), maxEndpoints: get<number>('health', 'max_endpoints') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
     endpointTimeouts,
     auth: Object.fromEntries(Object.entries(auth).filter(([, v]) => v !== undefined)),
+    dataPath: {
+      minBytesPerS: get<number>('upstream', 'min_bytes_per_s'),
+      stallWindowMs: get<number>('upstream', 'stall_window_ms'),
+      pullDeadlineMs: get<number>('upstream', 'pull_deadline_ms'),
+      sendTimeoutMs: get<number>('server', 'send_timeout_ms'),
+      shutdownGraceMs: get<number>('server', 'shutdown_grace_ms'),
+    },
     cache: {
       maxBytes: get<number>('cache', 'max_bytes'),
       tagTtlMs: get<number>('cache', 'tag_ttl_ms'),

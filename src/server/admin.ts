@@ -20,7 +20,10 @@ export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: Serv
   else if (path === '/readyz') {
     const { generation, lastReload } = deps.rulesState();
     // Ready while some rules are in force; a failed reload is reported, the old rules still serve.
-    send(200, 'application/json', JSON.stringify(details ? { ready: true, rules: { generation, objects: deps.rules().objects.length, lastReload } } : { ready: true }));
+    // Not ready once shutting down, so load balancers stop sending while pulls in flight finish.
+    const ready = !deps.draining();
+    const status = { ready, ...(ready ? {} : { reason: 'shutting down' }) };
+    send(ready ? 200 : 503, 'application/json', JSON.stringify(details ? { ...status, rules: { generation, objects: deps.rules().objects.length, lastReload } } : status));
   } else if (path === '/metrics') send(200, deps.metrics.registry.contentType, await deps.metrics.registry.metrics());
   else send(200, 'text/html; charset=utf-8', statusPage(deps));
   return true;

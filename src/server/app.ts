@@ -51,6 +51,8 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
+  // Every pull has an end: past the deadline its upstream work is aborted and the client gets 504.
+  const cancelDeadline = deps.pull.timers.after(deps.settings.dataPath.pullDeadlineMs, () => abort.abort(new OciError('GATEWAY_TIMEOUT', 'the pull took longer than upstream.pull_deadline_ms')));
   const method = req.method ?? 'GET';
   const incoming: Incoming = { req, res, deps, url: new URL(req.url ?? '/', 'http://client'), signal: abort.signal, records: [], summary: {} };
   let error: OciError | undefined;
@@ -63,6 +65,8 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
     error = toOciError(err);
     cause = err;
     writeError(res, error, method);
+  } finally {
+    cancelDeadline();
   }
   const status = error?.status ?? res.statusCode;
   const ms = deps.pull.clock.now() - started;

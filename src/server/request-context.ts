@@ -22,6 +22,8 @@ export interface AppDeps {
   readonly rulesState: () => { generation: number; lastReload: ReloadOutcome };
   /** Inbound authentication; empty when off. */
   readonly access: Access;
+  /** True once shutdown has begun: /readyz answers 503 while requests in flight finish. */
+  readonly draining: () => boolean;
 }
 
 /** What one request carries through its handler, and what its log line reports. */
