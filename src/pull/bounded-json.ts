@@ -8,7 +8,7 @@ import { UpstreamFailure } from '../upstream/failure.js';
 import { readCapped } from '../upstream/read-capped.js';
 
 /** Manifests nest a handful of levels (index > manifests > descriptor > annotations). */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -27,7 +27,7 @@ export interface ManifestRequest {
 const isDigest = (reference: string) => reference.includes(':');
 
 /** The attempt message of a schema-1 refusal; the walk's final error turns such refusals into MANIFEST_INVALID. */
-export const SCHEMA1_REFUSED = 'schema-1 manifest refused (deprecated; set upstream.allow_schema1 = true to serve it)';
+const SCHEMA1_REFUSED = 'schema-1 manifest refused (deprecated; set upstream.allow_schema1 = true to serve it)';
 
 export async function fetchManifest(ctx: PullContext, candidates: readonly Candidate[], req: ManifestRequest, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<Manifest>> {
   const before = records.length;
