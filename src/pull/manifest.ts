@@ -2,7 +2,7 @@
 // reaches the client; HEAD answers carry the same digest, type and length.
 import { OciError } from '../core/oci/errors.js';
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
-import { UpstreamFailure, classifyStatus } from '../upstream/failure.js';
+import { UpstreamFailure, classifyStatus, ownFailure } from '../upstream/failure.js';
 import type { AttemptRecord } from './attempts.js';
 import { withHeldBody } from './bounded-json.js';
 import type { Candidate, PullContext } from './context.js';
@@ -99,7 +99,7 @@ function checkedHead(res: UpstreamResponse, req: ManifestRequest, ctx: PullConte
 function refuseSchema1(ctx: PullContext, contentType: string | undefined, unread?: UpstreamResponse['body']): void {
   if (ctx.allowSchema1 || !isSchema1(contentType)) return;
   if (unread) discard(unread);
-  throw new UpstreamFailure('invalid', SCHEMA1_REFUSED);
+  throw ownFailure('invalid', SCHEMA1_REFUSED);
 }
 
 /** Throws the failure an answer other than 200 means (the upstream client classified error statuses). */

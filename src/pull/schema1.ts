@@ -11,10 +11,10 @@
 // the body must be exactly its payload's head followed by one last top-level
 // member "signatures", and the tail may only be the closing brace and white
 // space. Anything else is a digest mismatch.
-import { UpstreamFailure } from '../upstream/failure.js';
+import { ownFailure } from '../upstream/failure.js';
 import { containerEnd, parseUpstreamJson } from './bounded-json.js';
 
-const mismatch = (why: string) => new UpstreamFailure('digest_mismatch', `schema-1 manifest: ${why}`);
+const mismatch = (why: string) => ownFailure('digest_mismatch', `schema-1 manifest: ${why}`);
 const fromBase64Url = (s: string): Buffer => Buffer.from(s, 'base64url');
 /** Go's unicode.IsSpace on the ASCII range (a superset of JSON's white space; the body has parsed as JSON). */
 const isSpace = (b: number | undefined) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0b || b === 0x0c;
