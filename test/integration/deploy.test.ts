@@ -35,7 +35,7 @@ describe('deploy/kubernetes', () => {
   const port = (name: string) => container.ports.find((p: { name: string }) => p.name === name).containerPort;
 
   it('has a Deployment of 2+ replicas with probes and resources, a Service, a PodDisruptionBudget and the ConfigMaps', () => {
-    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service']);
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service']);
     expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'admin' });
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'admin' });
@@ -46,6 +46,26 @@ describe('deploy/kubernetes', () => {
     expect(byKind('Service').spec.selector).toEqual(selector);
     expect(byKind('PodDisruptionBudget').spec.selector.matchLabels).toEqual(selector);
     expect(byKind('PodDisruptionBudget').spec.minAvailable).toBeLessThan(deployment.spec.replicas);
+  });
+
+  it('kustomization.yaml lists every manifest in the directory', () => {
+    const listed = (parseAllDocuments(readFileSync('deploy/kubernetes/kustomization.yaml', 'utf8'))[0]?.toJS() as { resources: string[] }).resources;
+    expect([...listed].sort()).toEqual(readdirSync('deploy/kubernetes').filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort());
+  });
+
+  it('a NetworkPolicy admits ingress to the pods only on their named ports, the admin port from monitoring too', () => {
+    const policy = byKind('NetworkPolicy');
+    expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const rules = policy.spec.ingress as { from: Record<string, unknown>[]; ports: { port: string }[] }[];
+    const containerPorts = container.ports.map((p: { name: string }) => p.name);
+    for (const rule of rules) {
+      expect(rule.from.length, 'an empty from admits everyone').toBeGreaterThan(0);
+      for (const { port } of rule.ports) expect(containerPorts).toContain(port);
+    }
+    const openTo = (port: string) => rules.filter((r) => r.ports.some((p) => p.port === port)).flatMap((r) => r.from.map((f) => Object.keys(f)[0]));
+    expect(openTo('registry')).toEqual(['ipBlock']);
+    expect(openTo('admin').sort()).toEqual(['ipBlock', 'namespaceSelector']);
   });
 
   it('the settings it mounts are valid and listen on the container ports', () => {
