@@ -4,7 +4,7 @@
 // refused source (which holds the image, so a bypass would succeed), and
 // real skopeo, ctr and podman with the README's and the generated client
 // configuration.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as runCli } from '../../src/cli/run.js';
@@ -36,7 +36,7 @@ async function generatedHosts(proxy: TestProxy): Promise<Map<string, string>> {
   const dir = tempDir('mirrorgate-gen-');
   try {
     await generate(proxy, ['hosts-toml', '--proxy', proxy.url, '--out', dir.path]);
-    return new Map([[counted.host, readFileSync(join(dir.path, counted.host, 'hosts.toml'), 'utf8')]]);
+    return new Map(readdirSync(dir.path).map((host) => [host, readFileSync(join(dir.path, host, 'hosts.toml'), 'utf8')]));
   } finally {
     dir.dispose();
   }
@@ -129,6 +129,28 @@ function blockedRules(): Record<string, string> {
     'rules.yaml': `apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  registrySources:\n    insecureRegistries: [${hosts}]\n    blockedRegistries: ["${counted.host}"]\n`,
   };
 }
+
+describe('a source outside allowedRegistries, named by no rule', () => {
+  let proxy: TestProxy;
+  beforeAll(async () => {
+    const hosts = [counted.host, mirror.host].map((h) => `"${h}"`).join(', ');
+    const rules = `apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  registrySources:\n    insecureRegistries: [${hosts}]\n    allowedRegistries: ["${mirror.host}"]\n`;
+    proxy = await startTestProxy({ 'rules.yaml': rules });
+  });
+  afterAll(() => proxy?.close());
+
+  // registries.conf cannot reject by default (the node's policy.json does that), so this is ctr's
+  // case: containerd's _default directory sends the registry to mirrorgate, which refuses it.
+  it('ctr with the generated hosts.toml (its _default) fails, and the source receives nothing', async () => {
+    counted.seen.length = 0;
+    const hosts = await generatedHosts(proxy);
+    expect([...hosts.keys()]).toEqual(['_default']);
+    const fetched = await ctrFetch(containerd.socket, hostsDir(work.path, hosts), `${counted.host}/ns/app:v1`);
+    expect(fetched.code, fetched.out).not.toBe(0);
+    expect(fetched.out).toContain('403');
+    expect(counted.seen).toEqual([]);
+  });
+});
 
 describe('a reload that adds NeverContactSource after the source served', () => {
   let proxy: TestProxy;
