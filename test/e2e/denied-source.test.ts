@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as runCli } from '../../src/cli/run.js';
 import { countingForwarder, type CountingForwarder } from '../helpers/counting-forwarder.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
-import { ctrFetch, hostsDir, podmanPull, readmeSnippet, run, skopeoCopy, tempDir } from './support/clients.js';
+import { tempDir } from '../helpers/temp.js';
+import { ctrFetch, hostsDir, podmanPull, readmeSnippet, run, skopeoCopy } from './support/clients.js';
 import { writeLayout } from './support/oci-layout.js';
 import { requireBinary, startContainerd, startDockerRegistry, type Running } from './support/processes.js';
 import { makeTarImage } from './support/tar-image.js';
@@ -22,7 +23,7 @@ let mirror: Running; // holds the image too
 let empty: Running; // a mirror without the image
 let counted: CountingForwarder; // in front of the source: the name the rules and clients use
 let containerd: Running & { socket: string };
-let work: ReturnType<typeof tempDir>;
+let work: string;
 
 async function generate(proxy: TestProxy, args: string[]): Promise<string> {
   let out = '';
@@ -33,18 +34,14 @@ async function generate(proxy: TestProxy, args: string[]): Promise<string> {
 
 /** hosts.toml files by host, as `generate hosts-toml` writes them. */
 async function generatedHosts(proxy: TestProxy): Promise<Map<string, string>> {
-  const dir = tempDir('mirrorgate-gen-');
-  try {
-    await generate(proxy, ['hosts-toml', '--proxy', proxy.url, '--out', dir.path]);
-    return new Map(readdirSync(dir.path).map((host) => [host, readFileSync(join(dir.path, host, 'hosts.toml'), 'utf8')]));
-  } finally {
-    dir.dispose();
-  }
+  const dir = tempDir('generated');
+  await generate(proxy, ['hosts-toml', '--proxy', proxy.url, '--out', dir]);
+  return new Map(readdirSync(dir).map((host) => [host, readFileSync(join(dir, host, 'hosts.toml'), 'utf8')]));
 }
 
 beforeAll(async () => {
   for (const [bin, pkg] of [['skopeo', 'skopeo'], ['ctr', 'containerd'], ['podman', 'podman']]) requireBinary(bin as string, pkg as string);
-  work = tempDir('mirrorgate-denied-');
+  work = tempDir('denied');
   [source, mirror, empty] = await Promise.all([startDockerRegistry(), startDockerRegistry(), startDockerRegistry()]);
   const layout = writeLayout(image, 'v1');
   for (const target of [source, mirror]) {
@@ -59,29 +56,24 @@ afterAll(async () => {
   await containerd?.stop();
   await counted?.close();
   await Promise.all([source, mirror, empty].filter(Boolean).map((r) => r.stop()));
-  work?.dispose();
 });
 
 /** The README's name for the source, and the alias `generate registries-conf` derives for host:port. */
 const aliases = () => ({ 'quay.io': counted.host, [counted.host.replace(':', '-')]: counted.host });
 
 /** How many of mirrorgate's request lines for the image were denials: proof the clients asked mirrorgate. */
-const denials = (proxy: TestProxy) => proxy.logs.filter((l) => l.msg === 'request' && String(l.path).includes('/ns/app/') && l.status === 403).length;
+const denials = (proxy: TestProxy) => proxy.logs.filter((l) => l.msg === 'request' && String(l.path).includes('/ns/app/') && l.code === 403).length;
 
 /** Every client, with `registriesConf` and `hosts` configuration, pulls `name` by tag and by digest. */
 async function pullWithEveryClient(name: string, registriesConf: string, hosts: ReadonlyMap<string, string>): Promise<Record<string, number>> {
   const codes: Record<string, number> = {};
-  const certs = hostsDir(work.path, hosts);
+  const certs = hostsDir(work, hosts);
   for (const ref of [`${name}:v1`, `${name}@${image.manifestDigest}`]) {
-    const dir = tempDir('mirrorgate-pull-');
-    try {
-      const skopeo = await skopeoCopy(dir.path, registriesConf, ref);
-      const podman = await podmanPull(dir.path, registriesConf, ref);
-      const ctr = await ctrFetch(containerd.socket, certs, ref);
-      Object.assign(codes, { [`skopeo ${ref}`]: skopeo.code, [`podman ${ref}`]: podman.code, [`ctr ${ref}`]: ctr.code });
-    } finally {
-      dir.dispose();
-    }
+    const dir = tempDir('pull');
+    const skopeo = await skopeoCopy(dir, registriesConf, ref);
+    const podman = await podmanPull(dir, registriesConf, ref);
+    const ctr = await ctrFetch(containerd.socket, certs, ref);
+    Object.assign(codes, { [`skopeo ${ref}`]: skopeo.code, [`podman ${ref}`]: podman.code, [`ctr ${ref}`]: ctr.code });
   }
   // A fetched image stays in containerd's content store; drop it so the next fetch asks again.
   await run('ctr', ['--address', containerd.socket, 'content', 'rm', image.manifestDigest, image.config.digest, ...image.layers.map((l) => l.digest)]);
@@ -145,7 +137,7 @@ describe('a source outside allowedRegistries, named by no rule', () => {
     counted.seen.length = 0;
     const hosts = await generatedHosts(proxy);
     expect([...hosts.keys()]).toEqual(['_default']);
-    const fetched = await ctrFetch(containerd.socket, hostsDir(work.path, hosts), `${counted.host}/ns/app:v1`);
+    const fetched = await ctrFetch(containerd.socket, hostsDir(work, hosts), `${counted.host}/ns/app:v1`);
     expect(fetched.code, fetched.out).not.toBe(0);
     expect(fetched.out).toContain('403');
     expect(counted.seen).toEqual([]);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
-import { podmanStore, run, tempDir } from './support/clients.js';
+import { tempDir } from '../helpers/temp.js';
+import { podman, run } from './support/clients.js';
 import { writeLayout } from './support/oci-layout.js';
 import { requireBinary, startContainerd, startDockerRegistry, type Running } from './support/processes.js';
 import { makeTarImage } from './support/tar-image.js';
@@ -17,25 +18,24 @@ const image = makeTarImage(9);
 
 let source: Running;
 let proxy: TestProxy;
-let work: ReturnType<typeof tempDir>;
+let work: string;
 let ref: string; // the image, named through mirrorgate itself as a registry (path form, alias "src")
 
 beforeAll(async () => {
   for (const [bin, pkg] of [['skopeo', 'skopeo'], ['ctr', 'containerd'], ['podman', 'podman']]) requireBinary(bin as string, pkg as string);
-  work = tempDir('mirrorgate-e2e-auth-');
+  work = tempDir('e2e-auth');
   source = await startDockerRegistry();
   const seeded = await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${writeLayout(image, 'v1')}:v1`, `docker://${source.host}/ns/app:v1`]);
   expect(seeded.code, seeded.out).toBe(0);
-  writeFileSync(join(work.path, 'htpasswd'), `alice:${hashSync(PASSWORD, 5)}\n`);
-  writeFileSync(join(work.path, 'tokens'), `${TOKEN} read-only e2e\n`);
-  proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } }, { auth: { htpasswd: join(work.path, 'htpasswd'), tokens: join(work.path, 'tokens') } });
+  writeFileSync(join(work, 'htpasswd'), `alice:${hashSync(PASSWORD, 5)}\n`);
+  writeFileSync(join(work, 'tokens'), `${TOKEN} read-only e2e\n`);
+  proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } }, { auth: { htpasswd: join(work, 'htpasswd'), tokens: join(work, 'tokens') } });
   ref = `${proxy.url.replace('http://', '')}/src/ns/app:v1`;
 }, 60_000);
 
 afterAll(async () => {
   await proxy?.close();
   await source?.stop();
-  work?.dispose();
 });
 
 describe('skopeo --creds', () => {
@@ -45,14 +45,9 @@ describe('skopeo --creds', () => {
     ['the htpasswd user', ['--src-creds', `alice:${PASSWORD}`], true],
     ['a static token as the password', ['--src-creds', `any:${TOKEN}`], true],
   ] as const)('%s', async (_name, creds, ok) => {
-    const dir = tempDir('mirrorgate-skopeo-auth-');
-    try {
-      const r = await run('skopeo', ['copy', '--src-tls-verify=false', ...creds, `docker://${ref}`, `oci:${join(dir.path, 'out')}:copied`]);
-      expect(r.code === 0, r.out).toBe(ok);
-      if (!ok) expect(r.out).toMatch(/unauthorized|authentication required/i);
-    } finally {
-      dir.dispose();
-    }
+    const r = await run('skopeo', ['copy', '--src-tls-verify=false', ...creds, `docker://${ref}`, `oci:${join(tempDir('skopeo-auth'), 'out')}:copied`]);
+    expect(r.code === 0, r.out).toBe(ok);
+    if (!ok) expect(r.out).toMatch(/unauthorized|authentication required/i);
   });
 });
 
@@ -77,15 +72,15 @@ describe('ctr --user', () => {
 
 describe('podman login', () => {
   it('refuses a wrong password, then pulls after a good login', async () => {
-    const authfile = join(work.path, 'auth.json');
+    const authfile = join(work, 'auth.json');
     const registry = proxy.url.replace('http://', '');
-    const pull = () => run('podman', [...podmanStore(work.path), 'pull', '--tls-verify=false', '--authfile', authfile, ref]);
+    const pull = () => podman(work, ['pull', '--tls-verify=false', '--authfile', authfile, ref]);
     writeFileSync(authfile, '{}');
     const anonymous = await pull();
     expect(anonymous.code, anonymous.out).not.toBe(0);
-    const wrong = await run('podman', ['login', '--tls-verify=false', '--authfile', authfile, '-u', 'alice', '-p', 'wrong', registry]);
+    const wrong = await podman(work, ['login', '--tls-verify=false', '--authfile', authfile, '-u', 'alice', '-p', 'wrong', registry]);
     expect(wrong.code, wrong.out).not.toBe(0);
-    const login = await run('podman', ['login', '--tls-verify=false', '--authfile', authfile, '-u', 'alice', '-p', PASSWORD, registry]);
+    const login = await podman(work, ['login', '--tls-verify=false', '--authfile', authfile, '-u', 'alice', '-p', PASSWORD, registry]);
     expect(login.code, login.out).toBe(0);
     const pulled = await pull();
     expect(pulled.code, pulled.out).toBe(0);

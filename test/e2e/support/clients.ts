@@ -4,8 +4,8 @@
 // loop the in-process proxy answers on.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export interface Outcome {
   readonly code: number;
@@ -20,28 +20,35 @@ export function run(command: string, args: readonly string[], env: NodeJS.Proces
   });
 }
 
-/** A temp dir removed by `dispose` (podman leaves root-owned files in its store: removed too). */
-export function tempDir(prefix: string): { path: string; dispose(): void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
-}
-
 /** skopeo copy of `ref` into an OCI layout, with `registriesConf` as the only registries.conf. */
-export function skopeoCopy(dir: string, registriesConf: string, ref: string, extra: readonly string[] = []): Promise<Outcome> {
+export function skopeoCopy(dir: string, registriesConf: string, ref: string): Promise<Outcome> {
   const conf = join(dir, 'skopeo-registries.conf');
   writeFileSync(conf, registriesConf);
-  return run('skopeo', ['--registries-conf', conf, 'copy', ...extra, `docker://${ref}`, `oci:${join(dir, 'skopeo-out')}:copied`]);
+  return run('skopeo', ['--registries-conf', conf, 'copy', `docker://${ref}`, `oci:${join(dir, 'skopeo-out')}:copied`]);
 }
 
-/** `podman pull` as root into a store of its own (vfs, so no overlay mount is needed). */
-export function podmanPull(dir: string, registriesConf: string, ref: string, extra: readonly string[] = []): Promise<Outcome> {
+// podman refuses a runroot longer than 50 characters, longer than the test run's temp root
+// allows, and records it in its store: one short runroot under /tmp per store, removed after
+// the test file (registered at import, as test/helpers/temp.ts does).
+const runroots = new Map<string, string>();
+afterAll(() => {
+  for (const runroot of runroots.values()) rmSync(runroot, { recursive: true, force: true });
+  runroots.clear();
+});
+
+/** podman as root with a private store under `dir` (vfs, so no overlay mount is needed). */
+export function podman(dir: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
+  let runroot = runroots.get(dir);
+  if (!runroot) runroots.set(dir, (runroot = mkdtempSync('/tmp/mg-podman-')));
+  return run('podman', ['--root', join(dir, 'podman-root'), '--runroot', runroot, '--storage-driver', 'vfs', ...args], env);
+}
+
+/** `podman pull` with `registriesConf` as the only registries.conf. */
+export function podmanPull(dir: string, registriesConf: string, ref: string): Promise<Outcome> {
   const conf = join(dir, 'podman-registries.conf');
   writeFileSync(conf, registriesConf);
-  return run('podman', [...podmanStore(dir), 'pull', ...extra, ref], { ...process.env, CONTAINERS_REGISTRIES_CONF: conf });
+  return podman(dir, ['pull', ref], { ...process.env, CONTAINERS_REGISTRIES_CONF: conf });
 }
-
-/** The global podman options for a private store under `dir`. */
-export const podmanStore = (dir: string): string[] => ['--root', join(dir, 'podman-root'), '--runroot', join(dir, 'podman-runroot'), '--storage-driver', 'vfs'];
 
 /** Writes one hosts.toml per host into a fresh certs.d under `dir`. */
 export function hostsDir(dir: string, files: ReadonlyMap<string, string>): string {
@@ -54,8 +61,8 @@ export function hostsDir(dir: string, files: ReadonlyMap<string, string>): strin
 }
 
 /** `ctr content fetch` through a certs.d directory. */
-export function ctrFetch(socket: string, certsDir: string, ref: string, extra: readonly string[] = []): Promise<Outcome> {
-  return run('ctr', ['--address', socket, 'content', 'fetch', '--hosts-dir', certsDir, ...extra, ref]);
+export function ctrFetch(socket: string, certsDir: string, ref: string): Promise<Outcome> {
+  return run('ctr', ['--address', socket, 'content', 'fetch', '--hosts-dir', certsDir, ref]);
 }
 
 export const README_PROXY = 'mirrorgate.example:5000';
