@@ -3,14 +3,14 @@
 // opening, pulls failing over), checked through its DOM with JavaScript on
 // and off, with screenshots kept in test-results/ at desktop and phone widths.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage, type TestImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import { requireBinary } from './support/processes.js';
+import { tempDir } from '../helpers/temp.js';
 
 const app = makeImage(81);
 const tools = makeImage(82, [2048, 300_000, 50_000]);
@@ -22,14 +22,11 @@ let proxy: TestProxy;
 /** Real elapsed time plus whole 30 s steps, so the scenario spreads over the charts' buckets. */
 let skew = 0;
 const clock = { now: () => performance.now() + skew };
-const profiles: string[] = [];
 
 function chromium(args: string[]): Promise<string> {
   const binary = requireBinary('chromium', 'chromium');
-  const profile = mkdtempSync(join(tmpdir(), 'mirrorgate-chromium-'));
-  profiles.push(profile);
   // Flags for a sandboxed machine with no network beyond loopback.
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${tempDir('chromium')}`];
   return new Promise((done, fail) => execFile(binary, [...flags, ...args], { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => (err ? fail(new Error(`${err.message}\n${stderr}`)) : done(stdout))));
 }
 
@@ -61,7 +58,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   await Promise.all([m1, m2, source].map((r) => r?.stop()));
-  for (const p of profiles) rmSync(p, { recursive: true, force: true });
 });
 
 describe('/status in a browser', () => {
@@ -110,8 +106,7 @@ describe('/status in a browser', () => {
   it('works with JavaScript off: the essentials are there and the filter is a form', async () => {
     // Headless Chromium has no working "scripts off" switch; the page as served minus its script is the same thing.
     const html = (await proxy.get('/status?q=skopeo')).body.toString();
-    const page = join(mkdtempSync(join(tmpdir(), 'mirrorgate-nojs-')), 'status.html');
-    profiles.push(dirname(page));
+    const page = join(tempDir('nojs'), 'status.html');
     writeFileSync(page, html.replace(/<script[^>]*>[\s\S]*?<\/script>/g, ''));
     const dom = await chromium(['--dump-dom', `file://${page}`]);
     expect(dom).not.toContain('<script');

@@ -30,7 +30,7 @@ beforeAll(async () => {
     mirrorRules(`${source.host}/ns`, [`${m1.host}/ns`, `${m2.host}/ns`], [`${m1.host}/ns`, `${m2.host}/ns`]),
     { aliases: { src: source.host } },
     { health: { failure_threshold: 2, cool_down_ms: 60_000 } },
-    { wallClock: () => WALL },
+    { wallClock: { now: () => WALL } },
   );
   // The script: two tag pulls served by m2 after m1 fails (m1's circuit opens on the second),
   // a third that skips m1, one served by the source after both mirrors, one not-allowed registry,
