@@ -25,8 +25,9 @@ const clock = { now: () => performance.now() + skew };
 
 function chromium(args: string[]): Promise<string> {
   const binary = requireBinary('chromium', 'chromium');
+  const profile = tempDir('chromium');
   // Flags for a sandboxed machine with no network beyond loopback.
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${tempDir('chromium')}`];
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
   return new Promise((done, fail) => execFile(binary, [...flags, ...args], { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => (err ? fail(new Error(`${err.message}\n${stderr}`)) : done(stdout))));
 }
 

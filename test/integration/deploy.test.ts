@@ -216,18 +216,25 @@ describe('Dockerfile HEALTHCHECK', () => {
 });
 
 describe('deploy/kubernetes/monitoring', () => {
-  const monitoring = render('deploy/kubernetes/monitoring');
-  const rule = find(monitoring, 'PrometheusRule');
+  const dir = 'deploy/kubernetes/monitoring';
+  const monitoring: Doc[] = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Doc));
+  const rule = monitoring.find((d) => d.kind === 'PrometheusRule') as Doc;
   const alerts = (rule.spec.groups as { rules: { alert: string; expr: string }[] }[]).flatMap((g) => g.rules);
   const metrics = new Metrics({ snapshot: () => [] }, { version: 't', maxEndpoints: 10, wallClock: () => 0 });
 
   it('has a ServiceMonitor that scrapes /metrics on the admin Service only', () => {
-    const monitor = find(monitoring, 'ServiceMonitor');
+    const monitor = monitoring.find((d) => d.kind === 'ServiceMonitor') as Doc;
     const services = rendered['deploy/kubernetes']?.filter((d) => d.kind === 'Service') ?? [];
-    const selected = services.filter((svc) => Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => svc.metadata.labels?.[k] === v));
-    expect(selected.map((svc) => svc.metadata.name)).toEqual(['mirrorgate-admin']);
-    expect(selected[0]?.spec.ports.map((p: { name: string }) => p.name)).toContain(monitor.spec.endpoints[0].port);
+    const selected = services.filter((d) => Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => d.metadata.labels?.[k] === v));
+    expect(selected.map((d) => d.metadata.name)).toEqual(['mirrorgate-admin']);
+    const service = selected[0] as Doc;
+    expect(monitor.spec.selector.matchLabels).toEqual(service.metadata.labels);
+    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(monitor.spec.endpoints[0].port);
     expect(monitor.spec.endpoints[0].path).toBe('/metrics');
+    const kustomization = parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0]?.toJS() as { resources: string[] };
+    expect(kustomization.resources.sort()).toEqual(readdirSync(dir).filter((f) => f !== 'kustomization.yaml').sort());
   });
 
   it('alerts on a mirror down, all mirrors failing, source fallback rate, cache hit ratio and a failed reload', () => {
