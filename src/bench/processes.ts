@@ -47,10 +47,11 @@ export async function startMirrorgate(cliPath: string, settingsToml: string, rul
       for (const line of lines) {
         if (line.includes('"mirrorgate listening"')) resolve((JSON.parse(line) as { urls: string[] }).urls[0] as string);
         else if (line.includes('"msg":"request"')) {
-          const entry = JSON.parse(line) as { attempts?: { outcome: string }[]; route?: string };
+          const entry = JSON.parse(line) as { attempts?: { outcome: string }[]; route?: string; coalesced?: boolean };
           if (entry.route === 'admin') continue;
           requests++;
-          attempts += (entry.attempts ?? []).filter((a) => a.outcome !== 'busy' && a.outcome !== 'circuit_open').length;
+          // A coalesced request logs the attempts of the fetch it joined: counted once, by that fetch's own line.
+          if (!entry.coalesced) attempts += (entry.attempts ?? []).filter((a) => a.outcome !== 'busy' && a.outcome !== 'circuit_open').length;
         }
       }
     });
