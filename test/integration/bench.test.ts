@@ -66,7 +66,7 @@ describe('bench harness', () => {
     expect(never?.errors).toBe(never?.completed);
     expect(results.skipped.some((s) => s.startsWith('all-mirrors-down-never/manifests-cold/direct'))).toBe(true);
     expect(ratios(results).some((r) => r.against === 'naive')).toBe(true);
-    expect(targets(results).map((t) => t.name)).toHaveLength(6);
+    expect(targets(results).map((t) => t.name)).toHaveLength(12);
     const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-bench-out-'));
     await writeReports(results, dir);
     expect(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')).runs.length).toBe(results.runs.length);
