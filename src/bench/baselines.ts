@@ -3,10 +3,10 @@
 // (and with proxy_cache, warm), and docker-registry (CNCF distribution) in
 // proxy mode, the peer that also verifies and keeps blobs (cold and warm).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stopChild, type ProxyProcess } from './processes.js';
+import { freePort, stopAndRemove, type ProxyProcess } from './processes.js';
 
 const available = (binary: string): boolean => spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).stdout.trim() !== '';
 export const nginxAvailable = (): boolean => available('nginx');
@@ -49,7 +49,7 @@ export async function startNginx(upstream: string, options: { cache?: boolean } 
   // With `daemon off` the spawned process is the master; the worker does the proxying.
   const master = child.pid as number;
   const worker = Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(' ')[0]) || master;
-  return { url, pid: worker, takeAttempts: noAttempts, stop: () => stopChild(child).then(() => rmSync(dir, { recursive: true, force: true })) };
+  return { url, pid: worker, takeAttempts: noAttempts, stop: () => stopAndRemove(child, dir) };
 }
 
 /** docker-registry in proxy mode (pull-through cache) for `upstream`, with fresh storage: cold until it has stored a blob. */
@@ -63,7 +63,7 @@ export async function startRegistryProxy(upstream: string): Promise<ProxyProcess
   const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilServing(url);
-  return { url, pid: child.pid as number, takeAttempts: noAttempts, stop: () => stopChild(child).then(() => rmSync(dir, { recursive: true, force: true })) };
+  return { url, pid: child.pid as number, takeAttempts: noAttempts, stop: () => stopAndRemove(child, dir) };
 }
 
 /** wrk with `connections` connections for `seconds` against one URL: requests completed. */

@@ -67,9 +67,12 @@ export async function startMirrorgate(cliPath: string, settingsToml: string, rul
       attempts = 0;
       return taken;
     },
-    stop: () => stopChild(child).then(() => rmSync(dir, { recursive: true, force: true })),
+    stop: () => stopAndRemove(child, dir),
   };
 }
+
+/** Stops the process, then removes the directory it ran in: a run leaves nothing in the temp root. */
+export const stopAndRemove = (child: ChildProcess, dir: string): Promise<void> => stopChild(child).then(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A port free on 127.0.0.1 right now. */
 export async function freePort(): Promise<number> {

@@ -4,13 +4,17 @@
 import { RulesHolder } from '../config/rules-holder.js';
 import type { Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
+import { withoutSelf } from '../core/rules/self-mirrors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { RecentPulls } from '../observability/recent-pulls.js';
+import { ByteGate } from '../pull/bounded-json.js';
+import type { PullContext } from '../pull/context.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
 import { EndpointHealth } from '../pull/health.js';
 import { ManifestCache } from '../pull/manifest-cache.js';
 import { createAdminHandler, createHandler } from '../server/app.js';
+import { loadAccess } from '../server/auth/access.js';
 import { listen, type Listening } from '../server/listen.js';
 import { Agents } from '../upstream/agents.js';
 import { loadCredentials } from '../upstream/auth/credentials.js';
@@ -23,11 +27,24 @@ export interface Proxy extends Listening {
   readonly holder: RulesHolder;
   /** Admin listener URLs, when one is configured. */
   readonly adminUrls: readonly string[];
+  /** What pulls share (tests read its counters, such as the manifest buffer's peak). */
+  readonly pull: PullContext;
   /**
    * Shuts down gracefully: /readyz answers 503 at once, no new connections,
    * requests in flight get `graceMs` (default server.shutdown_grace_ms) to finish.
    */
   close(graceMs?: number): Promise<void>;
+}
+
+/** The rules in force minus mirrors that are mirrorgate itself; derived once per rule set. */
+function rulesWithoutSelf(holder: RulesHolder, advertised: readonly string[]): () => RuleSet {
+  let from: RuleSet | undefined;
+  let derived: RuleSet | undefined;
+  return () => {
+    const current = holder.current();
+    if (current !== from) [from, derived] = [current, withoutSelf(current, advertised)];
+    return derived as RuleSet;
+  };
 }
 
 export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; watch?: boolean } = {}): Promise<Proxy> {
@@ -48,7 +65,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
   const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile));
   const timers = realTimers(clock);
-  const pull = {
+  const pull: PullContext = {
     client,
     clock,
     timers,
@@ -59,15 +76,19 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     affinity: new Affinity(clock, settings.affinityTtlMs),
     hedge: settings.hedge,
     maxManifestBytes: settings.maxManifestBytes,
+    allowSchema1: settings.allowSchema1,
+    manifestBuffer: new ByteGate(Math.max(settings.manifestBufferBytes, settings.maxManifestBytes), settings.headersTimeoutMs),
   };
+  const rules = rulesWithoutSelf(holder, settings.advertise);
   const deps = {
     settings,
-    rules: holder.current,
+    rules,
     pull,
     log,
     metrics,
     recent: new RecentPulls(),
     rulesState: () => ({ generation: holder.generation, lastReload: holder.lastReload }),
+    access: await loadAccess(settings, log),
     draining: () => draining,
   };
   let draining = false;
@@ -79,8 +100,9 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   return {
     urls: listening.urls,
     adminUrls: admin?.urls ?? [],
-    rules: holder.current,
+    rules,
     holder,
+    pull,
     close: async (graceMs = settings.dataPath.shutdownGraceMs) => {
       draining = true;
       stopWatching();

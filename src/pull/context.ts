@@ -1,3 +1,4 @@
+import type { ByteGate } from './bounded-json.js';
 import type { Clock } from '../upstream/auth/tokens.js';
 import type { UpstreamClient, Target } from '../upstream/client.js';
 import type { StallWatch, Timers } from '../upstream/stall.js';
@@ -25,6 +26,10 @@ export interface PullContext {
   /** Wraps upstream blob bodies so a dripping mirror counts as a stall. */
   readonly stall: StallWatch;
   readonly maxManifestBytes: number;
+  /** Serve deprecated schema-1 manifests (upstream.allow_schema1). */
+  readonly allowSchema1: boolean;
+  /** Bounds the bytes of manifest bodies held for reading and verification at once. */
+  readonly manifestBuffer: ByteGate;
 }
 
 /** One endpoint of a walk: where to send the request and what to ask for there. */
