@@ -54,7 +54,7 @@ const STRATEGIES: Readonly<Record<Workload, readonly Strategy[]>> = {
   'manifest-cpu': ['mirrorgate-cached'],
   image: ['direct', 'naive', 'mirrorgate'],
   'large-blob': ['direct', 'nginx', 'nginx-cache-warm', 'registry-proxy', 'registry-proxy-warm', 'mirrorgate', 'mirrorgate-heap128'],
-  'concurrent-blobs': ['direct', 'nginx', 'registry-proxy', 'mirrorgate', 'mirrorgate-heap128'],
+  'concurrent-blobs': ['nginx', 'registry-proxy', 'mirrorgate', 'mirrorgate-heap128'],
 };
 const GiB = 1024 * MiB;
 
