@@ -29,7 +29,11 @@ export interface Settings {
   /** Serve deprecated Docker schema-1 manifests (refused by default, as containerd 2 and distribution 3 do). */
   readonly allowSchema1: boolean;
   readonly affinityTtlMs: number;
+  /** The longest an upstream's Retry-After keeps it out of the walks, and is passed on to clients. */
+  readonly maxRetryAfterMs: number;
   readonly logLevel: string;
+  /** Upstream endpoints with a metric label of their own; the rest are `other`. */
+  readonly metricsMaxEndpoints: number;
   readonly health: { readonly failureThreshold: number; readonly coolDownMs: number; readonly maxEndpoints: number };
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
   /** Timeout overrides per upstream host[:port]. */
@@ -96,6 +100,7 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     min_bytes_per_s: { kind: 'integer', default: 16 * 1024, check: positive },
     stall_window_ms: { kind: 'integer', default: 10_000, check: positive },
     pull_deadline_ms: { kind: 'integer', default: 30 * 60_000, check: positive },
+    max_retry_after_ms: { kind: 'integer', default: 5 * 60_000, check: positive },
   },
   health: {
     failure_threshold: { kind: 'integer', default: 3, check: positive },
@@ -114,6 +119,9 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     stale_max_ms: { kind: 'integer', default: 24 * 3600_000, check: positive },
     negative_ttl_ms: { kind: 'integer', default: 5_000, check: positive },
     coalesce: { kind: 'boolean', default: true },
+  },
+  metrics: {
+    max_endpoints: { kind: 'integer', default: 100, check: positive },
   },
   log: {
     level: { kind: 'string', default: 'info', check: (v: string) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
@@ -258,7 +266,9 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     manifestBufferBytes: get<number>('upstream', 'manifest_buffer_bytes'),
     allowSchema1: get<boolean>('upstream', 'allow_schema1'),
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
+    maxRetryAfterMs: get<number>('upstream', 'max_retry_after_ms'),
     logLevel: get<string>('log', 'level'),
+    metricsMaxEndpoints: get<number>('metrics', 'max_endpoints'),
     health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms'), maxEndpoints: get<number>('health', 'max_endpoints') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
     endpointTimeouts,

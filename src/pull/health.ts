@@ -26,7 +26,7 @@ interface EndpointRecord {
 }
 
 /** Failures that say something about the endpoint itself, not about the content asked for. */
-const HEALTH_FAILURES: ReadonlySet<FailureKind> = new Set(['refused', 'timeout', 'tls', 'status_5xx', 'digest_mismatch', 'invalid']);
+const HEALTH_FAILURES: ReadonlySet<FailureKind> = new Set(['refused', 'dns', 'timeout', 'tls', 'status_5xx', 'digest_mismatch', 'invalid', 'redirect']);
 const LATENCY_WEIGHT = 0.2;
 const DEFAULT_MAX_ENDPOINTS = 1_000;
 

@@ -100,8 +100,9 @@ function refuseSchema1(ctx: PullContext, contentType: string | undefined, unread
   throw new UpstreamFailure('invalid', SCHEMA1_REFUSED);
 }
 
-export function ensureOk(res: UpstreamResponse, ctx: PullContext): void {
+/** Throws the failure an answer other than 200 means (the upstream client classified error statuses). */
+export function ensureOk(res: UpstreamResponse, _ctx: PullContext): void {
   if (res.status === 200) return;
   discard(res.body);
-  throw classifyStatus(res.status, header(res.headers, 'retry-after'), ctx.clock.now());
+  throw res.failure ?? classifyStatus(res.status);
 }

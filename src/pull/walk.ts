@@ -132,6 +132,7 @@ async function walkPass<T>(
     records.push(
       attemptOf(candidate, failure.kind, ms, {
         message: failure.message,
+        ...(failure.publicMessage !== undefined ? { publicMessage: failure.publicMessage } : {}),
         ...(hedged ? { hedged } : {}),
         ...(failure.status ? { status: failure.status } : {}),
         ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),

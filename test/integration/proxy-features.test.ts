@@ -118,7 +118,7 @@ describe('which registries are contacted', () => {
     expect(first.count('/library/tool/manifests/v1')).toBe(1);
   });
 
-  it('with open = true, contacts a registry the rules do not name', async () => {
+  it('with open = true, contacts a registry the rules do not name, at a public address or one upstream.allow names', async () => {
     const pki = makePki();
     const other = track(await fakeRegistry({ certFile: pki.certFile, keyFile: pki.keyFile }));
     pushImage(other, 'x/app', image, 'v1');
@@ -131,8 +131,13 @@ describe('which registries are contacted', () => {
     const denied = await closed.get(`/v2/x/app/manifests/v1?ns=${other.host}`);
     expect(denied.status).toBe(403);
     expect(denied.body.toString()).toContain('not an open proxy');
+    // Open does not open the internal network: a loopback registry needs upstream.allow.
     const open = await proxyFor(rules, { open: true });
-    expect((await open.get(`/v2/x/app/manifests/v1?ns=${other.host}`)).status).toBe(200);
+    const filtered = await open.get(`/v2/x/app/manifests/v1?ns=${other.host}`);
+    expect(filtered.status).toBe(503);
+    expect(other.requests).toHaveLength(0);
+    const allowed = await proxyFor(rules, { open: true, allow: [other.host] });
+    expect((await allowed.get(`/v2/x/app/manifests/v1?ns=${other.host}`)).status).toBe(200);
   });
 });
 
@@ -148,7 +153,7 @@ describe('the request log', () => {
     const res = await request(`${proxy.urls[0]}/v2/src/ns/app/manifests/v1`, { headers: { authorization: 'Bearer secret-client-token' } });
     await res.body.dump();
     const line = lines.find((l) => l.msg === 'request');
-    expect(line).toMatchObject({ method: 'GET', status: 200, image: `${source.host}/ns/app:v1`, pullBy: 'tag', planLength: 2, servedBy: `${source.host}/ns/app:v1` });
+    expect(line).toMatchObject({ method: 'GET', code: 200, image: `${source.host}/ns/app:v1`, pullBy: 'tag', plan: 2, servedBy: `${source.host}/ns/app:v1` });
     expect((line?.attempts as { outcome: string }[]).map((a) => a.outcome)).toEqual(['not_found', 'ok']);
     expect(JSON.stringify(lines)).not.toContain('secret-client-token');
   });
