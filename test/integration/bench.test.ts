@@ -45,7 +45,7 @@ describe('bench harness', () => {
     const lines: string[] = [];
     const results = await runBench(plan, resolve('dist/cli/main.js'), (l) => lines.push(l));
     const get = (scenario: string, workload: string, strategy: string) => results.runs.find((r) => r.scenario === scenario && r.workload === workload && r.strategy === strategy);
-    for (const [workload, strategies] of Object.entries({ 'manifests-cold': ['direct', 'naive', 'mirrorgate'], 'manifests-cached': ['direct', 'mirrorgate-cached'], image: ['direct', 'naive', 'mirrorgate'], 'large-blob': ['direct', 'mirrorgate'], 'concurrent-blobs': ['nginx', 'mirrorgate'] })) {
+    for (const [workload, strategies] of Object.entries({ 'manifests-cold': ['direct', 'naive', 'mirrorgate'], 'manifests-cached': ['direct', 'mirrorgate-cached'], image: ['direct', 'naive', 'mirrorgate'], 'large-blob': ['direct', 'mirrorgate'], 'concurrent-blobs': ['mirrorgate'] })) {
       for (const strategy of strategies) {
         const r = get('healthy', workload, strategy);
         expect(r, `${workload}/${strategy}`).toBeDefined();
