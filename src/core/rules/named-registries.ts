@@ -4,14 +4,17 @@ import type { RuleSet } from './model.js';
 import { hostOf, isWildcard, matchLength } from './scope.js';
 
 /**
- * With `contactOnly`, a source the rules name only to refuse it (blocked, or
- * NeverContactSource) is left out; its mirrors stay.
+ * With `contactOnly`, a registry the rules name only to refuse it (a whole
+ * host or `*.domain` blocked, or its NeverContactSource source) is left out;
+ * its mirrors stay. A refusal scoped to a namespace leaves the host named:
+ * its other repositories may still be pulled from it.
  */
 export function namedRegistries(rules: RuleSet, options: { contactOnly?: boolean } = {}): { hosts: Set<string>; wildcards: string[] } {
   const hosts = new Set<string>(rules.searchRegistries);
   const wildcards: string[] = [];
   for (const entry of rules.registries) {
-    const refused = options.contactOnly === true && (entry.blocked || (entry.neverContactSource?.length ?? 0) > 0);
+    const wholeRegistry = isWildcard(entry.prefix) || hostOf(entry.prefix) === entry.prefix;
+    const refused = options.contactOnly === true && wholeRegistry && (entry.blocked || (entry.neverContactSource?.length ?? 0) > 0);
     if (!refused) {
       if (isWildcard(entry.prefix)) wildcards.push(entry.prefix);
       else hosts.add(hostOf(entry.prefix));
