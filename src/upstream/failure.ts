@@ -99,3 +99,6 @@ export function redirectFailure(target: URL, err: unknown): UpstreamFailure {
   if (failure.kind === 'aborted') return failure;
   return new UpstreamFailure('redirect', `redirect target ${target.origin}: ${failure.kind}: ${failure.message}`, undefined, undefined, REDIRECT_PUBLIC);
 }
+
+/** A failure in mirrorgate's own words (a limit, a refusal, a check): the client may read it as is. */
+export const ownFailure = (kind: FailureKind, said: string): UpstreamFailure => new UpstreamFailure(kind, said, undefined, undefined, said);
