@@ -32,6 +32,8 @@ export interface Settings {
   /** The longest an upstream's Retry-After keeps it out of the walks, and is passed on to clients. */
   readonly maxRetryAfterMs: number;
   readonly logLevel: string;
+  /** Upstream endpoints with a metric label of their own; the rest are `other`. */
+  readonly metricsMaxEndpoints: number;
   readonly health: { readonly failureThreshold: number; readonly coolDownMs: number; readonly maxEndpoints: number };
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
   /** Timeout overrides per upstream host[:port]. */
@@ -117,6 +119,9 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     stale_max_ms: { kind: 'integer', default: 24 * 3600_000, check: positive },
     negative_ttl_ms: { kind: 'integer', default: 5_000, check: positive },
     coalesce: { kind: 'boolean', default: true },
+  },
+  metrics: {
+    max_endpoints: { kind: 'integer', default: 100, check: positive },
   },
   log: {
     level: { kind: 'string', default: 'info', check: (v: string) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
@@ -263,6 +268,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
     maxRetryAfterMs: get<number>('upstream', 'max_retry_after_ms'),
     logLevel: get<string>('log', 'level'),
+    metricsMaxEndpoints: get<number>('metrics', 'max_endpoints'),
     health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms'), maxEndpoints: get<number>('health', 'max_endpoints') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
     endpointTimeouts,

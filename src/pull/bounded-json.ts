@@ -145,7 +145,8 @@ export async function withHeldBody<T>(gate: ByteGate, res: UpstreamResponse, lim
   const declared = Number(text);
   if (declared > limit) {
     discard(res.body);
-    throw ownFailure('invalid', `${what} of ${declared} bytes is larger than the ${limit}-byte limit`);
+    // The declared size is the upstream's word: the log has it, the client only mirrorgate's limit.
+    throw new UpstreamFailure('invalid', `${what} of ${declared} bytes is larger than the ${limit}-byte limit`, undefined, undefined, `${what} larger than the ${limit}-byte limit`);
   }
   const release = await gate.acquire(text !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? declared : limit, signal);
   try {
