@@ -51,6 +51,8 @@ export function containerEnd(bytes: Uint8Array, start: number): number {
   return -1;
 }
 
+// mirrorgate's own words, so the client may read them too (failure.ts).
+
 /** JSON.parse of an upstream body, refusing deep nesting and bad syntax as `invalid` from that endpoint. */
 export function parseUpstreamJson(bytes: Uint8Array, what: string, maxDepth = MAX_JSON_DEPTH): unknown {
   if (jsonDepth(bytes, maxDepth) > maxDepth) throw ownFailure('invalid', `${what} nests deeper than ${maxDepth} levels`);

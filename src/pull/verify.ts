@@ -7,7 +7,7 @@ import { schema1Payload } from './schema1.js';
 
 const ALGORITHMS: Readonly<Record<string, string>> = { sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
 
-const digestOf = (algorithm: string, bytes: Uint8Array): string => `${algorithm}:${createHash(ALGORITHMS[algorithm] ?? 'sha256').update(bytes).digest('hex')}`;
+export const digestOf = (algorithm: string, bytes: Uint8Array): string => `${algorithm}:${createHash(ALGORITHMS[algorithm] ?? 'sha256').update(bytes).digest('hex')}`;
 
 /** Whether a Content-Type names a schema-1 manifest, signed or not (deprecated; refused unless allowed). */
 export function isSchema1(contentType: string | undefined): boolean {
