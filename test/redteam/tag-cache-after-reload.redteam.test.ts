@@ -2,7 +2,9 @@
 // cache after a reload removes (or blocks) that mirror, and is served for
 // cache.tag_ttl_ms as "cache (from <removed mirror>)". The content store only
 // checks that the new plan has *some* endpoint (store/content-store.ts admit),
-// not that the cached entry came from an endpoint of that plan.
+// not that the cached entry came from an endpoint of that plan. Likewise a
+// request arriving after a reload joins a fetch still running under the old
+// rules (store/manifests.ts flight key has no rules generation).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,5 +75,18 @@ describe('manifest tag cache vs a reload', () => {
     const after = await proxy.get('/v2/src/ns/app/manifests/v1');
     // Required: an error (the endpoints in force failed), not m1's tag, which only a mirror no longer in the rules vouched for.
     expect({ status: after.status, by: after.headers['x-mirrorgate-served-by'] ?? '' }).toEqual({ status: 503, by: expect.not.stringContaining(m1.host) });
+  });
+
+  it('a request made after a reload does not join a fetch still running under the old rules', async () => {
+    const file = await start({ max_bytes: 1 }); // cache off: only coalescing is at play
+    m1.faults = { delayMs: 800 };
+    const before = proxy.get('/v2/src/ns/app/manifests/v1');
+    await new Promise((r) => setTimeout(r, 200)); // the fetch from m1 is under way
+    writeFileSync(file, rules([m2], [m1.host]));
+    expect((await proxy.proxy.holder.reload()).ok).toBe(true);
+    const after = await proxy.get('/v2/src/ns/app/manifests/v1');
+    await before;
+    // Required: the rules in force when it arrived (m1 blocked) decide what it gets.
+    expect({ digest: after.headers['docker-content-digest'], by: after.headers['x-mirrorgate-served-by'] }).toEqual({ digest: good.manifestDigest, by: expect.not.stringContaining(m1.host) });
   });
 });
