@@ -3,6 +3,8 @@
 // reach as ctx.log), the in-flight gauge, then admin paths or route and
 // dispatch; every error is answered in the OCI envelope; at the end one
 // access line and the metrics. Client disconnects abort upstream work.
+// Nothing a request does may leave a rejected promise behind (it would end
+// the process): whatever escapes the wrapper is answered once and logged.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OciError } from '../core/oci/errors.js';
 import { parseRoute, type RouteOptions } from '../core/oci/route.js';
@@ -14,13 +16,16 @@ import { manifests } from './handlers/manifests.js';
 import { accessLine, MAX_USER_AGENT } from './access-line.js';
 import { observe, type Finished } from './observe.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
-import { API_VERSION, toOciError, writeError } from './respond.js';
+import { API_VERSION, answerUnexpected, toOciError, writeError } from './respond.js';
 import type { AppDeps, RequestContext } from './request-context.js';
 
 const HANDLERS = { manifests, blobs, tags, referrers } as const;
 
 /** What a request is known by before it is routed. */
-type Incoming = Omit<RequestContext, 'route'> & { readonly url: URL };
+type Incoming = Omit<RequestContext, 'route'>;
+
+/** Request targets are client-chosen: what an access line keeps of one that is not a URL. */
+const MAX_LOGGED_TARGET = 256;
 
 const routeOptionsOf = (deps: AppDeps): RouteOptions => ({ defaultRegistry: deps.settings.defaultRegistry, aliases: deps.settings.aliases });
 
@@ -29,14 +34,20 @@ type Serves = 'all' | 'api' | 'admin';
 
 /** The registry API handler; with `withAdmin`, it also answers /metrics, /healthz, /readyz, /status. */
 export function createHandler(deps: AppDeps, withAdmin = true): (req: IncomingMessage, res: ServerResponse) => void {
-  const routeOptions = routeOptionsOf(deps);
-  return (req, res) => void serve(deps, req, res, routeOptions, withAdmin ? 'all' : 'api');
+  return guarded(deps, withAdmin ? 'all' : 'api');
 }
 
 /** The handler of a separate admin listener: admin paths only, through the same wrapper (id, access line, metrics). */
 export function createAdminHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return guarded(deps, 'admin');
+}
+
+/** The one entry of every listener: `serve` never rejects unseen; what escapes it is answered 500 (or the socket cut) and logged. */
+function guarded(deps: AppDeps, serves: Serves): (req: IncomingMessage, res: ServerResponse) => void {
   const routeOptions = routeOptionsOf(deps);
-  return (req, res) => void serve(deps, req, res, routeOptions, 'admin');
+  return (req, res) => {
+    serve(deps, req, res, routeOptions, serves).catch((err: unknown) => answerUnexpected(deps.log, req.method, res, err));
+  };
 }
 
 async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, routeOptions: RouteOptions, serves: Serves): Promise<void> {
@@ -52,16 +63,20 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   const cancelDeadline = deps.pull.timers.after(deps.settings.dataPath.pullDeadlineMs, () => abort.abort(new OciError('GATEWAY_TIMEOUT', 'the pull took longer than upstream.pull_deadline_ms')));
   const method = req.method ?? 'GET';
   const log = deps.log.child({ reqId });
-  const incoming: Incoming = { req, res, deps, reqId, log, url: new URL(req.url ?? '/', 'http://client'), signal: abort.signal, records: [], summary: {} };
+  const incoming: Incoming = { req, res, deps, reqId, log, signal: abort.signal, records: [], summary: {} };
+  const url = targetUrl(req.url);
   let error: OciError | undefined;
   let cause: unknown;
   try {
-    const granted = await authorize(deps.access, req, incoming.url.pathname);
-    if (serves !== 'api' && (await handleAdmin(deps, req, res, incoming.url.pathname, granted.adminDetails))) incoming.summary.route = 'admin';
-    else if (serves === 'admin') {
-      incoming.summary.route = 'admin';
-      res.writeHead(404, { 'content-length': 0 }).end();
-    } else await dispatch(incoming, method, routeOptions);
+    if (url === undefined) refuseTarget(res, method);
+    else {
+      const granted = await authorize(deps.access, req, url.pathname);
+      if (serves !== 'api' && (await handleAdmin(deps, req, res, url.pathname, granted.adminDetails))) incoming.summary.route = 'admin';
+      else if (serves === 'admin') {
+        incoming.summary.route = 'admin';
+        res.writeHead(404, { 'content-length': 0 }).end();
+      } else await dispatch(incoming, method, url, routeOptions);
+    }
   } catch (err) {
     error = toOciError(err);
     cause = err;
@@ -70,7 +85,8 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
     cancelDeadline();
     deps.metrics.inFlight.dec();
   }
-  const done = finished(incoming, method, error?.status ?? res.statusCode, (deps.pull.clock.now() - started) / 1000);
+  const path = url?.pathname ?? (req.url ?? '').slice(0, MAX_LOGGED_TARGET);
+  const done = finished(incoming, method, path, error?.status ?? res.statusCode, (deps.pull.clock.now() - started) / 1000);
   const line = accessLine(done);
   if (error?.code === 'UNKNOWN') log.error({ ...line, err: cause }, 'request failed');
   else if (incoming.summary.route === 'admin') log.debug(line, 'request');
@@ -78,7 +94,30 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   observe(deps, done);
 }
 
-function finished(incoming: Incoming, method: string, code: number, seconds: number): Finished {
+/**
+ * The request target as a URL, or undefined: Node's HTTP parser lets through
+ * targets WHATWG URL rejects (`//x:99999/`, `//[`, `//%/`).
+ */
+function targetUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://client');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A target that is not a URL names no route, so no registry client sent it:
+ * answered as Node answers the requests its own parser rejects (a bare 400
+ * that closes the connection), not in a route's OCI envelope.
+ */
+function refuseTarget(res: ServerResponse, method: string): void {
+  const body = 'malformed request target\n';
+  res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, connection: 'close' });
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+function finished(incoming: Incoming, method: string, path: string, code: number, seconds: number): Finished {
   const { req, res, summary } = incoming;
   // Handlers that stream count their body; other answers (errors, admin) declare it. getHeader sees
   // writeHead's headers because the X-Request-Id set with setHeader makes Node keep them all.
@@ -86,7 +125,7 @@ function finished(incoming: Incoming, method: string, code: number, seconds: num
   return {
     reqId: incoming.reqId,
     method,
-    path: incoming.url.pathname,
+    path,
     code,
     seconds,
     bytes: summary.bytes ?? (Number.isFinite(declared) ? declared : 0),
@@ -97,8 +136,8 @@ function finished(incoming: Incoming, method: string, code: number, seconds: num
   };
 }
 
-async function dispatch(incoming: Incoming, method: string, routeOptions: RouteOptions): Promise<void> {
-  const route = parseRoute(method, incoming.url.pathname, incoming.url.searchParams, routeOptions);
+async function dispatch(incoming: Incoming, method: string, url: URL, routeOptions: RouteOptions): Promise<void> {
+  const route = parseRoute(method, url.pathname, url.searchParams, routeOptions);
   incoming.summary.route = route.kind;
   if (route.kind === 'ping') {
     const body = '{}';

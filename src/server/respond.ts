@@ -2,6 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { OciError } from '../core/oci/errors.js';
 import type { BlobOutput } from '../store/output.js';
+import type { Logger } from '../observability/logger.js';
 import { UpstreamFailure } from '../upstream/failure.js';
 import { type SendTimeout, writeWithin } from './send-timeout.js';
 
@@ -27,6 +28,20 @@ export function writeError(res: ServerResponse, error: OciError, method: string)
     'content-length': Buffer.byteLength(body),
   });
   res.end(method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * The last resort for an error that escaped the request wrapper itself: one
+ * 500, or the socket cut when an answer had begun. Never throws, so the
+ * promise it settles never rejects and the process stays up.
+ */
+export function answerUnexpected(log: Logger, method: string | undefined, res: ServerResponse, err: unknown): void {
+  try {
+    log.error({ err }, 'request handler failed');
+    writeError(res, toOciError(undefined), method ?? 'GET');
+  } catch {
+    res.destroy();
+  }
 }
 
 export function writeJson(res: ServerResponse, method: string, body: unknown, headers: Record<string, string> = {}, contentType = 'application/json'): number {

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 
 export interface CliResult {
   readonly code: number | null;
@@ -13,3 +14,34 @@ export function runNode(args: readonly string[], cwd = process.cwd()): CliResult
 }
 
 export const runCli = (args: readonly string[]): CliResult => runNode(['dist/cli/main.js', ...args]);
+
+export interface ServeProcess {
+  readonly proc: ChildProcess;
+  /** The first pull listener and the first admin listener (when one is configured). */
+  readonly url: string;
+  readonly admin: string | undefined;
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Starts `mirrorgate serve` of the built CLI on `config`; resolves once it logs
+ * "mirrorgate listening" (an info line: keep log.level at info or set it in
+ * `env`), rejects with its output if it exits first. The caller kills `proc`.
+ */
+export function serveProcess(config: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
+  const proc = spawn(process.execPath, [join(process.cwd(), 'dist/cli/main.js'), 'serve', '--config', config], { cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  let out = '';
+  proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => {
+    proc.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.includes('"mirrorgate listening"'));
+      if (line) {
+        const parsed = JSON.parse(line) as { urls: string[]; adminUrls: string[] };
+        resolve({ proc, url: parsed.urls[0] as string, admin: parsed.adminUrls[0], exited });
+      }
+    });
+    void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+}

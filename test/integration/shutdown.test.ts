@@ -2,7 +2,7 @@
 // SIGINT) /readyz answers 503 at once, no new connections are accepted, idle
 // keep-alive connections are closed, a 64 MiB pull in flight completes and
 // verifies, and the process exits 0.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Client, request } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
+import { serveProcess } from '../helpers/cli.js';
 import { mirrorRules } from '../helpers/proxy.js';
 
 const image = makeImage(51, [64 * 1024 * 1024]);
@@ -44,23 +45,9 @@ async function serve(): Promise<{ url: string; admin: string; exited: Promise<nu
     `[server]\nlisten = ["127.0.0.1:0"]\nshutdown_grace_ms = 60000\n[admin]\nlisten = ["127.0.0.1:0"]\n[rules]\npaths = ["rules"]\n[upstream.aliases]\nsrc = "${upstream.host}"\n[log]\nlevel = "warn"\n`,
   );
   // The "listening" line is logged at info: raise the level through the environment for it.
-  const proc = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--config', join(dir, 'mirrorgate.toml')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MIRRORGATE_LOG_LEVEL: 'info' } });
-  child = proc;
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  let out = '';
-  proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const urls = await new Promise<{ url: string; admin: string }>((resolve, reject) => {
-    proc.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => l.includes('"mirrorgate listening"'));
-      if (line) {
-        const parsed = JSON.parse(line) as { urls: string[]; adminUrls: string[] };
-        resolve({ url: parsed.urls[0] as string, admin: parsed.adminUrls[0] as string });
-      }
-    });
-    void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  return { ...urls, exited };
+  const started = await serveProcess(join(dir, 'mirrorgate.toml'), { env: { ...process.env, MIRRORGATE_LOG_LEVEL: 'info' } });
+  child = started.proc;
+  return { url: started.url, admin: started.admin as string, exited: started.exited };
 }
 
 describe.each(['SIGTERM', 'SIGINT'] as const)('graceful shutdown on %s', (signal) => {
