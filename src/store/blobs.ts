@@ -213,7 +213,7 @@ async function untilReadable(fill: BlobFill, signal: AbortSignal): Promise<void>
  * forwarded.
  */
 function refuseInvalid(range: RangeSpec, size: number | undefined): void {
-  const unsatisfiable = (range.kind === 'single' && (!Number.isSafeInteger(range.start) || (size !== undefined && range.start >= size))) || (range.kind === 'suffix' && range.length === 0);
+  const unsatisfiable = range.kind === 'unsatisfiable' || (range.kind === 'single' && size !== undefined && range.start >= size) || (range.kind === 'suffix' && range.length === 0);
   if (unsatisfiable) throw new OciError('RANGE_INVALID', 'the range asked cannot be satisfied', undefined, size === undefined ? {} : { 'content-range': `bytes */${size}` });
 }
 

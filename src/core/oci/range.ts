@@ -6,8 +6,20 @@ export type RangeSpec =
   | { readonly kind: 'single'; readonly start: number; readonly end?: number }
   | { readonly kind: 'suffix'; readonly length: number }
   | { readonly kind: 'multi'; readonly count: number }
+  /** A first position no blob reaches (past 2^53 - 1): 416 whatever the size, answered without asking upstream. */
+  | { readonly kind: 'unsatisfiable' }
   /** Syntactically not a bytes range: RFC 9110 says to ignore the header. */
   | { readonly kind: 'ignored' };
+
+/**
+ * The largest position a RangeSpec carries. Digits are hostile input of any
+ * length; past this they saturate here, so positions stay safe integers and
+ * print back as digits, never as `1e+23`. No blob is that large, so by RFC
+ * 9110 §14.1.2 a saturated last position (at or past the end: the remainder)
+ * or suffix length (longer than the blob: all of it) means what the client
+ * wrote, and a first position that large cannot be satisfied.
+ */
+const MAX_POSITION = Number.MAX_SAFE_INTEGER;
 
 export function parseRange(header: string | undefined): RangeSpec {
   if (header === undefined) return { kind: 'none' };
@@ -26,10 +38,22 @@ function parsePart(part: string): RangeSpec | undefined {
   if (!m) return undefined;
   const [, first = '', last = ''] = m;
   if (first === '' && last === '') return undefined;
-  if (first === '') return { kind: 'suffix', length: Number(last) };
-  if (last === '') return { kind: 'single', start: Number(first) };
+  if (first === '') return { kind: 'suffix', length: position(last) };
   // last < first makes the header syntactically invalid: ignored (RFC 9110 §14.1.1), never forwarded.
-  return Number(last) < Number(first) ? undefined : { kind: 'single', start: Number(first), end: Number(last) };
+  // Compared as written: saturated positions would make two different large numbers equal.
+  if (last !== '' && digitsBelow(last, first)) return undefined;
+  const start = position(first);
+  if (start === MAX_POSITION) return { kind: 'unsatisfiable' };
+  return last === '' ? { kind: 'single', start } : { kind: 'single', start, end: position(last) };
+}
+
+/** Rounding is monotone, so anything past MAX_POSITION converts to more than it and saturates. */
+const position = (digits: string): number => Math.min(Number(digits), MAX_POSITION);
+
+/** Whether decimal `a` < decimal `b`, at any length. */
+function digitsBelow(a: string, b: string): boolean {
+  const [x, y] = [a.replace(/^0+/, ''), b.replace(/^0+/, '')];
+  return x.length !== y.length ? x.length < y.length : x < y;
 }
 
 export interface ByteSpan {
@@ -44,6 +68,7 @@ export function resolveRange(spec: RangeSpec, size: number): ByteSpan | undefine
     if (spec.length === 0 || size === 0) return undefined;
     return { start: Math.max(0, size - spec.length), end: size - 1 };
   }
+  if (spec.kind === 'unsatisfiable') return undefined;
   if (spec.kind !== 'single') return { start: 0, end: size - 1 };
   if (spec.start >= size || (spec.end !== undefined && spec.end < spec.start)) return undefined;
   return { start: spec.start, end: Math.min(spec.end ?? size - 1, size - 1) };
