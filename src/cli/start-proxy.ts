@@ -109,8 +109,8 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   };
   let draining = false;
   const separateAdmin = settings.adminListen.length > 0;
-  const listening = await listen(settings.listen, settings.tls, createHandler(deps, !separateAdmin));
-  const admin = separateAdmin ? await listen(settings.adminListen, undefined, createAdminHandler(deps)) : undefined;
+  const listening = await listen(settings.listen, settings.tls, settings.clientLimits, createHandler(deps, !separateAdmin));
+  const admin = separateAdmin ? await listen(settings.adminListen, undefined, settings.clientLimits, createAdminHandler(deps)) : undefined;
   const stopWatching = options.watch === false ? () => {} : holder.watch();
   log.info({ urls: listening.urls, adminUrls: admin?.urls ?? [], rules: holder.current().objects.length }, 'mirrorgate listening');
   return {

@@ -40,6 +40,8 @@ export interface Settings {
   readonly endpointTimeouts: ReadonlyMap<string, EndpointTimeouts>;
   /** Inbound authentication files; all absent: anyone who reaches the port may pull. */
   readonly auth: { readonly htpasswdFile?: string; readonly tokensFile?: string; readonly adminTokensFile?: string };
+  /** Per listener, against clients that hold sockets: the time to send a request's headers, and the connections open at once. */
+  readonly clientLimits: { readonly headersTimeoutMs: number; readonly maxConnections: number };
   /** Data-path bounds: stall detection, the overall pull deadline, slow readers, shutdown. */
   readonly dataPath: { readonly minBytesPerS: number; readonly stallWindowMs: number; readonly pullDeadlineMs: number; readonly sendTimeoutMs: number; readonly shutdownGraceMs: number };
   readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number; readonly coalesce: boolean };
@@ -74,6 +76,8 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     advertise: { kind: 'list', default: [], check: (v: string[]) => v.map(checkAdvertise).find(Boolean) },
     send_timeout_ms: { kind: 'integer', default: 60_000, check: positive },
     shutdown_grace_ms: { kind: 'integer', default: 30_000, check: positive },
+    headers_timeout_ms: { kind: 'integer', default: 10_000, check: positive },
+    max_connections: { kind: 'integer', default: 10_000, check: positive },
   },
   admin: {
     listen: { kind: 'list', default: [], check: (v: string[]) => v.map(checkListen).find(Boolean) },
@@ -281,6 +285,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
     endpointTimeouts,
     auth: Object.fromEntries(Object.entries(auth).filter(([, v]) => v !== undefined)),
+    clientLimits: { headersTimeoutMs: get<number>('server', 'headers_timeout_ms'), maxConnections: get<number>('server', 'max_connections') },
     dataPath: {
       minBytesPerS: get<number>('upstream', 'min_bytes_per_s'),
       stallWindowMs: get<number>('upstream', 'stall_window_ms'),

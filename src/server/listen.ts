@@ -1,5 +1,6 @@
 // Binds the handler to every configured address, over HTTPS when a
-// certificate is configured, and closes gracefully.
+// certificate is configured, with limits on what a client may hold, and
+// closes gracefully.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
@@ -16,7 +17,41 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export const STREAM_BUFFER_BYTES = 1024 * 1024;
 
-export async function listen(addresses: readonly { host: string; port: number }[], tlsFiles: { certFile: string; keyFile: string } | undefined, handler: Handler): Promise<Listening> {
+export interface ClientLimits {
+  readonly headersTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
+/**
+ * Receiving a whole request. Runs only until the request is in (a blob
+ * answer may stream far longer, bounded by the send timeout and the pull
+ * deadline); mirrorgate answers GET and HEAD and reads no bodies, so this
+ * only bounds a body a client trickles after its headers.
+ */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/** How often Node looks for connections past their header or request timeout (default 30 s): a cut comes at most this late. */
+const checkEveryMs = (limits: ClientLimits) => Math.min(1_000, limits.headersTimeoutMs);
+
+/**
+ * Against clients that hold sockets (slowloris): a connection that has not
+ * sent a request's headers within `headersTimeoutMs` gets 408 and is closed,
+ * whether it sent part of them or nothing; past `maxConnections` open on a
+ * listener, new connections are closed at once (Node's `drop`). Without them
+ * Node waits 60 s for headers, and connections are limited only by file
+ * descriptors.
+ */
+function serverOptions(limits: ClientLimits) {
+  return {
+    // Large socket buffers keep blob copies streaming instead of stopping for a drain every 16 KiB.
+    highWaterMark: STREAM_BUFFER_BYTES,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: Math.max(REQUEST_TIMEOUT_MS, limits.headersTimeoutMs),
+    connectionsCheckingInterval: checkEveryMs(limits),
+  };
+}
+
+export async function listen(addresses: readonly { host: string; port: number }[], tlsFiles: { certFile: string; keyFile: string } | undefined, limits: ClientLimits, handler: Handler): Promise<Listening> {
   const tls = tlsFiles && { cert: await readFile(tlsFiles.certFile), key: await readFile(tlsFiles.keyFile) };
   const servers: Server[] = [];
   const urls: string[] = [];
@@ -35,9 +70,9 @@ export async function listen(addresses: readonly { host: string; port: number }[
   };
   try {
     for (const { host, port } of addresses) {
-      // Large socket buffers keep blob copies streaming instead of stopping for a drain every 16 KiB.
-      const options = { highWaterMark: STREAM_BUFFER_BYTES };
+      const options = serverOptions(limits);
       const server = tls ? createHttpsServer({ ...tls, ...options }, tracked) : createHttpServer(options, tracked);
+      server.maxConnections = limits.maxConnections;
       // Registry clients keep connections open between a pull's requests.
       server.keepAliveTimeout = 75_000;
       await new Promise<void>((resolve, reject) => {

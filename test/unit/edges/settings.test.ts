@@ -27,6 +27,12 @@ describe('settings', () => {
     expect(Object.isFrozen(s)).toBe(true);
   });
 
+  it('client limits: 10 s to send headers and 10,000 connections per listener unless set', () => {
+    expect(settingsFrom(base, {}, '/d', 'f').clientLimits).toEqual({ headersTimeoutMs: 10_000, maxConnections: 10_000 });
+    expect(settingsFrom({ ...base, server: { headers_timeout_ms: 500 } }, { MIRRORGATE_SERVER_MAX_CONNECTIONS: '64' }, '/d', 'f').clientLimits).toEqual({ headersTimeoutMs: 500, maxConnections: 64 });
+    expect(problems({ ...base, server: { headers_timeout_ms: 0, max_connections: -1 } })).toEqual(['server.headers_timeout_ms: must be greater than 0', 'server.max_connections: must be greater than 0']);
+  });
+
   it('inbound auth is off unless its files are named; their paths resolve against the config file', () => {
     expect(settingsFrom(base, {}, '/etc/mirrorgate', 'f').auth).toEqual({});
     const s = settingsFrom({ ...base, auth: { htpasswd: 'htpasswd', tokens: '/run/secrets/pull-tokens' }, admin: { tokens: 'admin-tokens' } }, {}, '/etc/mirrorgate', 'f');
