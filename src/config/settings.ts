@@ -15,6 +15,8 @@ export interface Settings {
   readonly servedByHeader: string;
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   readonly rulePaths: readonly string[];
+  /** Follow the rule kinds on a cluster: '' (off), `in-cluster` (the pod's service account), or a kubeconfig path. */
+  readonly kubernetes: string;
   readonly defaultRegistry: string;
   readonly aliases: ReadonlyMap<string, string>;
   readonly open: boolean;
@@ -82,7 +84,8 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     tokens: { kind: 'string', default: '' },
   },
   rules: {
-    paths: { kind: 'list', default: [], check: (v: string[]) => (v.length === 0 ? 'needs at least one rules file or directory' : undefined) },
+    paths: { kind: 'list', default: [] },
+    kubernetes: { kind: 'string', default: '' },
   },
   upstream: {
     default_registry: { kind: 'string', default: 'docker.io' },
@@ -210,6 +213,9 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
     }
   }
   const endpointTimeouts = readEndpointTimeouts(doc.endpoint_timeouts, values.upstream as Record<string, number>, problems);
+  const rules = values.rules as { paths?: string[]; kubernetes?: string };
+  // Rules come from files or from a followed cluster; with neither there is nothing to serve by.
+  if (rules.paths?.length === 0 && rules.kubernetes === '') problems.push('rules.paths: needs at least one rules file or directory, or rules.kubernetes to follow a cluster');
   if (problems.length > 0) throw new InvalidSettingsError(file, problems);
   return freeze(values, endpointTimeouts, baseDir, file);
 }
@@ -244,6 +250,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
   const cert = get<string>('server', 'tls_cert');
   const key = get<string>('server', 'tls_key');
   if ((cert === '') !== (key === '')) throw new InvalidSettingsError(file, ['server.tls_cert and server.tls_key: set both or neither']);
+  const kubernetes = get<string>('rules', 'kubernetes');
   const credentials = get<string>('upstream', 'credentials');
   const optionalPath = (section: string, key: string): string | undefined => (get<string>(section, key) ? path(get<string>(section, key)) : undefined);
   const auth = { htpasswdFile: optionalPath('auth', 'htpasswd'), tokensFile: optionalPath('auth', 'tokens'), adminTokensFile: optionalPath('admin', 'tokens') };
@@ -254,6 +261,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     servedByHeader: get<string>('server', 'served_by_header'),
     ...(cert ? { tls: { certFile: path(cert), keyFile: path(key) } } : {}),
     rulePaths: get<string[]>('rules', 'paths').map(path),
+    kubernetes: kubernetes === '' || kubernetes === 'in-cluster' ? kubernetes : path(kubernetes),
     defaultRegistry: get<string>('upstream', 'default_registry'),
     aliases: new Map(Object.entries(get<Record<string, string>>('upstream', 'aliases'))),
     open: get<boolean>('upstream', 'open'),
