@@ -45,6 +45,8 @@ export interface Settings {
   /** Data-path bounds: stall detection, the overall pull deadline, slow readers, shutdown. */
   readonly dataPath: { readonly minBytesPerS: number; readonly stallWindowMs: number; readonly pullDeadlineMs: number; readonly sendTimeoutMs: number; readonly shutdownGraceMs: number };
   readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number; readonly coalesce: boolean };
+  /** The disk blob cache; `dir` empty: off. */
+  readonly blobCache: { readonly dir: string; readonly maxBytes: number; readonly verifyBeforeServeBytes: number };
 }
 
 export interface EndpointTimeouts {
@@ -123,6 +125,12 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     negative_ttl_ms: { kind: 'integer', default: 5_000, check: positive },
     coalesce: { kind: 'boolean', default: true },
   },
+  // A sub-table: [cache.blobs] in the file, MIRRORGATE_CACHE_BLOBS_<KEY> in the environment.
+  'cache.blobs': {
+    dir: { kind: 'string', default: '' },
+    max_bytes: { kind: 'integer', default: 10 * 1024 ** 3, check: positive },
+    verify_before_serve_bytes: { kind: 'integer', default: 4 * 1024 * 1024, check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more') },
+  },
   metrics: {
     max_endpoints: { kind: 'integer', default: 100, check: positive },
   },
@@ -196,11 +204,11 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
     if (!(section in SCHEMA) && section !== 'endpoint_timeouts') problems.push(`${section}: unknown section`);
   }
   for (const [section, keys] of Object.entries(SCHEMA)) {
-    const table = (doc[section] ?? {}) as Record<string, unknown>;
-    for (const key of Object.keys(table)) if (!(key in keys)) problems.push(`${section}.${key}: unknown setting`);
+    const table = (section.split('.').reduce<unknown>((t, name) => (t as Record<string, unknown> | undefined)?.[name], doc) ?? {}) as Record<string, unknown>;
+    for (const key of Object.keys(table)) if (!(key in keys) && !(`${section}.${key}` in SCHEMA)) problems.push(`${section}.${key}: unknown setting`);
     values[section] = {};
     for (const [key, spec] of Object.entries(keys)) {
-      const envName = `MIRRORGATE_${section}_${key}`.toUpperCase();
+      const envName = `MIRRORGATE_${section.replace('.', '_')}_${key}`.toUpperCase();
       const raw = env[envName] !== undefined ? fromEnv(spec.kind, env[envName] as string) : (table[key] ?? spec.default);
       const where = env[envName] !== undefined ? `${section}.${key} (from ${envName})` : `${section}.${key}`;
       if (!typeOk(spec.kind, raw)) {
@@ -295,6 +303,11 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
       staleMaxMs: get<number>('cache', 'stale_max_ms'),
       negativeTtlMs: get<number>('cache', 'negative_ttl_ms'),
       coalesce: get<boolean>('cache', 'coalesce'),
+    },
+    blobCache: {
+      dir: get<string>('cache.blobs', 'dir') && path(get<string>('cache.blobs', 'dir')),
+      maxBytes: get<number>('cache.blobs', 'max_bytes'),
+      verifyBeforeServeBytes: get<number>('cache.blobs', 'verify_before_serve_bytes'),
     },
   });
 }
