@@ -1,6 +1,18 @@
 # syntax=docker/dockerfile:1
+# Build and push (README "Container image"):
+#   docker build -t REGISTRY/mirrorgate:$(node -p 'require("./package.json").version') \
+#     --build-arg VERSION=$(node -p 'require("./package.json").version') --build-arg REVISION=$(git rev-parse HEAD) .
+#   docker push REGISTRY/mirrorgate:VERSION
+
+# The base image, pinned by digest so a rebuild gets the same bytes. This digest of
+# node:22-bookworm-slim is the one published in public Dockerfiles pinned by Dependabot; it was
+# NOT checked against Docker Hub from the machine that wrote this (no internet there). Before a
+# release, check and refresh it: `docker buildx imagetools inspect node:22-bookworm-slim`, and
+# pass --build-arg NODE_IMAGE=node:22-bookworm-slim@sha256:<digest> to override.
+ARG NODE_IMAGE=node:22-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
+
 # Build stage: compile TypeScript, then keep only production dependencies.
-FROM node:22-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -8,7 +20,18 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: the compiled app, production node_modules, example config.
-FROM node:22-bookworm-slim
+FROM ${NODE_IMAGE}
+ARG NODE_IMAGE
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="mirrorgate" \
+      org.opencontainers.image.description="Pull-through container registry proxy that applies OpenShift mirror rules" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="${NODE_IMAGE}"
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./
@@ -19,10 +42,14 @@ COPY config ./config
 VOLUME ["/app/config/rules"]
 # Inside a container, listen on every interface; the file's default is loopback.
 ENV MIRRORGATE_SERVER_LISTEN=0.0.0.0:5000
+# serve and healthcheck read this file when no --config is given: point it at your own
+# settings (rather than passing --config to serve) and the health check follows.
+ENV MIRRORGATE_CONFIG=/app/config/mirrorgate.toml
 EXPOSE 5000
 USER node
-# The image has no curl; Node's fetch checks /healthz on the listen port.
-HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "const a=(process.env.MIRRORGATE_SERVER_LISTEN||'127.0.0.1:5000').split(',')[0].trim().replace('0.0.0.0','127.0.0.1');fetch('http://'+a+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Probes /healthz where the settings serve it: the admin listener when admin.listen is set,
+# else the pull listener, over HTTPS when server.tls_cert is set.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "dist/cli/main.js", "healthcheck", "--timeout-ms", "4000"]
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["serve", "--config", "config/mirrorgate.toml"]

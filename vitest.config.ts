@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // layer can be run alone (`npm run test:unit`).
 export default defineConfig({
   test: {
+    // A temporary root of the run's own, which must be empty at the end (test/setup/temp-root.ts).
+    globalSetup: ['test/setup/temp-root.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 20_000 } },

@@ -1,7 +1,7 @@
 // The proxies under test, each in its own process so that its CPU and memory
 // can be measured: mirrorgate (built CLI) and, when installed, nginx.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,9 +66,12 @@ export async function startMirrorgate(cliPath: string, settingsToml: string, rul
       attempts = 0;
       return taken;
     },
-    stop: () => stopChild(child),
+    stop: () => stopAndRemove(child, dir),
   };
 }
+
+/** Stops the process, then removes the directory it ran in: a run leaves nothing in the temp root. */
+const stopAndRemove = (child: ChildProcess, dir: string): Promise<void> => stopChild(child).then(() => rmSync(dir, { recursive: true, force: true }));
 
 export const nginxAvailable = (): boolean => spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).stdout.trim() !== '';
 
@@ -101,5 +104,5 @@ export async function startNginx(upstream: string): Promise<ProxyProcess> {
   // With `daemon off` the spawned process is the master; the worker does the proxying.
   const master = child.pid as number;
   const worker = Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(' ')[0]) || master;
-  return { url, pid: worker, takeAttempts: async () => ({ requests: 0, attempts: 0 }), stop: () => stopChild(child) };
+  return { url, pid: worker, takeAttempts: async () => ({ requests: 0, attempts: 0 }), stop: () => stopAndRemove(child, dir) };
 }

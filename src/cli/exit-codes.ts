@@ -5,4 +5,6 @@ export const EXIT = {
   invalidRules: 2,
   denied: 3,
   invalidReference: 4,
+  /** healthcheck: the probe failed (Docker's HEALTHCHECK reads any non-zero as unhealthy). */
+  unhealthy: 1,
 } as const;

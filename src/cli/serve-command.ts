@@ -1,17 +1,23 @@
 import { loadSettings } from '../config/settings.js';
-import { UsageError, parseArgs } from './args.js';
+import type { CommandSpec, ParsedArgs } from './args.js';
+import { CONFIG_OPTION, configFile } from './config-option.js';
 import type { CliIO } from './io.js';
 import { startProxy, type Proxy } from './start-proxy.js';
 import { EXIT } from './exit-codes.js';
 
-export const SERVE_USAGE = 'mirrorgate serve --config FILE';
+export const SERVE: CommandSpec = {
+  name: 'serve',
+  summary: 'Run the proxy. SIGHUP (and any change to the rule files) reloads the rules; SIGINT and SIGTERM stop it.',
+  usage: ['serve [--config FILE]'],
+  options: {
+    config: CONFIG_OPTION,
+  },
+  notes: 'exit codes: 0 stopped by a signal, 2 invalid settings or rules',
+};
 
 /** Runs until SIGINT or SIGTERM; SIGHUP reloads the rules (so do changes to the rule files). */
-export async function serveCommand(argv: readonly string[], _io: CliIO): Promise<number> {
-  const args = parseArgs(argv, { values: ['config'], booleans: [] });
-  const file = args.values.get('config')?.at(-1);
-  if (file === undefined || args.positional.length > 0) throw new UsageError(`--config is required\nusage: ${SERVE_USAGE}`);
-  const settings = await loadSettings(file);
+export async function serveCommand(args: ParsedArgs, _io: CliIO): Promise<number> {
+  const settings = await loadSettings(configFile(args));
   // Handlers go in before the proxy starts: a SIGHUP right after "listening" must reload, not
   // terminate (its default action), and one during start-up has nothing to reload yet.
   let proxy: Proxy | undefined;

@@ -7,6 +7,8 @@ import { parse } from 'smol-toml';
 
 export interface Settings {
   readonly listen: readonly { host: string; port: number }[];
+  /** The addresses (`host[:port]`) clients use for mirrorgate: mirrors there are mirrorgate itself. */
+  readonly advertise: readonly string[];
   /** Where /metrics, /healthz, /readyz and /status are served; empty: on the main listeners. */
   readonly adminListen: readonly { host: string; port: number }[];
   /** Response header naming the endpoint that served; empty disables it. */
@@ -22,12 +24,22 @@ export interface Settings {
   readonly headersTimeoutMs: number;
   readonly bodyIdleTimeoutMs: number;
   readonly maxManifestBytes: number;
+  /** Bytes of manifest bodies held for reading and verification at once, over all requests. */
+  readonly manifestBufferBytes: number;
+  /** Serve deprecated Docker schema-1 manifests (refused by default, as containerd 2 and distribution 3 do). */
+  readonly allowSchema1: boolean;
   readonly affinityTtlMs: number;
+  /** The longest an upstream's Retry-After keeps it out of the walks, and is passed on to clients. */
+  readonly maxRetryAfterMs: number;
   readonly logLevel: string;
-  readonly health: { readonly failureThreshold: number; readonly coolDownMs: number };
+  readonly health: { readonly failureThreshold: number; readonly coolDownMs: number; readonly maxEndpoints: number };
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
   /** Timeout overrides per upstream host[:port]. */
   readonly endpointTimeouts: ReadonlyMap<string, EndpointTimeouts>;
+  /** Inbound authentication files; all absent: anyone who reaches the port may pull. */
+  readonly auth: { readonly htpasswdFile?: string; readonly tokensFile?: string; readonly adminTokensFile?: string };
+  /** Data-path bounds: stall detection, the overall pull deadline, slow readers, shutdown. */
+  readonly dataPath: { readonly minBytesPerS: number; readonly stallWindowMs: number; readonly pullDeadlineMs: number; readonly sendTimeoutMs: number; readonly shutdownGraceMs: number };
   readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number; readonly coalesce: boolean };
 }
 
@@ -44,6 +56,7 @@ interface Key {
   readonly check?: (value: never) => string | undefined;
 }
 
+const EXPECTED: Readonly<Record<Kind, string>> = { string: 'a string', boolean: 'a boolean', integer: 'an integer', list: 'a list of strings', map: 'a table of strings' };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const positive = (v: number) => (v > 0 ? undefined : 'must be greater than 0');
 
@@ -54,9 +67,17 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     tls_cert: { kind: 'string', default: '' },
     served_by_header: { kind: 'string', default: 'X-Mirrorgate-Served-By' },
     tls_key: { kind: 'string', default: '' },
+    advertise: { kind: 'list', default: [], check: (v: string[]) => v.map(checkAdvertise).find(Boolean) },
+    send_timeout_ms: { kind: 'integer', default: 60_000, check: positive },
+    shutdown_grace_ms: { kind: 'integer', default: 30_000, check: positive },
   },
   admin: {
     listen: { kind: 'list', default: [], check: (v: string[]) => v.map(checkListen).find(Boolean) },
+    tokens: { kind: 'string', default: '' },
+  },
+  auth: {
+    htpasswd: { kind: 'string', default: '' },
+    tokens: { kind: 'string', default: '' },
   },
   rules: {
     paths: { kind: 'list', default: [], check: (v: string[]) => (v.length === 0 ? 'needs at least one rules file or directory' : undefined) },
@@ -71,11 +92,18 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     headers_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
     body_idle_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
     max_manifest_bytes: { kind: 'integer', default: 4 * 1024 * 1024, check: positive },
+    manifest_buffer_bytes: { kind: 'integer', default: 32 * 1024 * 1024, check: positive },
+    allow_schema1: { kind: 'boolean', default: false },
     affinity_ttl_ms: { kind: 'integer', default: 10 * 60_000, check: positive },
+    min_bytes_per_s: { kind: 'integer', default: 16 * 1024, check: positive },
+    stall_window_ms: { kind: 'integer', default: 10_000, check: positive },
+    pull_deadline_ms: { kind: 'integer', default: 30 * 60_000, check: positive },
+    max_retry_after_ms: { kind: 'integer', default: 5 * 60_000, check: positive },
   },
   health: {
     failure_threshold: { kind: 'integer', default: 3, check: positive },
     cool_down_ms: { kind: 'integer', default: 10_000, check: positive },
+    max_endpoints: { kind: 'integer', default: 1_000, check: positive },
   },
   hedge: {
     mode: { kind: 'string', default: 'adaptive', check: (v: string) => (['off', 'fixed', 'adaptive'].includes(v) ? undefined : 'must be off, fixed or adaptive') },
@@ -107,6 +135,10 @@ export class InvalidSettingsError extends Error {
 
 function checkListen(address: string): string | undefined {
   return parseListen(address) ? undefined : `${JSON.stringify(address)} is not host:port (use [::1]:5000 for IPv6)`;
+}
+
+function checkAdvertise(address: string): string | undefined {
+  return /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(address) ? undefined : `${JSON.stringify(address)} is not host[:port] (no scheme, no path)`;
 }
 
 function parseListen(address: string): { host: string; port: number } | undefined {
@@ -164,7 +196,7 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
       const raw = env[envName] !== undefined ? fromEnv(spec.kind, env[envName] as string) : (table[key] ?? spec.default);
       const where = env[envName] !== undefined ? `${section}.${key} (from ${envName})` : `${section}.${key}`;
       if (!typeOk(spec.kind, raw)) {
-        problems.push(`${where}: expected ${spec.kind === 'map' ? 'a table of strings' : spec.kind === 'list' ? 'a list of strings' : `a ${spec.kind}`}, got ${JSON.stringify(raw)}`);
+        problems.push(`${where}: expected ${EXPECTED[spec.kind]}, got ${JSON.stringify(raw)}`);
         continue;
       }
       const problem = spec.check?.(raw as never);
@@ -208,9 +240,12 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
   const key = get<string>('server', 'tls_key');
   if ((cert === '') !== (key === '')) throw new InvalidSettingsError(file, ['server.tls_cert and server.tls_key: set both or neither']);
   const credentials = get<string>('upstream', 'credentials');
+  const optionalPath = (section: string, key: string): string | undefined => (get<string>(section, key) ? path(get<string>(section, key)) : undefined);
+  const auth = { htpasswdFile: optionalPath('auth', 'htpasswd'), tokensFile: optionalPath('auth', 'tokens'), adminTokensFile: optionalPath('admin', 'tokens') };
   return Object.freeze({
     listen: get<string[]>('server', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
     adminListen: get<string[]>('admin', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
+    advertise: get<string[]>('server', 'advertise'),
     servedByHeader: get<string>('server', 'served_by_header'),
     ...(cert ? { tls: { certFile: path(cert), keyFile: path(key) } } : {}),
     rulePaths: get<string[]>('rules', 'paths').map(path),
@@ -223,11 +258,22 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     headersTimeoutMs: get<number>('upstream', 'headers_timeout_ms'),
     bodyIdleTimeoutMs: get<number>('upstream', 'body_idle_timeout_ms'),
     maxManifestBytes: get<number>('upstream', 'max_manifest_bytes'),
+    manifestBufferBytes: get<number>('upstream', 'manifest_buffer_bytes'),
+    allowSchema1: get<boolean>('upstream', 'allow_schema1'),
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
+    maxRetryAfterMs: get<number>('upstream', 'max_retry_after_ms'),
     logLevel: get<string>('log', 'level'),
-    health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
+    health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms'), maxEndpoints: get<number>('health', 'max_endpoints') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
     endpointTimeouts,
+    auth: Object.fromEntries(Object.entries(auth).filter(([, v]) => v !== undefined)),
+    dataPath: {
+      minBytesPerS: get<number>('upstream', 'min_bytes_per_s'),
+      stallWindowMs: get<number>('upstream', 'stall_window_ms'),
+      pullDeadlineMs: get<number>('upstream', 'pull_deadline_ms'),
+      sendTimeoutMs: get<number>('server', 'send_timeout_ms'),
+      shutdownGraceMs: get<number>('server', 'shutdown_grace_ms'),
+    },
     cache: {
       maxBytes: get<number>('cache', 'max_bytes'),
       tagTtlMs: get<number>('cache', 'tag_ttl_ms'),
@@ -246,11 +292,16 @@ export async function loadSettings(file: string, env: NodeJS.ProcessEnv = proces
   } catch (err) {
     throw new InvalidSettingsError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
   }
+  return settingsFromText(text, env, dirname(resolve(file)), file);
+}
+
+/** The TOML text of a settings file -> Settings, or InvalidSettingsError. */
+export function settingsFromText(text: string, env: NodeJS.ProcessEnv, baseDir: string, file: string): Settings {
   let doc: Record<string, unknown>;
   try {
     doc = parse(text);
   } catch (err) {
     throw new InvalidSettingsError(file, [`invalid TOML: ${(err as Error).message.split('\n')[0]}`]);
   }
-  return settingsFrom(doc, env, dirname(resolve(file)), file);
+  return settingsFrom(doc, env, baseDir, file);
 }

@@ -4,8 +4,7 @@
 // (registries.conf mirror, registry in the path) and ctr from containerd
 // (hosts.toml, the ns form).
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeImage } from '../../src/bench/test-image.js';
@@ -13,6 +12,7 @@ import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js
 import { layoutHolds, writeLayout } from './support/oci-layout.js';
 import { run as runCli } from '../../src/cli/run.js';
 import { requireBinary, startContainerd, startDockerRegistry, type Running } from './support/processes.js';
+import { tempDir } from '../helpers/temp.js';
 
 const README_PROXY = 'mirrorgate.example:5000';
 const image = makeImage(42, [10_000, 200_000]);
@@ -74,7 +74,7 @@ describe('skopeo through a registries.conf mirror (registry in the path)', () =>
     ['by tag', 'v1'],
     ['by digest', image.manifestDigest],
   ])('copies %s, served by the mirror after the dead one', async (_name, ref) => {
-    const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-skopeo-'));
+    const dir = tempDir('skopeo');
     const conf = join(dir, 'registries.conf');
     writeFileSync(conf, readmeSnippet('registries-conf', proxyHost));
     const separator = ref.includes(':') ? '@' : ':';
@@ -94,7 +94,7 @@ describe('ctr (containerd) through hosts.toml (the ns form)', () => {
   afterAll(async () => containerd?.stop());
 
   it('fetches the image; every blob lands in the content store', async () => {
-    const hostsDir = mkdtempSync(join(tmpdir(), 'mirrorgate-certsd-'));
+    const hostsDir = tempDir('certsd');
     mkdirSync(join(hostsDir, 'quay.io'));
     writeFileSync(join(hostsDir, 'quay.io', 'hosts.toml'), readmeSnippet('hosts-toml', proxyHost));
     const fetched = await run('ctr', ['--address', containerd.socket, 'content', 'fetch', '--hosts-dir', hostsDir, 'quay.io/ns/app:v1']);
@@ -109,7 +109,7 @@ describe('generated client configuration, used by the real clients', () => {
   it('skopeo with `mirrorgate generate registries-conf`', async () => {
     const conf = await generate(['registries-conf', '--proxy', proxy.url]);
     expect(conf).toContain(`# ${source.host.replace(':', '-')} = "${source.host}"`);
-    const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-generated-'));
+    const dir = tempDir('generated');
     writeFileSync(join(dir, 'registries.conf'), conf);
     const out = join(dir, 'out');
     const r = await run('skopeo', ['--registries-conf', join(dir, 'registries.conf'), 'copy', `docker://${source.host}/ns/app:v1`, `oci:${out}:copied`]);
@@ -121,7 +121,7 @@ describe('generated client configuration, used by the real clients', () => {
     requireBinary('ctr', 'containerd');
     const containerd = await startContainerd();
     try {
-      const hostsDir = mkdtempSync(join(tmpdir(), 'mirrorgate-generated-certsd-'));
+      const hostsDir = tempDir('generated-certsd');
       const listed = await generate(['hosts-toml', '--proxy', proxy.url, '--out', hostsDir]);
       expect(listed).toContain(join(hostsDir, source.host, 'hosts.toml'));
       const fetched = await run('ctr', ['--address', containerd.socket, 'content', 'fetch', '--hosts-dir', hostsDir, `${source.host}/ns/app@${image.manifestDigest}`]);

@@ -2,14 +2,14 @@
 // `chromium`), checked through its DOM, with a screenshot kept in
 // test-results/status-page.png.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import { requireBinary } from './support/processes.js';
+import { tempDir } from '../helpers/temp.js';
 
 const image = makeImage(81);
 let m1: FakeRegistry;
@@ -20,7 +20,7 @@ let proxy: TestProxy;
 function chromium(args: string[]): Promise<string> {
   const binary = requireBinary('chromium', 'chromium');
   // Flags for a sandboxed machine with no network beyond loopback.
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'mirrorgate-chromium-'))}`];
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${tempDir('chromium')}`];
   return new Promise((done, fail) => execFile(binary, [...flags, ...args], { timeout: 60_000, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => (err ? fail(new Error(`${err.message}\n${stderr}`)) : done(stdout))));
 }
 

@@ -1,12 +1,12 @@
 // Starts mirrorgate in-process on 127.0.0.1:0 over rules written to a temp dir.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { settingsFrom } from '../../src/config/settings.js';
 import { startProxy, type Proxy } from '../../src/cli/start-proxy.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { tempDir } from './temp.js';
 
 export interface TestProxy {
   readonly url: string;
@@ -26,7 +26,7 @@ export interface TestResponse {
 }
 
 export function writeRules(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-it-'));
+  const dir = tempDir('it');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
@@ -62,7 +62,8 @@ export async function startTestProxy(rules: Record<string, string>, upstream: Re
       const flat = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
       return { status: res.statusCode, headers: flat, body };
     },
-    close: () => proxy.close(),
+    // No grace: a test's leftovers are cut, as before graceful shutdown existed.
+    close: () => proxy.close(0),
   };
 }
 

@@ -1,8 +1,8 @@
 // A throw-away CA and a server certificate for 127.0.0.1, made with openssl.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './temp.js';
 
 export interface TestPki {
   readonly dir: string;
@@ -12,7 +12,7 @@ export interface TestPki {
 }
 
 export function makePki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-pki-'));
+  const dir = tempDir('pki');
   const at = (f: string) => join(dir, f);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];

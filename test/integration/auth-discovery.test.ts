@@ -1,11 +1,11 @@
 // Token auth, redirects, tags pagination, referrers, and repository affinity.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { tempDir } from '../helpers/temp.js';
 
 const image = makeImage(21);
 const layer = image.layers[0] as { digest: string; content: Buffer };
@@ -29,7 +29,7 @@ describe('registry token auth', () => {
     const [source] = await registries(1) as [FakeRegistry];
     pushImage(source, 'ns/app', image, 'v1');
     source.faults = { tokenAuth: { username: 'alice', password: 's3cret' } };
-    const authFile = join(tmpdir(), `auth-${process.pid}-${Date.now()}.json`);
+    const authFile = join(tempDir('auth'), 'auth.json');
     writeFileSync(authFile, JSON.stringify({ auths: { [`${source.host}/ns`]: { auth: Buffer.from('alice:s3cret').toString('base64') } } }));
     const p = await proxyFor(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host }, credentials: authFile });
     for (let i = 0; i < 3; i++) expect((await p.get('/v2/src/ns/app/manifests/v1')).status).toBe(200);

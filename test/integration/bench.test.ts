@@ -1,13 +1,13 @@
 // The benchmark harness itself, on a tiny plan: every strategy runs, the
 // figures are sane, the reports are written. (Performance is judged by
 // running `npm run bench`, never by timed assertions here.)
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBenchFile } from '../../src/bench/scenarios.js';
 import { runBench } from '../../src/bench/run.js';
 import { ratios, targets, writeReports } from '../../src/bench/report.js';
+import { tempDir } from '../helpers/temp.js';
 
 const plan = parseBenchFile(
   `seed = 7
@@ -67,7 +67,7 @@ describe('bench harness', () => {
     expect(results.skipped.some((s) => s.startsWith('all-mirrors-down-never/manifests-cold/direct'))).toBe(true);
     expect(ratios(results).some((r) => r.against === 'naive')).toBe(true);
     expect(targets(results).map((t) => t.name)).toHaveLength(6);
-    const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-bench-out-'));
+    const dir = tempDir('bench-out');
     await writeReports(results, dir);
     expect(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')).runs.length).toBe(results.runs.length);
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<svg');

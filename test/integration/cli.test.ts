@@ -1,14 +1,14 @@
 // The built `mirrorgate` command as a user runs it: output and exit codes.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 
 const D = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 function rulesDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-rules-'));
+  const dir = tempDir('rules');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
@@ -99,5 +99,18 @@ describe('mirrorgate render registries-conf', () => {
       expect(shape(viaRendered.stdout)).toEqual(shape(direct.stdout));
       expect(viaRendered.code).toBe(direct.code);
     }
+  });
+});
+
+describe('mirrorgate generate openshift, read back', () => {
+  it('the generated mirror sets, loaded with the originals, resolve with mirrorgate first; --advertise leaves it out', () => {
+    const dir = rulesDir({ 'idms.yaml': IDMS });
+    const generated = runCli(['generate', 'openshift', '--proxy', 'http://mirrorgate.example:5000', '--rules', dir]);
+    expect(generated.code).toBe(0);
+    expect(generated.stdout).toContain('kind: ImageDigestMirrorSet');
+    const both = rulesDir({ 'idms.yaml': IDMS, 'mirrorgate.yaml': generated.stdout });
+    const endpoints = (extra: string[]) => (JSON.parse(runCli(['resolve', `quay.io/x/app@${D}`, '--rules', both, '--json', ...extra]).stdout) as { endpoints: { reference: string }[] }).endpoints.map((e) => e.reference);
+    expect(endpoints([])).toEqual([`mirrorgate.example:5000/quay.io/x/app@${D}`, `m.local/x/app@${D}`]);
+    expect(endpoints(['--advertise', 'mirrorgate.example:5000'])).toEqual([`m.local/x/app@${D}`]);
   });
 });

@@ -1,10 +1,11 @@
-// deploy/kubernetes and the Dockerfile HEALTHCHECK, checked by reading them
+// deploy/kubernetes (the base and its overlays, rendered by `kubectl kustomize`,
+// which works offline) and the Dockerfile HEALTHCHECK, checked by reading them
 // and by running mirrorgate on exactly the files they mount.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { settingsFrom } from '../../src/config/settings.js';
@@ -12,94 +13,203 @@ import { loadRules } from '../../src/config/load-rules.js';
 import { startProxy } from '../../src/cli/start-proxy.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { resolve } from '../../src/core/index.js';
-import { parse as parseToml } from 'smol-toml';
+import { renderClientRegistriesConf, renderHostsToml } from '../../src/core/render/client-config.js';
+import { requireBinary } from '../e2e/support/processes.js';
+import { makePki } from '../helpers/tls.js';
+import { tempDir } from '../helpers/temp.js';
 
 type Doc = { kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
-const docs: Doc[] = readdirSync('deploy/kubernetes')
-  .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
-  .flatMap((f) => parseAllDocuments(readFileSync(join('deploy/kubernetes', f), 'utf8')).map((d) => d.toJS() as Doc));
-const byKind = (kind: string, name?: string) => docs.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name)) as Doc;
+type Container = { name: string; image: string; args: string[]; env: { name: string; value?: string }[]; ports: { name: string; containerPort: number }[]; [k: string]: any };
 
-/** The settings and rules ConfigMaps written out as the Deployment mounts them. */
-function mountedFiles(): string {
-  const root = mkdtempSync(join(tmpdir(), 'mirrorgate-k8s-'));
-  writeFileSync(join(root, 'mirrorgate.toml'), byKind('ConfigMap', 'mirrorgate-settings').data?.['mirrorgate.toml'] as string);
+const KUSTOMIZATIONS = ['deploy/kubernetes', 'deploy/kubernetes/overlays/node-local', 'deploy/kubernetes/overlays/nodeport'];
+const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+const GRACE_MS = 30_000; // server.shutdown_grace_ms default
+
+function render(dir: string): Doc[] {
+  requireBinary('kubectl', 'kubernetes-client');
+  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 30_000 });
+  return parseAllDocuments(out).map((d) => d.toJS() as Doc);
+}
+
+const rendered = Object.fromEntries(KUSTOMIZATIONS.map((dir) => [dir, render(dir)]));
+const find = (docs: Doc[], kind: string, name?: string) => docs.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name)) as Doc;
+const workload = (docs: Doc[]) => (find(docs, 'Deployment') ?? find(docs, 'DaemonSet')) as Doc;
+const containerOf = (docs: Doc[]) => workload(docs).spec.template.spec.containers[0] as Container;
+const envOf = (c: Container) => Object.fromEntries(c.env.map((e) => [e.name, e.value ?? '']));
+const portOf = (c: Container, name: string) => c.ports.find((p) => p.name === name)?.containerPort;
+
+/** The settings and rules ConfigMaps written out as the workload mounts them. */
+function mountedFiles(docs: Doc[]): string {
+  const root = tempDir('k8s');
+  writeFileSync(join(root, 'mirrorgate.toml'), find(docs, 'ConfigMap', 'mirrorgate-settings').data?.['mirrorgate.toml'] as string);
   mkdirSync(join(root, 'rules'));
-  for (const [name, text] of Object.entries(byKind('ConfigMap', 'mirrorgate-rules').data ?? {})) writeFileSync(join(root, 'rules', name), text);
+  for (const [name, text] of Object.entries(find(docs, 'ConfigMap', 'mirrorgate-rules').data ?? {})) writeFileSync(join(root, 'rules', name), text);
   return root;
 }
 
-describe('deploy/kubernetes', () => {
-  const deployment = byKind('Deployment');
-  const container = deployment.spec.template.spec.containers[0];
-  const port = (name: string) => container.ports.find((p: { name: string }) => p.name === name).containerPort;
+/** Settings as the container sees them: the mounted file plus the container's environment. */
+function containerSettings(docs: Doc[], env: Record<string, string>) {
+  const toml = parseToml(find(docs, 'ConfigMap', 'mirrorgate-settings').data?.['mirrorgate.toml'] as string);
+  return settingsFrom(toml, env, '/etc/mirrorgate', 'mirrorgate.toml');
+}
 
-  it('has a Deployment of 2+ replicas with probes and resources, a Service, a PodDisruptionBudget and the ConfigMaps', () => {
-    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service']);
-    expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
+/** mirrorgate on the mounted files, moved to free loopback ports; the probes answer on the admin port only. */
+async function probesAnswerOnAdminPort(docs: Doc[]): Promise<void> {
+  const root = mountedFiles(docs);
+  const toml = parseToml(readFileSync(join(root, 'mirrorgate.toml'), 'utf8'));
+  const settings = settingsFrom(toml, { MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0', MIRRORGATE_ADMIN_LISTEN: '127.0.0.1:0' }, root, 'mirrorgate.toml');
+  const proxy = await startProxy(settings, { log: createLogger('silent'), watch: false });
+  try {
+    for (const path of ['/readyz', '/healthz', '/metrics', '/status']) {
+      const res = await request(`${proxy.adminUrls[0]}${path}`);
+      await res.body.dump();
+      expect(res.statusCode, path).toBe(200);
+    }
+    const onRegistryPort = await request(`${proxy.urls[0]}/metrics`);
+    await onRegistryPort.body.dump();
+    expect(onRegistryPort.statusCode).toBe(404);
+  } finally {
+    await proxy.close();
+  }
+}
+
+describe.each(KUSTOMIZATIONS)('%s', (dir) => {
+  const docs = rendered[dir] as Doc[];
+  const container = containerOf(docs);
+  const pod = workload(docs).spec.template.spec;
+
+  it('renders one workload with probes on the admin port, resources, the image as built, and matching labels', () => {
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'admin' });
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'admin' });
     expect(container.resources.requests).toBeDefined();
     expect(container.resources.limits.memory).toBeDefined();
-    const selector = deployment.spec.selector.matchLabels;
-    expect(deployment.spec.template.metadata.labels).toMatchObject(selector);
-    expect(byKind('Service').spec.selector).toEqual(selector);
-    expect(byKind('PodDisruptionBudget').spec.selector.matchLabels).toEqual(selector);
-    expect(byKind('PodDisruptionBudget').spec.minAvailable).toBeLessThan(deployment.spec.replicas);
+    expect(container.image).toBe(`registry.example.com/platform/mirrorgate:${VERSION}`);
+    expect(container.args).toEqual(['serve', '--config', '/etc/mirrorgate/mirrorgate.toml']);
+    const selector = workload(docs).spec.selector.matchLabels;
+    expect(workload(docs).spec.template.metadata.labels).toMatchObject(selector);
+    for (const d of docs.filter((x) => x.kind === 'Service' || x.kind === 'PodDisruptionBudget')) expect(d.spec.selector.matchLabels ?? d.spec.selector).toEqual(selector);
   });
 
-  it('the settings it mounts are valid and listen on the container ports', () => {
-    const toml = parseToml(byKind('ConfigMap', 'mirrorgate-settings').data?.['mirrorgate.toml'] as string);
-    const settings = settingsFrom(toml, {}, '/etc/mirrorgate', 'mirrorgate.toml');
-    expect(settings.listen[0]?.port).toBe(port('registry'));
-    expect(settings.adminListen[0]?.port).toBe(port('admin'));
-    expect(container.args).toEqual(['serve', '--config', '/etc/mirrorgate/mirrorgate.toml']);
-    expect(settings.rulePaths).toEqual(['/etc/mirrorgate/rules']);
-    const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
-    expect(env.MIRRORGATE_SERVER_LISTEN).toBe((toml.server as { listen: string[] }).listen[0]);
+  it('gives in-flight pulls the whole shutdown grace: terminationGracePeriodSeconds > preStop pause + server.shutdown_grace_ms', () => {
+    const pause = container.lifecycle.preStop.exec.command as string[];
+    expect(pause[0]).toBe('sleep');
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(Number(pause[1]) * 1000 + GRACE_MS);
+  });
+
+  it('keeps the admin port off every Service that pull clients use', () => {
+    const services = docs.filter((d) => d.kind === 'Service');
+    for (const s of services.filter((x) => x.metadata.name !== 'mirrorgate-admin')) expect(s.spec.ports.map((p: { targetPort: string }) => p.targetPort)).toEqual(['registry']);
+    expect(find(docs, 'Service', 'mirrorgate-admin').spec.ports.map((p: { targetPort: string }) => p.targetPort)).toEqual(['admin']);
   });
 
   it('the rules it mounts load and resolve', async () => {
-    const rules = await loadRules([join(mountedFiles(), 'rules')]);
+    const rules = await loadRules([join(mountedFiles(docs), 'rules')]);
     const plan = resolve('quay.io/openshift-release-dev/ocp-release@sha256:3f1fa1ee2ab2e7f2b0bd9c2e2fa2e2a0d9d8c8f6c0a1f4b5d0a7b1e2c3d4e5f6', rules);
     expect(plan.endpoints[0]?.reference).toContain('registry.internal.example:5000/openshift/release-images@');
   });
 
   it('mirrorgate on exactly those files answers the probes on the admin port, not on the registry port', async () => {
-    const root = mountedFiles();
-    const toml = parseToml(readFileSync(join(root, 'mirrorgate.toml'), 'utf8'));
-    const settings = settingsFrom(toml, { MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0', MIRRORGATE_ADMIN_LISTEN: '127.0.0.1:0' }, root, 'mirrorgate.toml');
-    const proxy = await startProxy(settings, { log: createLogger('silent'), watch: false });
-    try {
-      for (const path of ['/readyz', '/healthz', '/metrics', '/status']) {
-        const res = await request(`${proxy.adminUrls[0]}${path}`);
-        await res.body.dump();
-        expect(res.statusCode, path).toBe(200);
-      }
-      const onRegistryPort = await request(`${proxy.urls[0]}/metrics`);
-      await onRegistryPort.body.dump();
-      expect(onRegistryPort.statusCode).toBe(404);
-    } finally {
-      await proxy.close();
-    }
+    await probesAnswerOnAdminPort(docs);
+  });
+});
+
+describe('the base and overlays/nodeport: a Deployment', () => {
+  it.each(['deploy/kubernetes', 'deploy/kubernetes/overlays/nodeport'])('%s: 2+ replicas, a PodDisruptionBudget, settings that listen on the container ports', (dir) => {
+    const docs = rendered[dir] as Doc[];
+    const container = containerOf(docs);
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'Service']);
+    expect(workload(docs).spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(find(docs, 'PodDisruptionBudget').spec.minAvailable).toBeLessThan(workload(docs).spec.replicas);
+    const settings = containerSettings(docs, envOf(container));
+    expect(settings.listen[0]?.port).toBe(portOf(container, 'registry'));
+    expect(settings.adminListen[0]?.port).toBe(portOf(container, 'admin'));
+    expect(settings.rulePaths).toEqual(['/etc/mirrorgate/rules']);
+    // The image sets MIRRORGATE_SERVER_LISTEN, which overrides the file: the two must agree.
+    expect(envOf(container).MIRRORGATE_SERVER_LISTEN).toBe(`0.0.0.0:${portOf(container, 'registry')}`);
+  });
+
+  it('overlays/nodeport exposes the pull port on every node at 30500', () => {
+    const service = find(rendered['deploy/kubernetes/overlays/nodeport'] as Doc[], 'Service', 'mirrorgate');
+    expect(service.spec.type).toBe('NodePort');
+    expect(service.spec.ports).toEqual([{ name: 'registry', port: 5000, targetPort: 'registry', nodePort: 30500 }]);
+  });
+});
+
+describe('overlays/node-local: a DaemonSet reached on 127.0.0.1 of every node', () => {
+  const dir = 'deploy/kubernetes/overlays/node-local';
+  const docs = rendered[dir] as Doc[];
+  const container = containerOf(docs);
+  const pod = workload(docs).spec.template.spec;
+  const nodeEnv = { ...envOf(container), MIRRORGATE_ADMIN_LISTEN: envOf(container).MIRRORGATE_ADMIN_LISTEN?.replace('$(NODE_IP)', '10.0.0.7') ?? '' };
+  const settings = containerSettings(docs, nodeEnv);
+
+  it('runs on every node on the host network, with no Deployment, pull Service or PodDisruptionBudget', () => {
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(['ConfigMap/mirrorgate-rules', 'ConfigMap/mirrorgate-settings', 'DaemonSet/mirrorgate', 'Service/mirrorgate-admin']);
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.dnsPolicy).toBe('ClusterFirstWithHostNet');
+    expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
+  });
+
+  it('listens on the node loopback only (the image default 0.0.0.0 is overridden), the admin port on the node address', () => {
+    expect(settings.listen).toEqual([{ host: '127.0.0.1', port: portOf(container, 'registry') }]);
+    expect(envOf(container).MIRRORGATE_SERVER_LISTEN).toBe('127.0.0.1:5000');
+    expect(settings.adminListen).toEqual([{ host: '10.0.0.7', port: portOf(container, 'admin') }]);
+    expect(container.env.find((e) => e.name === 'NODE_IP')).toEqual({ name: 'NODE_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
+    expect(settings.advertise).toContain('127.0.0.1:5000');
+  });
+
+  it('ships the node files that point the runtimes at 127.0.0.1:5000, as generated from the rules it mounts', async () => {
+    const rules = await loadRules([join(mountedFiles(docs), 'rules')]);
+    const proxy = new URL('http://127.0.0.1:5000');
+    const nodeFiles = join(dir, 'node-files');
+    expect(readFileSync(join(nodeFiles, 'etc/containers/registries.conf.d/50-mirrorgate.conf'), 'utf8')).toBe(renderClientRegistriesConf(rules, proxy, settings.aliases));
+    const certsD = join(nodeFiles, 'etc/containerd/certs.d');
+    const shipped = readdirSync(certsD, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(certsD, join(e.parentPath, e.name)));
+    const expected = renderHostsToml(rules, proxy);
+    expect(shipped.sort()).toEqual([...expected.keys()].map((host) => `${host}/hosts.toml`).sort());
+    for (const [host, text] of expected) expect(readFileSync(join(certsD, host, 'hosts.toml'), 'utf8')).toBe(text);
   });
 });
 
 describe('Dockerfile HEALTHCHECK', () => {
-  const line = readFileSync('Dockerfile', 'utf8').split('\n').find((l) => l.trim().startsWith('CMD ["node", "-e"')) as string;
-  const [, , script] = JSON.parse(line.trim().slice(4)) as string[];
-  const check = (listen: string) =>
-    new Promise<number>((done) => execFile(process.execPath, ['-e', script as string], { env: { ...process.env, MIRRORGATE_SERVER_LISTEN: listen }, timeout: 10_000 }, (err) => done(err ? ((err as { code?: number }).code ?? 1) : 0)));
-
-  it('exits 0 against a serving mirrorgate and 1 against a dead port', async () => {
-    const root = mountedFiles();
-    const settings = settingsFrom({ server: { listen: ['127.0.0.1:0'] }, rules: { paths: ['rules'] } }, {}, root, 't');
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  const cmd = JSON.parse(/^\s*CMD (\[.*\])$/m.exec(dockerfile.slice(dockerfile.indexOf('HEALTHCHECK')))?.[1] as string) as string[];
+  // The settings file alone decides (no MIRRORGATE_* variables from the test's own environment).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('MIRRORGATE_')));
+  const check = (configFile: string) =>
+    new Promise<number>((done) =>
+      execFile(process.execPath, cmd.slice(1), { env: { ...env, MIRRORGATE_CONFIG: configFile }, timeout: 10_000 }, (err) => done(err ? ((err as { code?: number }).code ?? 1) : 0)),
+    );
+  /** Starts mirrorgate, then writes a settings file naming the ports it got, as the health check reads it. */
+  async function serving(doc: { server: Record<string, unknown>; admin?: Record<string, unknown> }) {
+    const root = tempDir('health');
+    mkdirSync(join(root, 'rules'));
+    const settings = settingsFrom({ ...doc, rules: { paths: ['rules'] } }, {}, root, 't');
     const proxy = await startProxy(settings, { log: createLogger('silent'), watch: false });
+    const port = (url: string | undefined) => new URL(url as string).port;
+    const written = { server: { ...doc.server, listen: [`0.0.0.0:${port(proxy.urls[0])}`] }, ...(doc.admin ? { admin: { listen: [`0.0.0.0:${port(proxy.adminUrls[0])}`] } } : {}), rules: { paths: ['rules'] } };
+    const file = join(root, 'mirrorgate.toml');
+    writeFileSync(file, Object.entries(written).map(([section, keys]) => `[${section}]\n${Object.entries(keys).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join('\n')}\n`).join('\n'));
+    return { file, proxy };
+  }
+
+  it('runs `mirrorgate healthcheck` with the image settings file, no shell or curl needed', () => {
+    expect(cmd.slice(0, 4)).toEqual(['node', 'dist/cli/main.js', 'healthcheck', '--timeout-ms']);
+    expect(dockerfile).toMatch(/^ENV MIRRORGATE_CONFIG=\/app\/config\/mirrorgate.toml$/m);
+  });
+
+  it.each([
+    { name: 'the Kubernetes settings: /healthz on the admin listener (404 on the pull port)', doc: { server: { listen: ['127.0.0.1:0'] }, admin: { listen: ['127.0.0.1:0'] } } },
+    { name: 'plain settings: /healthz on the pull listener', doc: { server: { listen: ['127.0.0.1:0'] } } },
+    { name: 'TLS on the pull listener', tls: true, doc: { server: { listen: ['127.0.0.1:0'] } } },
+  ])('exits 0 for $name, and 1 once mirrorgate is gone', async ({ doc, tls }) => {
+    const pki = tls ? makePki() : undefined;
+    const { file, proxy } = await serving(pki ? { server: { ...doc.server, tls_cert: pki.certFile, tls_key: pki.keyFile } } : doc);
     try {
-      expect(await check(proxy.urls[0]?.replace('http://', '') as string)).toBe(0);
+      expect(await check(file)).toBe(0);
     } finally {
       await proxy.close();
     }
-    expect(await check('127.0.0.1:1')).toBe(1);
+    expect(await check(file)).toBe(1);
   });
 });

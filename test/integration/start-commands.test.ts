@@ -3,11 +3,11 @@
 // as the container runs it, from the repository root (the image's /app),
 // with the Dockerfile's ENV (the listen address moved to a free port).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { tempDir } from '../helpers/temp.js';
 
 const dockerfile = readFileSync('Dockerfile', 'utf8');
 
@@ -55,7 +55,7 @@ describe('start commands', () => {
   it('the Dockerfile command serves the bundled example config, and stops cleanly on SIGTERM', async () => {
     const [node, ...args] = dockerfileCommand();
     expect(node).toBe('node');
-    expect(dockerfileEnv()).toEqual({ NODE_ENV: 'production', MIRRORGATE_SERVER_LISTEN: '0.0.0.0:5000' });
+    expect(dockerfileEnv()).toEqual({ NODE_ENV: 'production', MIRRORGATE_SERVER_LISTEN: '0.0.0.0:5000', MIRRORGATE_CONFIG: '/app/config/mirrorgate.toml' });
     const serving = await startServing(args, { ...dockerfileEnv(), MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0' });
     const ping = await request(`${serving.url}/v2/`);
     expect(ping.statusCode).toBe(200);
@@ -84,7 +84,7 @@ describe('start commands', () => {
 
   it('serve refuses to start on invalid rules, exit 2 with every error', async () => {
     const [, ...args] = dockerfileCommand();
-    const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-badrules-'));
+    const dir = tempDir('badrules');
     writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: x}\nspec:\n  imageDigestMirrors:\n  - {source: "quay.io/NS", mirrors: ["*.m"]}\n');
     const result = await new Promise<{ code: number | null; err: string }>((resolve) => {
       const child = spawn(process.execPath, args, { env: { ...process.env, MIRRORGATE_RULES_PATHS: dir, MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0' } });

@@ -1,14 +1,14 @@
 // Writes a generated test image as an OCI image layout, the form skopeo
 // copies from (`oci:DIR:TAG`).
-import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { OCI_MANIFEST, type TestImage } from '../../../src/bench/test-image.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const blobFile = (dir: string, digest: string) => join(dir, 'blobs', ...digest.split(':'));
 
 export function writeLayout(image: TestImage, tag: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-layout-'));
+  const dir = tempDir('layout');
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
   writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   for (const { digest, content } of [image.config, ...image.layers]) writeFileSync(blobFile(dir, digest), content);

@@ -2,9 +2,9 @@
 // distribution) and containerd, each in its own temp dir on loopback.
 import { spawn, spawnSync } from 'node:child_process';
 import { freePort, stopChild } from '../../../src/bench/processes.js';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../helpers/temp.js';
 
 /** Fails loudly when a binary the e2e suite needs is missing (CI installs them in .ci/run). */
 export function requireBinary(name: string, debianPackage: string): string {
@@ -30,7 +30,7 @@ export interface Running {
 
 export async function startDockerRegistry(): Promise<Running> {
   const binary = requireBinary('docker-registry', 'docker-registry');
-  const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-registry-'));
+  const dir = tempDir('registry');
   const port = await freePort();
   const config = join(dir, 'config.yml');
   writeFileSync(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
@@ -42,7 +42,7 @@ export async function startDockerRegistry(): Promise<Running> {
 
 export async function startContainerd(): Promise<Running & { socket: string }> {
   const binary = requireBinary('containerd', 'containerd');
-  const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-containerd-'));
+  const dir = tempDir('containerd');
   const socket = join(dir, 'containerd.sock');
   const config = join(dir, 'config.toml');
   writeFileSync(
