@@ -1,7 +1,9 @@
 // The composition root: settings + rules -> a listening proxy. Everything
 // stateful (logger, metrics, agents, caches, endpoint state, the rules
 // holder) is made here and passed in.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RulesHolder } from '../config/rules-holder.js';
+import { openRulesApi, type RulesApiOptions } from '../rules-api/index.js';
 import type { Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
 import { withoutSelf } from '../core/rules/self-mirrors.js';
@@ -49,10 +51,23 @@ function rulesWithoutSelf(holder: RulesHolder, advertised: readonly string[]): (
   };
 }
 
-export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean } = {}): Promise<Proxy> {
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The rules API answers its paths on the admin listener; everything else is the admin handler's. */
+function withRulesApi(api: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined, admin: Handler): Handler {
+  if (!api) return admin;
+  return (req, res) => {
+    void api(req, res).then((handled) => {
+      if (!handled) admin(req, res);
+    });
+  };
+}
+
+export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean; api?: Pick<RulesApiOptions, 'bookmarkIntervalMs' | 'now'> } = {}): Promise<Proxy> {
   const log = options.log ?? createLogger(settings.logLevel);
   const clock = options.clock ?? { now: () => performance.now() };
-  const holder = await RulesHolder.load(settings.rulePaths);
+  const api = settings.api.enabled ? await openRulesApi({ stateDir: settings.api.stateDir as string, tokensFile: settings.api.tokensFile as string, watchHistory: settings.api.watchHistory, ...options.api }, log) : undefined;
+  const holder = await RulesHolder.load(settings.rulePaths, api ? [api.source] : []);
   for (const w of holder.current().warnings) log.warn({ warning: w }, 'rules warning');
   const health = new EndpointHealth(settings.health, clock);
   const metrics = new Metrics(health);
@@ -97,7 +112,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   let draining = false;
   const separateAdmin = settings.adminListen.length > 0;
   const listening = await listen(settings.listen, settings.tls, createHandler(deps, !separateAdmin));
-  const admin = separateAdmin ? await listen(settings.adminListen, undefined, createAdminHandler(deps)) : undefined;
+  const admin = separateAdmin ? await listen(settings.adminListen, settings.adminTls, withRulesApi(api?.serve(holder, log), createAdminHandler(deps))) : undefined;
   const stopWatching = options.watch === false ? () => {} : holder.watch();
   log.info({ urls: listening.urls, adminUrls: admin?.urls ?? [], rules: holder.current().objects.length }, 'mirrorgate listening');
   return {
