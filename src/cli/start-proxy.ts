@@ -1,7 +1,9 @@
 // The composition root: settings + rules -> a listening proxy. Everything
 // stateful (logger, metrics, agents, caches, endpoint state, the rules
 // holder) is made here and passed in.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RulesHolder } from '../config/rules-holder.js';
+import { openRulesApi, type RulesApiOptions } from '../rules-api/index.js';
 import type { Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
 import { withoutSelf } from '../core/rules/self-mirrors.js';
@@ -58,6 +60,18 @@ function rulesWithoutSelf(holder: RulesHolder, advertised: readonly string[]): (
   };
 }
 
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The rules API answers its paths on the admin listener; everything else is the admin handler's. */
+function withRulesApi(api: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined, admin: Handler): Handler {
+  if (!api) return admin;
+  return (req, res) => {
+    void api(req, res).then((handled) => {
+      if (!handled) admin(req, res);
+    });
+  };
+}
+
 /**
  * With rules.kubernetes, the cluster's rule objects are a rule source. The first
  * list is awaited, so a replica normally starts on the cluster's rules; when the
@@ -75,15 +89,16 @@ async function followCluster(settings: Settings, log: Logger, reload: (source: s
   return source;
 }
 
-export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean } = {}): Promise<Proxy> {
+export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean; api?: Pick<RulesApiOptions, 'bookmarkIntervalMs' | 'now'> } = {}): Promise<Proxy> {
   const log = options.log ?? createLogger(settings.logLevel);
   const clock = options.clock ?? { now: () => performance.now() };
   const wall = options.wallClock ?? systemWallClock;
   const wallClock = () => wall.now();
+  const api = settings.api.enabled ? await openRulesApi({ stateDir: settings.api.stateDir as string, tokensFile: settings.api.tokensFile as string, watchHistory: settings.api.watchHistory, ...options.api }, log) : undefined;
   // Changes the follower sees before the holder exists are in its first read.
   let holder: RulesHolder | undefined;
   const cluster = await followCluster(settings, log, (changed) => void holder?.reload([changed]));
-  holder = await RulesHolder.load(settings.rulePaths, cluster ? [cluster] : []);
+  holder = await RulesHolder.load(settings.rulePaths, [...(api ? [api.source] : []), ...(cluster ? [cluster] : [])]);
   for (const w of holder.current().warnings) log.warn({ warning: w }, 'rules warning');
   const health = new EndpointHealth(settings.health, clock);
   const metrics = new Metrics(health, { version: packageVersion(), maxEndpoints: settings.metricsMaxEndpoints, wallClock });
@@ -136,7 +151,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   let draining = false;
   const separateAdmin = settings.adminListen.length > 0;
   const listening = await listen(settings.listen, settings.tls, createHandler(deps, !separateAdmin));
-  const admin = separateAdmin ? await listen(settings.adminListen, undefined, createAdminHandler(deps)) : undefined;
+  const admin = separateAdmin ? await listen(settings.adminListen, settings.adminTls, withRulesApi(api?.serve(holder, log), createAdminHandler(deps))) : undefined;
   const stopWatching = options.watch === false ? () => {} : holder.watch();
   log.info({ urls: listening.urls, adminUrls: admin?.urls ?? [], rules: holder.current().objects.length }, 'mirrorgate listening');
   return {
