@@ -25,8 +25,8 @@ export interface WriteContext {
 }
 
 /** Field validation of a would-be object; type errors are 422 with every cause. */
-function checked(c: WriteContext, object: KubeObject): KubeObject {
-  const result: Checked = checkFields(c.r, object, c.duplicates, c.validation);
+function checked(c: WriteContext, object: KubeObject, partial = false): KubeObject {
+  const result: Checked = checkFields(c.r, object, c.duplicates, c.validation, partial);
   c.warnings.push(...result.warnings);
   if (result.invalid.length > 0) throw invalid(c.r, c.name, [...result.invalid]);
   return result.object;
@@ -57,8 +57,9 @@ function updated(c: WriteContext, next: KubeObject, current: KubeObject): KubeOb
   const rv = next.metadata.resourceVersion;
   if (rv !== undefined && rv !== '' && rv !== current.metadata.resourceVersion) throw conflict(c.r, c.name, STALE);
   const merged = c.subresource === 'status' ? withStatusOf(current, next) : carryMetadata(withoutStatusChange(next, current), current);
-  const { managedFields: _mf, ...metadata } = merged.metadata;
-  const base = c.subresource === 'status' ? merged : { ...merged, metadata: { ...metadata, managedFields: current.metadata.managedFields ?? [] } };
+  // managedFields a client sends are taken as given (kubectl rewrites them when it migrates to server-side apply).
+  const managed = next.metadata.managedFields ?? current.metadata.managedFields ?? [];
+  const base = c.subresource === 'status' ? merged : { ...merged, metadata: { ...merged.metadata, managedFields: managed } };
   return recordUpdate(current, base, c.manager, c.now, c.subresource);
 }
 
@@ -85,7 +86,7 @@ export function patchBuild(c: WriteContext, contentType: string, body: Json, for
       if (!current) throw notFound(c.r, c.name);
       return updated(c, checked(c, asObject(c.r, patch(current as unknown as Json, body))), current);
     }
-    const config = checked(c, asObject(c.r, body));
+    const config = checked(c, asObject(c.r, body), true);
     if (config.metadata.name !== undefined && config.metadata.name !== c.name) throw badRequest(`the name of the object (${String(config.metadata.name)}) does not match the name on the URL (${c.name})`);
     const applied = serverSideApply(current, { ...config, metadata: { ...config.metadata, name: c.name } }, c.manager, force, c.now, c.subresource);
     if (!current) {

@@ -21,8 +21,8 @@ const resourceEntries = (r: Resource) => [
 
 /** The discovery document at `path`, or undefined when it is not a discovery path. */
 export function discovery(path: string): object | undefined {
-  if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
-  if (path === '/api/v1') return { kind: 'APIResourceList', groupVersion: 'v1', resources: [] };
+  // No core group: an empty /api/v1 resource list makes kubectl report a broken discovery.
+  if (path === '/api') return { kind: 'APIVersions', versions: [], serverAddressByClientCIDRs: [] };
   if (path === '/apis') return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups().map(apiGroup) };
   // The API server reports its Kubernetes version; mirrorgate serves these kinds as of OpenShift 4.x on Kubernetes 1.3x.
   if (path === '/version') return { major: '1', minor: '32', gitVersion: 'v1.32.0-mirrorgate', platform: 'linux/amd64' };

@@ -53,7 +53,7 @@ interface Findings {
 const typeOf = (v: Json): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : Number.isInteger(v) ? 'integer' : typeof v);
 
 /** Returns `value` without the fields the schema does not know; notes them and type errors. */
-function prune(value: Json, schema: Schema, path: string, found: Findings): Json | undefined {
+function prune(value: Json, schema: Schema, path: string, found: Findings, partial: boolean): Json | undefined {
   if (schema.type && value !== null && typeOf(value) !== schema.type && !(schema.type === 'object' && isObject(value))) {
     found.invalid.push({ reason: 'FieldValueTypeInvalid', message: `Invalid value: "${typeOf(value)}": ${path} in body must be of type ${schema.type}: "${typeOf(value)}"`, field: path });
     return value;
@@ -63,7 +63,7 @@ function prune(value: Json, schema: Schema, path: string, found: Findings): Json
   }
   if (Array.isArray(value) && schema.items) {
     const items = schema.items;
-    return value.map((v, i) => prune(v, items, `${path}[${i}]`, found) ?? null);
+    return value.map((v, i) => prune(v, items, `${path}[${i}]`, found, partial) ?? null);
   }
   if (!isObject(value) || schema.preserveUnknown || !schema.properties) return value;
   const out: { [k: string]: Json } = {};
@@ -71,9 +71,10 @@ function prune(value: Json, schema: Schema, path: string, found: Findings): Json
     const field = path ? `${path}.${k}` : k;
     const child = schema.properties[k];
     if (!child) found.unknown.push(field);
-    else out[k] = prune(v, child, field, found) ?? null;
+    else out[k] = prune(v, child, field, found, partial) ?? null;
   }
-  for (const req of schema.required ?? []) {
+  // An apply configuration is partial: required fields are checked on the merged object.
+  for (const req of partial ? [] : (schema.required ?? [])) {
     if (value[req] === undefined) found.invalid.push({ reason: 'FieldValueRequired', message: 'Required value', field: path ? `${path}.${req}` : req });
   }
   return out;
@@ -86,9 +87,9 @@ export interface Checked {
 }
 
 /** Prunes unknown fields; Strict throws 400 naming each unknown and duplicate field. */
-export function checkFields(r: Resource, object: KubeObject, duplicates: readonly string[], mode: FieldValidation): Checked {
+export function checkFields(r: Resource, object: KubeObject, duplicates: readonly string[], mode: FieldValidation, partial = false): Checked {
   const found: Findings = { unknown: [], invalid: [] };
-  const pruned = prune(object as unknown as Json, r.schema, '', found) as unknown as KubeObject;
+  const pruned = prune(object as unknown as Json, r.schema, '', found, partial) as unknown as KubeObject;
   const problems = [...found.unknown.map((f) => `unknown field "${f}"`), ...duplicates.map((f) => `duplicate field "${f}"`)];
   if (mode === 'Strict' && problems.length > 0) throw strictDecoding(problems);
   return { object: pruned, warnings: mode === 'Warn' ? problems : [], invalid: found.invalid };

@@ -39,6 +39,8 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, store: Obj
     }
   }
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-store' });
+  // Headers go out now, as the API server flushes them: clients wait for them before reading events.
+  res.flushHeaders();
   const line = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
   if (expiredError) {
     line('ERROR', expiredError.body);
