@@ -143,6 +143,19 @@ describe('following a cluster', () => {
     expect(api.requests.filter((r) => r === IDMS)).toHaveLength(2);
   });
 
+  it('takes the CA ConfigMap the cluster Image names from openshift-config, and no other ConfigMap', async () => {
+    api = await fakeKubeApi(pki, SERVED);
+    const CONFIGMAPS = '/api/v1/namespaces/openshift-config/configmaps';
+    api.put(IMAGES, { ...insecureAll(), spec: { ...insecureAll().spec, additionalTrustedCA: { name: 'registry-cas' } } });
+    api.put(IDMS, idms('to-a', mirrorA));
+    api.put(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'registry-cas', namespace: 'openshift-config' }, data: { 'mirror.example..5000': pki.caPem } });
+    api.put(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unrelated', namespace: 'openshift-config' }, data: { 'not-a-ca': 'x' } });
+    proxy = await follow();
+    const objects = proxy.proxy.rules().objects.map((o) => `${o.kind}/${o.origin.object}`);
+    expect(objects.filter((o) => o.startsWith('ConfigMap/'))).toEqual(['ConfigMap/ConfigMap/registry-cas']);
+    expect(proxy.proxy.rules().objects.find((o) => o.kind === 'ConfigMap')?.origin.file).toBe('cluster:ConfigMap/registry-cas.json');
+  });
+
   it('keeps the rules in force when the cluster holds an invalid object, and reports it', async () => {
     api = await fakeKubeApi(pki, SERVED);
     api.put(IMAGES, insecureAll());
