@@ -59,7 +59,9 @@ function containerSettings(docs: Doc[], env: Record<string, string>) {
 async function probesAnswerOnAdminPort(docs: Doc[]): Promise<void> {
   const root = mountedFiles(docs);
   const toml = parseToml(readFileSync(join(root, 'mirrorgate.toml'), 'utf8'));
-  const settings = settingsFrom(toml, { MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0', MIRRORGATE_ADMIN_LISTEN: '127.0.0.1:0' }, root, 'mirrorgate.toml');
+  // The blob cache's emptyDir is a directory under the mounted files here.
+  const env = { MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0', MIRRORGATE_ADMIN_LISTEN: '127.0.0.1:0', MIRRORGATE_CACHE_BLOBS_DIR: join(root, 'blob-cache') };
+  const settings = settingsFrom(toml, env, root, 'mirrorgate.toml');
   const proxy = await startProxy(settings, { log: createLogger('silent'), watch: false });
   try {
     for (const path of ['/readyz', '/healthz', '/metrics', '/status']) {
