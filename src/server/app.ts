@@ -16,7 +16,8 @@ import { manifests } from './handlers/manifests.js';
 import { accessLine, MAX_USER_AGENT } from './access-line.js';
 import { observe, type Finished } from './observe.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
-import { API_VERSION, answerUnexpected, toOciError, writeError } from './respond.js';
+import { guard, type Handler, requestUrl } from './guard.js';
+import { API_VERSION, toOciError, writeError } from './respond.js';
 import type { AppDeps, RequestContext } from './request-context.js';
 
 const HANDLERS = { manifests, blobs, tags, referrers } as const;
@@ -33,21 +34,19 @@ const routeOptionsOf = (deps: AppDeps): RouteOptions => ({ defaultRegistry: deps
 type Serves = 'all' | 'api' | 'admin';
 
 /** The registry API handler; with `withAdmin`, it also answers /metrics, /healthz, /readyz, /status. */
-export function createHandler(deps: AppDeps, withAdmin = true): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHandler(deps: AppDeps, withAdmin = true): Handler {
   return guarded(deps, withAdmin ? 'all' : 'api');
 }
 
 /** The handler of a separate admin listener: admin paths only, through the same wrapper (id, access line, metrics). */
-export function createAdminHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createAdminHandler(deps: AppDeps): Handler {
   return guarded(deps, 'admin');
 }
 
-/** The one entry of every listener: `serve` never rejects unseen; what escapes it is answered 500 (or the socket cut) and logged. */
-function guarded(deps: AppDeps, serves: Serves): (req: IncomingMessage, res: ServerResponse) => void {
+/** The one entry of every listener; what escapes the wrapper itself is answered by the guard. */
+function guarded(deps: AppDeps, serves: Serves): Handler {
   const routeOptions = routeOptionsOf(deps);
-  return (req, res) => {
-    serve(deps, req, res, routeOptions, serves).catch((err: unknown) => answerUnexpected(deps.log, req.method, res, err));
-  };
+  return guard(deps.log, (req, res) => serve(deps, req, res, routeOptions, serves));
 }
 
 async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, routeOptions: RouteOptions, serves: Serves): Promise<void> {
@@ -64,7 +63,7 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   const method = req.method ?? 'GET';
   const log = deps.log.child({ reqId });
   const incoming: Incoming = { req, res, deps, reqId, log, signal: abort.signal, records: [], summary: {} };
-  const url = targetUrl(req.url);
+  const url = requestUrl(req.url);
   let error: OciError | undefined;
   let cause: unknown;
   try {
@@ -92,18 +91,6 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   else if (incoming.summary.route === 'admin') log.debug(line, 'request');
   else log.info(line, 'request');
   observe(deps, done);
-}
-
-/**
- * The request target as a URL, or undefined: Node's HTTP parser lets through
- * targets WHATWG URL rejects (`//x:99999/`, `//[`, `//%/`).
- */
-function targetUrl(target: string | undefined): URL | undefined {
-  try {
-    return new URL(target ?? '/', 'http://client');
-  } catch {
-    return undefined;
-  }
 }
 
 /**

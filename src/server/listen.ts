@@ -5,6 +5,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import type { Handler } from './guard.js';
 
 export interface Listening {
   /** `http(s)://host:port` of each listener, ports resolved (port 0 picks a free one). */
@@ -12,8 +13,6 @@ export interface Listening {
   /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts what is left. */
   close(graceMs?: number): Promise<void>;
 }
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export const STREAM_BUFFER_BYTES = 1024 * 1024;
 

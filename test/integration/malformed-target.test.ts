@@ -1,10 +1,10 @@
 // Request targets Node's HTTP parser accepts but WHATWG URL rejects
 // (`//x:99999/`, `//[`, `//%/`): once they made the request handler reject
 // unseen and `mirrorgate serve` exit (red-team finding "crash-invalid-url").
-// Each is answered 400 on the pull and the admin listener, without
-// credentials, and the process keeps serving. Plus the last-resort guard: a
-// handler that fails outside its own error handling is answered 500 and
-// leaves no rejected promise behind.
+// Each is answered 400 on the pull and the admin listener (whose rules API
+// hook had the same flaw), without credentials, and the process keeps
+// serving. Plus the last-resort guard: a handler that fails outside its own
+// error handling is answered 500 and leaves no rejected promise behind.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -19,7 +19,7 @@ import { serveProcess } from '../helpers/cli.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { tempDir } from '../helpers/temp.js';
 
-const TARGETS = ['//x:99999/', '//[', '//%/', '//x:99999/v2/', '//[/healthz'];
+const TARGETS = ['//x:99999/', '//[', '//%/', '//x:99999/v2/', '//[/healthz', '//%/apis'];
 
 let child: ChildProcess | undefined;
 afterAll(async () => {
@@ -29,7 +29,7 @@ afterAll(async () => {
   }
 });
 
-/** The built CLI with a separate admin listener and authentication on for both. */
+/** The built CLI with a separate admin listener serving the rules API too, and authentication on for all three. */
 async function serve(): Promise<{ url: string; admin: string }> {
   const dir = tempDir('malformed-target');
   mkdirSync(join(dir, 'rules'));
@@ -37,7 +37,7 @@ async function serve(): Promise<{ url: string; admin: string }> {
   writeFileSync(join(dir, 'tokens'), 'a-token-of-enough-length-0123456789 read-only\n');
   writeFileSync(
     join(dir, 'mirrorgate.toml'),
-    '[server]\nlisten = ["127.0.0.1:0"]\n[admin]\nlisten = ["127.0.0.1:0"]\ntokens = "tokens"\n[auth]\ntokens = "tokens"\n[rules]\npaths = ["rules"]\n[log]\nlevel = "info"\n',
+    '[server]\nlisten = ["127.0.0.1:0"]\n[admin]\nlisten = ["127.0.0.1:0"]\ntokens = "tokens"\n[auth]\ntokens = "tokens"\n[api]\nenabled = true\nstate_dir = "state"\ntokens = "tokens"\n[rules]\npaths = ["rules"]\n[log]\nlevel = "info"\n',
   );
   const started = await serveProcess(join(dir, 'mirrorgate.toml'), { cwd: dir });
   child = started.proc;
@@ -47,7 +47,7 @@ async function serve(): Promise<{ url: string; admin: string }> {
 const get = (url: string, target: string, method = 'GET') => rawRequest(url, `${method} ${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
 
 describe('request targets that are not URLs (mirrorgate serve)', () => {
-  it('are answered 400 on both listeners, before authentication, and the process keeps serving', async () => {
+  it('are answered 400 on both listeners (the rules API hook included), before authentication, and the process keeps serving', async () => {
     const { url, admin } = await serve();
     const statuses: Record<string, number> = {};
     for (const target of TARGETS) {
@@ -62,6 +62,7 @@ describe('request targets that are not URLs (mirrorgate serve)', () => {
     // Still up: a fresh connection to each listener is answered (a crash would refuse it).
     expect((await get(url, '/v2/')).status).toBe(401);
     expect((await get(admin, '/healthz')).status).toBe(200);
+    expect((await get(admin, '/apis')).status).toBe(401);
     expect(child?.exitCode).toBeNull();
   });
 });
