@@ -71,6 +71,9 @@ describe('rules API: verbs', () => {
     const badName = await h.call('POST', IDMS, idms('Bad_Name', 'quay.io/b', []));
     expect(badName.status).toBe(422);
     expect(badName.json.details.causes[0]).toMatchObject({ field: 'metadata.name', reason: 'FieldValueInvalid' });
+    // Names become file names in the state directory: nothing but an RFC 1123 subdomain gets there.
+    for (const name of ['../../escape', '.hidden', 'a/b']) expect((await h.call('POST', IDMS, idms(name, 'quay.io/b', []))).status).toBe(422);
+    expect(readdirSync(h.stateDir).sort()).toEqual(['imagecontentpolicies', 'imagecontentsourcepolicies', 'imagedigestmirrorsets', 'images', 'imagetagmirrorsets']);
     const noPath = await h.call('GET', 'apis/config.openshift.io/v1/nothings');
     expect(noPath.status).toBe(404);
     expect(noPath.json.kind).toBe('Status');
