@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
+import { sample } from '../helpers/prometheus.js';
 import { IDMS, ITMS, RO, idms, startApi, type ApiHarness } from '../helpers/rules-api.js';
 
 const FILE_RULES = {
@@ -306,6 +307,8 @@ describe('rules API: application', () => {
     expect(await pull()).toContain(other.host);
     const ready = JSON.parse(await (await request(`${h.adminUrl}/readyz`)).body.text()) as { rules: { generation: number; objects: number } };
     expect(ready.rules).toMatchObject({ generation: 3, objects: 2 });
+    const metrics = await (await request(`${h.adminUrl}/metrics`)).body.text();
+    expect(sample(metrics, 'mirrorgate_rules_reloads_total', { result: 'ok' })).toBe(2);
     expect(source.requests.length).toBe(0);
   });
 });
