@@ -8,13 +8,21 @@ import type { Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
 import { withoutSelf } from '../core/rules/self-mirrors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { packageVersion } from '../observability/build-info.js';
+import { EndpointSeries } from '../observability/endpoint-series.js';
 import { Metrics } from '../observability/metrics.js';
+import { namedRegistries } from '../core/rules/named-registries.js';
 import { RecentPulls } from '../observability/recent-pulls.js';
 import { ByteGate } from '../pull/bounded-json.js';
 import type { PullContext } from '../pull/context.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
 import { EndpointHealth } from '../pull/health.js';
-import { ManifestCache } from '../pull/manifest-cache.js';
+import { BadCopies } from '../store/bad-copies.js';
+import { BlobStore } from '../store/blobs.js';
+import { ContentStore } from '../store/content-store.js';
+import { BlobDisk } from '../store/disk.js';
+import { ManifestCache } from '../store/manifest-cache.js';
+import { ManifestStore } from '../store/manifests.js';
 import { createAdminHandler, createHandler } from '../server/app.js';
 import { loadAccess } from '../server/auth/access.js';
 import { listen, type Listening } from '../server/listen.js';
@@ -66,22 +74,24 @@ function withRulesApi(api: ((req: IncomingMessage, res: ServerResponse) => Promi
 export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean; api?: Pick<RulesApiOptions, 'bookmarkIntervalMs' | 'now'> } = {}): Promise<Proxy> {
   const log = options.log ?? createLogger(settings.logLevel);
   const clock = options.clock ?? { now: () => performance.now() };
+  const wall = options.wallClock ?? systemWallClock;
+  const wallClock = () => wall.now();
   const api = settings.api.enabled ? await openRulesApi({ stateDir: settings.api.stateDir as string, tokensFile: settings.api.tokensFile as string, watchHistory: settings.api.watchHistory, ...options.api }, log) : undefined;
   const holder = await RulesHolder.load(settings.rulePaths, api ? [api.source] : []);
   for (const w of holder.current().warnings) log.warn({ warning: w }, 'rules warning');
   const health = new EndpointHealth(settings.health, clock);
-  const metrics = new Metrics(health);
-  metrics.rulesLoaded(holder.generation, true, holder.current().objects);
+  const metrics = new Metrics(health, { version: packageVersion(), maxEndpoints: settings.metricsMaxEndpoints, wallClock });
+  metrics.rulesLoaded(holder.generation, true, holder.current().objects, namedRegistries(holder.current()).hosts);
   holder.onReload((outcome, rules) => {
     metrics.reloads.inc({ result: outcome.ok ? 'ok' : 'failed' });
-    metrics.rulesLoaded(outcome.generation, outcome.ok, rules.objects);
+    metrics.rulesLoaded(outcome.generation, outcome.ok, rules.objects, namedRegistries(rules).hosts);
     if (outcome.ok) log.info({ generation: outcome.generation, objects: rules.objects.length }, 'rules reloaded');
     else log.error({ generation: outcome.generation, errors: outcome.errors }, 'rules reload failed: the previous rules stay in force');
   });
   const agents = new Agents(settings, namedHosts(holder.current, settings.defaultRegistry, settings.allow), settings.endpointTimeouts);
   // A token realm is reached with the TLS policy of the endpoint whose challenge named it.
-  const tokens = new TokenCache((tls) => agents.for(tls), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
-  const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile), { wall: options.wallClock ?? systemWallClock, maxRetryAfterMs: settings.maxRetryAfterMs });
+  const tokens = new TokenCache((tls) => agents.for(tls), clock, (registry, ok) => metrics.tokenFetches.inc({ registry: metrics.endpoint(registry), result: ok ? 'ok' : 'failed' }));
+  const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile), { wall, maxRetryAfterMs: settings.maxRetryAfterMs });
   const timers = realTimers(clock);
   const pull: PullContext = {
     client,
@@ -89,7 +99,6 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     timers,
     stall: new StallWatch({ minBytesPerS: settings.dataPath.minBytesPerS, windowMs: settings.dataPath.stallWindowMs }, timers),
     health,
-    cache: new ManifestCache(settings.cache, clock),
     busy: new BusyEndpoints(clock, settings.health.maxEndpoints, settings.maxRetryAfterMs),
     affinity: new Affinity(clock, settings.affinityTtlMs),
     hedge: settings.hedge,
@@ -97,14 +106,18 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     allowSchema1: settings.allowSchema1,
     manifestBuffer: new ByteGate(Math.max(settings.manifestBufferBytes, settings.maxManifestBytes), settings.headersTimeoutMs),
   };
+  const content = new ContentStore(new ManifestStore(pull, new ManifestCache(settings.cache, clock)), await blobStore(settings, pull, metrics));
   const rules = rulesWithoutSelf(holder, settings.advertise);
   const deps = {
     settings,
+    content,
     rules,
     pull,
     log,
     metrics,
     recent: new RecentPulls(),
+    series: new EndpointSeries(clock, metrics.endpoints),
+    wallClock,
     rulesState: () => ({ generation: holder.generation, lastReload: holder.lastReload }),
     access: await loadAccess(settings, log),
     draining: () => draining,
@@ -131,4 +144,17 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
       log.info({}, 'mirrorgate stopped');
     },
   };
+}
+
+/** Memory for blobs held until verified (no disk cache), over all requests; more wait their turn. */
+const VERIFY_HOLD_BYTES = 64 * 1024 * 1024;
+
+/** The blob side of the content store; with `cache.blobs.dir`, over the disk cache. */
+async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics): Promise<BlobStore> {
+  const { dir, maxBytes, verifyBeforeServeBytes } = settings.blobCache;
+  const disk = dir ? await BlobDisk.open(dir, maxBytes, { evicted: () => metrics.blobEvictions.inc(), size: (bytes) => metrics.blobCacheBytes.set(bytes) }) : undefined;
+  return new BlobStore(pull, new BadCopies(pull.clock), disk, verifyBeforeServeBytes, {
+    fill: (result) => metrics.blobFills.inc({ result }),
+    sent: (source, bytes) => metrics.blobBytes.inc({ source }, bytes),
+  }, new ByteGate(Math.max(VERIFY_HOLD_BYTES, verifyBeforeServeBytes), settings.headersTimeoutMs));
 }

@@ -34,6 +34,8 @@ export interface Settings {
   /** The longest an upstream's Retry-After keeps it out of the walks, and is passed on to clients. */
   readonly maxRetryAfterMs: number;
   readonly logLevel: string;
+  /** Upstream endpoints with a metric label of their own; the rest are `other`. */
+  readonly metricsMaxEndpoints: number;
   readonly health: { readonly failureThreshold: number; readonly coolDownMs: number; readonly maxEndpoints: number };
   readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
   /** Timeout overrides per upstream host[:port]. */
@@ -45,6 +47,8 @@ export interface Settings {
   /** The rules API on the admin listener: off unless enabled; objects persisted under stateDir; bearer tokens file. */
   readonly api: { readonly enabled: boolean; readonly stateDir?: string; readonly tokensFile?: string; readonly watchHistory: number };
   readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number; readonly coalesce: boolean };
+  /** The disk blob cache; `dir` empty: off. */
+  readonly blobCache: { readonly dir: string; readonly maxBytes: number; readonly verifyBeforeServeBytes: number };
 }
 
 export interface EndpointTimeouts {
@@ -130,6 +134,15 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     negative_ttl_ms: { kind: 'integer', default: 5_000, check: positive },
     coalesce: { kind: 'boolean', default: true },
   },
+  // A sub-table: [cache.blobs] in the file, MIRRORGATE_CACHE_BLOBS_<KEY> in the environment.
+  'cache.blobs': {
+    dir: { kind: 'string', default: '' },
+    max_bytes: { kind: 'integer', default: 10 * 1024 ** 3, check: positive },
+    verify_before_serve_bytes: { kind: 'integer', default: 4 * 1024 * 1024, check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more') },
+  },
+  metrics: {
+    max_endpoints: { kind: 'integer', default: 100, check: positive },
+  },
   log: {
     level: { kind: 'string', default: 'info', check: (v: string) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
   },
@@ -200,11 +213,11 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
     if (!(section in SCHEMA) && section !== 'endpoint_timeouts') problems.push(`${section}: unknown section`);
   }
   for (const [section, keys] of Object.entries(SCHEMA)) {
-    const table = (doc[section] ?? {}) as Record<string, unknown>;
-    for (const key of Object.keys(table)) if (!(key in keys)) problems.push(`${section}.${key}: unknown setting`);
+    const table = (section.split('.').reduce<unknown>((t, name) => (t as Record<string, unknown> | undefined)?.[name], doc) ?? {}) as Record<string, unknown>;
+    for (const key of Object.keys(table)) if (!(key in keys) && !(`${section}.${key}` in SCHEMA)) problems.push(`${section}.${key}: unknown setting`);
     values[section] = {};
     for (const [key, spec] of Object.entries(keys)) {
-      const envName = `MIRRORGATE_${section}_${key}`.toUpperCase();
+      const envName = `MIRRORGATE_${section.replace('.', '_')}_${key}`.toUpperCase();
       const raw = env[envName] !== undefined ? fromEnv(spec.kind, env[envName] as string) : (table[key] ?? spec.default);
       const where = env[envName] !== undefined ? `${section}.${key} (from ${envName})` : `${section}.${key}`;
       if (!typeOk(spec.kind, raw)) {
@@ -282,6 +295,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
     maxRetryAfterMs: get<number>('upstream', 'max_retry_after_ms'),
     logLevel: get<string>('log', 'level'),
+    metricsMaxEndpoints: get<number>('metrics', 'max_endpoints'),
     health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms'), maxEndpoints: get<number>('health', 'max_endpoints') },
     hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
     endpointTimeouts,
@@ -301,6 +315,11 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
       staleMaxMs: get<number>('cache', 'stale_max_ms'),
       negativeTtlMs: get<number>('cache', 'negative_ttl_ms'),
       coalesce: get<boolean>('cache', 'coalesce'),
+    },
+    blobCache: {
+      dir: get<string>('cache.blobs', 'dir') && path(get<string>('cache.blobs', 'dir')),
+      maxBytes: get<number>('cache.blobs', 'max_bytes'),
+      verifyBeforeServeBytes: get<number>('cache.blobs', 'verify_before_serve_bytes'),
     },
   });
 }

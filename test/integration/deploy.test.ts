@@ -12,6 +12,7 @@ import { settingsFrom } from '../../src/config/settings.js';
 import { loadRules } from '../../src/config/load-rules.js';
 import { startProxy } from '../../src/cli/start-proxy.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { resolve } from '../../src/core/index.js';
 import { renderClientRegistriesConf, renderHostsToml } from '../../src/core/render/client-config.js';
 import { requireBinary } from '../e2e/support/processes.js';
@@ -117,7 +118,7 @@ describe('the base and overlays/nodeport: a Deployment', () => {
   it.each(['deploy/kubernetes', 'deploy/kubernetes/overlays/nodeport'])('%s: 2+ replicas, a PodDisruptionBudget, settings that listen on the container ports', (dir) => {
     const docs = rendered[dir] as Doc[];
     const container = containerOf(docs);
-    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'Service']);
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'Service']);
     expect(workload(docs).spec.replicas).toBeGreaterThanOrEqual(2);
     expect(find(docs, 'PodDisruptionBudget').spec.minAvailable).toBeLessThan(workload(docs).spec.replicas);
     const settings = containerSettings(docs, envOf(container));
@@ -126,6 +127,26 @@ describe('the base and overlays/nodeport: a Deployment', () => {
     expect(settings.rulePaths).toEqual(['/etc/mirrorgate/rules']);
     // The image sets MIRRORGATE_SERVER_LISTEN, which overrides the file: the two must agree.
     expect(envOf(container).MIRRORGATE_SERVER_LISTEN).toBe(`0.0.0.0:${portOf(container, 'registry')}`);
+  });
+
+  it.each(['deploy/kubernetes', 'deploy/kubernetes/overlays/nodeport'])('%s: a NetworkPolicy admits ingress to the pods only on their named ports, from the node network and monitoring', (dir) => {
+    const docs = rendered[dir] as Doc[];
+    const policy = find(docs, 'NetworkPolicy');
+    expect(policy.spec.podSelector.matchLabels).toEqual(workload(docs).spec.selector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const rules = policy.spec.ingress as { from?: Record<string, unknown>[]; ports: { port: string }[] }[];
+    for (const rule of rules) {
+      expect(rule.from?.length, 'a rule without from admits everyone').toBeGreaterThan(0);
+      for (const { port } of rule.ports) expect(portOf(containerOf(docs), port), port).toBeDefined();
+    }
+    const openTo = (port: string) => rules.filter((r) => r.ports.some((p) => p.port === port)).flatMap((r) => (r.from ?? []).map((f) => Object.keys(f)[0]));
+    expect(openTo('registry')).toEqual(['ipBlock']);
+    expect(openTo('admin').sort()).toEqual(['ipBlock', 'namespaceSelector']);
+  });
+
+  it('every manifest in base/ is listed in its kustomization.yaml', () => {
+    const listed = (parseAllDocuments(readFileSync('deploy/kubernetes/base/kustomization.yaml', 'utf8'))[0]?.toJS() as { resources: string[] }).resources;
+    expect([...listed].sort()).toEqual(readdirSync('deploy/kubernetes/base').filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort());
   });
 
   it('overlays/nodeport exposes the pull port on every node at 30500', () => {
@@ -211,5 +232,55 @@ describe('Dockerfile HEALTHCHECK', () => {
       await proxy.close();
     }
     expect(await check(file)).toBe(1);
+  });
+});
+
+describe('deploy/kubernetes/monitoring', () => {
+  const dir = 'deploy/kubernetes/monitoring';
+  const monitoring: Doc[] = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Doc));
+  const rule = monitoring.find((d) => d.kind === 'PrometheusRule') as Doc;
+  const alerts = (rule.spec.groups as { rules: { alert: string; expr: string }[] }[]).flatMap((g) => g.rules);
+  const metrics = new Metrics({ snapshot: () => [] }, { version: 't', maxEndpoints: 10, wallClock: () => 0 });
+
+  it('has a ServiceMonitor that scrapes /metrics on the admin Service only', () => {
+    const monitor = monitoring.find((d) => d.kind === 'ServiceMonitor') as Doc;
+    const services = rendered['deploy/kubernetes']?.filter((d) => d.kind === 'Service') ?? [];
+    const selected = services.filter((d) => Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => d.metadata.labels?.[k] === v));
+    expect(selected.map((d) => d.metadata.name)).toEqual(['mirrorgate-admin']);
+    const service = selected[0] as Doc;
+    expect(monitor.spec.selector.matchLabels).toEqual(service.metadata.labels);
+    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(monitor.spec.endpoints[0].port);
+    expect(monitor.spec.endpoints[0].path).toBe('/metrics');
+    const kustomization = parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0]?.toJS() as { resources: string[] };
+    expect(kustomization.resources.sort()).toEqual(readdirSync(dir).filter((f) => f !== 'kustomization.yaml').sort());
+  });
+
+  it('alerts on a mirror down, all mirrors failing, source fallback rate, cache hit ratio and a failed reload', () => {
+    expect(alerts.map((a) => a.alert)).toEqual(['MirrorgateMirrorDown', 'MirrorgateAllMirrorsFailing', 'MirrorgateSourceFallbackHigh', 'MirrorgateCacheHitRatioLow', 'MirrorgateRulesReloadFailed']);
+  });
+
+  it('every metric and label an alert names exists in the registry', () => {
+    for (const { alert, expr } of alerts) {
+      const uses = [...expr.matchAll(/\b((?:mirrorgate|process|nodejs)_\w+)(?:\{([^}]*)\})?/g)];
+      expect(uses.length, alert).toBeGreaterThan(0);
+      for (const [, series, selector] of uses) {
+        const name = (series as string).replace(/_(bucket|sum|count)$/, '');
+        const metric = metrics.registry.getSingleMetric(name) ?? metrics.registry.getSingleMetric(series as string);
+        expect(metric, `${alert}: ${series}`).toBeDefined();
+        const labels = [...(selector ?? '').matchAll(/(\w+)\s*[=!~]/g)].map((m) => m[1]);
+        const known = (metric as unknown as { labelNames: string[] }).labelNames;
+        for (const label of labels) expect(known, `${alert}: ${series}{${label}}`).toContain(label);
+      }
+    }
+  });
+
+  it('the README lists every metric mirrorgate exports and every alert', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const own = metrics.registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name).filter((n) => n.startsWith('mirrorgate_'));
+    expect(own.length).toBeGreaterThan(20);
+    expect(own.filter((n) => !readme.includes(`\`${n}\``))).toEqual([]);
+    expect(alerts.filter((a) => !readme.includes(a.alert)).map((a) => a.alert)).toEqual([]);
   });
 });
