@@ -70,8 +70,8 @@ describe('kubectl against the rules API', () => {
     expect(yaml.stdout).toContain('kubectl.kubernetes.io/last-applied-configuration');
   });
 
-  it('apply --server-side takes over and moves the route; a second client-side apply is a patch', async () => {
-    const ssa = await kubectl('apply', '--server-side', '--force-conflicts', '-f', join(dir, 'b.yaml'));
+  it('apply --server-side takes over from client-side apply without a conflict and moves the route; a client-side apply again is a patch', async () => {
+    const ssa = await kubectl('apply', '--server-side', '-f', join(dir, 'b.yaml'));
     expect(ssa.stdout).toBe('imagetagmirrorset.config.openshift.io/route serverside-applied\n');
     expect(await servedBy()).toContain(b.host);
     const csa = await kubectl('apply', '-f', join(dir, 'a.yaml'));
