@@ -9,11 +9,11 @@ import { startTestProxy, type TestProxy } from './proxy.js';
 export const RW = 'rw-token-0123456789abcdef';
 export const RO = 'ro-token-0123456789abcdef';
 
-export interface ApiResponse {
+interface ApiResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  /** The parsed JSON body, loosely typed for assertions. */
   readonly json: any;
 }
 
