@@ -1,7 +1,7 @@
 // The rules API over a real socket: each verb, query parameter, error status
 // and body, auth, dryRun, concurrent writers, and writes taking effect on
 // pulls before the answer.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
@@ -265,6 +265,20 @@ describe('rules API: authentication', () => {
     expect(denied.status).toBe(403);
     expect(denied.json).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
     expect((await create('x')).status).toBe(201);
+  });
+
+  it('the token file is re-read when it changes: a removed token stops working', async () => {
+    writeFileSync(h.tokensFile, `${RO} read-write promoted\n`);
+    const deadline = Date.now() + 5_000;
+    let status = 0;
+    for (let i = 0; i < 100 && Date.now() < deadline; i++) {
+      status = (await h.call('GET', IDMS)).status;
+      if (status === 401) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe(401);
+    expect((await create('y', 'quay.io/y', ['m.example/y'])).status).toBe(401);
+    expect((await h.call('POST', IDMS, idms('z', 'quay.io/z', []), { token: RO })).status).toBe(201);
   });
 });
 
