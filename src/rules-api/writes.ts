@@ -66,7 +66,7 @@ export class Writer {
     else await this.state.remove(r, name, rv);
     this.store.commit({ type: next ? (current ? 'MODIFIED' : 'ADDED') : 'DELETED', resource: r, rv, object });
     // In force for new pulls before the answer goes out; shows on /readyz and in metrics through the holder.
-    await this.holder.reload([API_SOURCE]);
+    await this.holder.adopt(candidate);
     return { ...result, object };
   }
 }
