@@ -31,6 +31,7 @@ import { loadCredentials } from '../upstream/auth/credentials.js';
 import { TokenCache, type Clock } from '../upstream/auth/tokens.js';
 import { UpstreamClient } from '../upstream/client.js';
 import { StallWatch, realTimers } from '../upstream/stall.js';
+import { clusterSource, type ClusterSource } from '../cluster/cluster-source.js';
 import { namedHosts } from '../upstream/named-hosts.js';
 import { systemWallClock, type WallClock } from '../upstream/retry-after.js';
 
@@ -71,17 +72,38 @@ function withRulesApi(api: ((req: IncomingMessage, res: ServerResponse) => Promi
   };
 }
 
+/**
+ * With rules.kubernetes, the cluster's rule objects are a rule source. The first
+ * list is awaited, so a replica normally starts on the cluster's rules; when the
+ * API server cannot be reached, pulls are refused until it has been listed.
+ */
+async function followCluster(settings: Settings, log: Logger, reload: (source: string) => void): Promise<ClusterSource | undefined> {
+  if (settings.kubernetes === '') return undefined;
+  const source = clusterSource(settings.kubernetes, {
+    onChange: () => reload('cluster'),
+    onStatus: (kind, error) => (error === undefined ? log.info({ kind }, 'cluster: following again') : log.warn({ kind, error }, 'cluster: list/watch failing; the last rules read stay in force')),
+  });
+  await source.start();
+  const status = source.status();
+  log.info({ server: status.server, synced: status.synced, connected: status.connected }, 'cluster: following rule objects');
+  return source;
+}
+
 export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean; api?: Pick<RulesApiOptions, 'bookmarkIntervalMs' | 'now'> } = {}): Promise<Proxy> {
   const log = options.log ?? createLogger(settings.logLevel);
   const clock = options.clock ?? { now: () => performance.now() };
   const wall = options.wallClock ?? systemWallClock;
   const wallClock = () => wall.now();
   const api = settings.api.enabled ? await openRulesApi({ stateDir: settings.api.stateDir as string, tokensFile: settings.api.tokensFile as string, watchHistory: settings.api.watchHistory, ...options.api }, log) : undefined;
-  const holder = await RulesHolder.load(settings.rulePaths, api ? [api.source] : []);
+  // Changes the follower sees before the holder exists are in its first read.
+  let holder: RulesHolder | undefined;
+  const cluster = await followCluster(settings, log, (changed) => void holder?.reload([changed]));
+  holder = await RulesHolder.load(settings.rulePaths, [...(api ? [api.source] : []), ...(cluster ? [cluster] : [])]);
   for (const w of holder.current().warnings) log.warn({ warning: w }, 'rules warning');
   const health = new EndpointHealth(settings.health, clock);
   const metrics = new Metrics(health, { version: packageVersion(), maxEndpoints: settings.metricsMaxEndpoints, wallClock });
   metrics.rulesLoaded(holder.generation, true, holder.current().objects, namedRegistries(holder.current()).hosts);
+  if (cluster) metrics.followCluster(cluster.status);
   holder.onReload((outcome, rules) => {
     metrics.reloads.inc({ result: outcome.ok ? 'ok' : 'failed' });
     metrics.rulesLoaded(outcome.generation, outcome.ok, rules.objects, namedRegistries(rules).hosts);
@@ -118,7 +140,11 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     recent: new RecentPulls(),
     series: new EndpointSeries(clock, metrics.endpoints),
     wallClock,
-    rulesState: () => ({ generation: holder.generation, lastReload: holder.lastReload }),
+    rulesState: () => ({
+      generation: holder.generation,
+      lastReload: holder.lastReload,
+      ...(cluster ? { cluster: { ...cluster.status(), inForce: cluster.complete(holder.documents('cluster')) } } : {}),
+    }),
     access: await loadAccess(settings, log),
     draining: () => draining,
   };
@@ -137,6 +163,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     close: async (graceMs = settings.dataPath.shutdownGraceMs) => {
       draining = true;
       stopWatching();
+      cluster?.stop();
       // The admin listener stays up meanwhile, answering /readyz with 503.
       await listening.close(graceMs);
       await admin?.close();

@@ -17,6 +17,8 @@ export interface Settings {
   /** TLS for the admin listener (and the rules API on it). */
   readonly adminTls?: { readonly certFile: string; readonly keyFile: string };
   readonly rulePaths: readonly string[];
+  /** Follow the rule kinds on a cluster: '' (off), `in-cluster` (the pod's service account), or a kubeconfig path. */
+  readonly kubernetes: string;
   readonly defaultRegistry: string;
   readonly aliases: ReadonlyMap<string, string>;
   readonly open: boolean;
@@ -96,7 +98,8 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
     watch_history: { kind: 'integer', default: 1_000, check: positive },
   },
   rules: {
-    paths: { kind: 'list', default: [], check: (v: string[]) => (v.length === 0 ? 'needs at least one rules file or directory' : undefined) },
+    paths: { kind: 'list', default: [] },
+    kubernetes: { kind: 'string', default: '' },
   },
   upstream: {
     default_registry: { kind: 'string', default: 'docker.io' },
@@ -230,6 +233,9 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
     }
   }
   const endpointTimeouts = readEndpointTimeouts(doc.endpoint_timeouts, values.upstream as Record<string, number>, problems);
+  const rules = values.rules as { paths?: string[]; kubernetes?: string };
+  // Rules come from files or from a followed cluster; with neither there is nothing to serve by.
+  if (rules.paths?.length === 0 && rules.kubernetes === '') problems.push('rules.paths: needs at least one rules file or directory, or rules.kubernetes to follow a cluster');
   if (problems.length > 0) throw new InvalidSettingsError(file, problems);
   return freeze(values, endpointTimeouts, baseDir, file);
 }
@@ -264,6 +270,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
   const cert = get<string>('server', 'tls_cert');
   const key = get<string>('server', 'tls_key');
   if ((cert === '') !== (key === '')) throw new InvalidSettingsError(file, ['server.tls_cert and server.tls_key: set both or neither']);
+  const kubernetes = get<string>('rules', 'kubernetes');
   const adminCert = get<string>('admin', 'tls_cert');
   const adminKey = get<string>('admin', 'tls_key');
   if ((adminCert === '') !== (adminKey === '')) throw new InvalidSettingsError(file, ['admin.tls_cert and admin.tls_key: set both or neither']);
@@ -286,6 +293,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     ...(cert ? { tls: { certFile: path(cert), keyFile: path(key) } } : {}),
     ...(adminCert ? { adminTls: { certFile: path(adminCert), keyFile: path(adminKey) } } : {}),
     rulePaths: get<string[]>('rules', 'paths').map(path),
+    kubernetes: kubernetes === '' || kubernetes === 'in-cluster' ? kubernetes : path(kubernetes),
     defaultRegistry: get<string>('upstream', 'default_registry'),
     aliases: new Map(Object.entries(get<Record<string, string>>('upstream', 'aliases'))),
     open: get<boolean>('upstream', 'open'),

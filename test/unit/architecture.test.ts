@@ -31,11 +31,13 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   store: ['store', 'pull', 'upstream', 'core', 'node:', 'lru-cache'],
   config: ['config', 'core', 'node:', 'smol-toml'],
   observability: ['observability', 'node:', 'pino', 'prom-client'],
-  server: ['server', 'store', 'pull', 'upstream', 'config', 'observability', 'core', 'node:', 'bcryptjs'],
+  server: ['server', 'store', 'pull', 'upstream', 'config', 'cluster', 'observability', 'core', 'node:', 'bcryptjs'],
+  // Following a cluster: a rule source fed by @kubernetes/client-node list/watch.
+  cluster: ['cluster', 'config', 'observability', 'core', 'node:', '@kubernetes', 'yaml'],
   bench: ['bench', 'node:', 'undici', 'smol-toml'],
   // The rules API is an edge beside server: it shares the admin listener's token files, and cli composes it.
   'rules-api': ['rules-api', 'server', 'config', 'observability', 'core', 'node:', 'yaml'],
-  cli: ['cli', 'bench', 'server', 'rules-api', 'store', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
+  cli: ['cli', 'bench', 'server', 'rules-api', 'cluster', 'store', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
 };
 
 describe('architecture', () => {
