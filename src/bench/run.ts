@@ -53,8 +53,8 @@ const STRATEGIES: Readonly<Record<Workload, readonly Strategy[]>> = {
   'manifests-cached': ['direct', 'mirrorgate-cached'],
   'manifest-cpu': ['mirrorgate-cached'],
   image: ['direct', 'naive', 'mirrorgate'],
-  'large-blob': ['direct', 'nginx', 'nginx-cache-warm', 'registry-proxy', 'registry-proxy-warm', 'mirrorgate', 'mirrorgate-heap128'],
-  'concurrent-blobs': ['nginx', 'registry-proxy', 'mirrorgate', 'mirrorgate-heap128'],
+  'large-blob': ['direct', 'nginx', 'nginx-cache-warm', 'registry-proxy', 'registry-proxy-warm', 'mirrorgate', 'mirrorgate-disk', 'mirrorgate-warm'],
+  'concurrent-blobs': ['nginx', 'registry-proxy', 'mirrorgate', 'mirrorgate-disk'],
 };
 const GiB = 1024 * MiB;
 
