@@ -274,11 +274,16 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
   const adminCert = get<string>('admin', 'tls_cert');
   const adminKey = get<string>('admin', 'tls_key');
   if ((adminCert === '') !== (adminKey === '')) throw new InvalidSettingsError(file, ['admin.tls_cert and admin.tls_key: set both or neither']);
-  if (get<boolean>('api', 'enabled') && get<string[]>('admin', 'listen').length === 0) throw new InvalidSettingsError(file, ['api.enabled: the rules API is served on the admin listener; set admin.listen']);
   const credentials = get<string>('upstream', 'credentials');
   const optionalPath = (section: string, key: string): string | undefined => (get<string>(section, key) ? path(get<string>(section, key)) : undefined);
   const api = { stateDir: optionalPath('api', 'state_dir'), tokensFile: optionalPath('api', 'tokens') };
-  if (get<boolean>('api', 'enabled') && (!api.stateDir || !api.tokensFile)) throw new InvalidSettingsError(file, ['api.state_dir and api.tokens: both are required when api.enabled is true']);
+  const apiProblems = get<boolean>('api', 'enabled')
+    ? [
+        ...(!api.stateDir || !api.tokensFile ? ['api.state_dir and api.tokens: both are required when api.enabled is true'] : []),
+        ...(get<string[]>('admin', 'listen').length === 0 ? ['api.enabled: the rules API is served on the admin listener; set admin.listen'] : []),
+      ]
+    : [];
+  if (apiProblems.length > 0) throw new InvalidSettingsError(file, apiProblems);
   const auth = { htpasswdFile: optionalPath('auth', 'htpasswd'), tokensFile: optionalPath('auth', 'tokens'), adminTokensFile: optionalPath('admin', 'tokens') };
   return Object.freeze({
     listen: get<string[]>('server', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
