@@ -1,102 +1,23 @@
-// mirrorgate.toml -> validated, frozen Settings. Defaults live in one table
-// with units in the key names; MIRRORGATE_<SECTION>_<KEY> environment
-// variables override the file; every bad setting is reported at once.
+// mirrorgate.toml -> validated, frozen Settings. Every key is declared once in
+// settings-schema.ts; MIRRORGATE_<SECTION>_<KEY> environment variables
+// override the file; every bad setting is reported at once.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'smol-toml';
+import { SETTINGS, envName, type DeclaredSettings, type Kind, type KeyDecl } from './settings-schema.js';
 
-export interface Settings {
-  readonly listen: readonly { host: string; port: number }[];
-  /** The addresses (`host[:port]`) clients use for mirrorgate: mirrors there are mirrorgate itself. */
-  readonly advertise: readonly string[];
-  /** Where /metrics, /healthz, /readyz and /status are served; empty: on the main listeners. */
-  readonly adminListen: readonly { host: string; port: number }[];
-  /** Response header naming the endpoint that served; empty disables it. */
-  readonly servedByHeader: string;
+export type Settings = Omit<DeclaredSettings, 'tlsCertFile' | 'tlsKeyFile'> & {
+  /** `server.tls_cert` and `server.tls_key`, set together or not at all. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
-  readonly rulePaths: readonly string[];
-  readonly defaultRegistry: string;
-  readonly aliases: ReadonlyMap<string, string>;
-  readonly open: boolean;
-  readonly allow: readonly string[];
-  readonly credentialsFile?: string;
-  readonly connectTimeoutMs: number;
-  readonly headersTimeoutMs: number;
-  readonly bodyIdleTimeoutMs: number;
-  readonly maxManifestBytes: number;
-  readonly affinityTtlMs: number;
-  readonly logLevel: string;
-  readonly health: { readonly failureThreshold: number; readonly coolDownMs: number };
-  readonly hedge: { readonly mode: 'off' | 'fixed' | 'adaptive'; readonly delayMs: number; readonly minDelayMs: number };
-  /** Timeout overrides per upstream host[:port]. */
+  /** Timeout overrides per upstream host[:port] (`[endpoint_timeouts."host:port"]`). */
   readonly endpointTimeouts: ReadonlyMap<string, EndpointTimeouts>;
-  readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number; readonly coalesce: boolean };
-}
+};
 
 export interface EndpointTimeouts {
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyIdleTimeoutMs: number;
 }
-
-type Kind = 'string' | 'boolean' | 'integer' | 'list' | 'map';
-interface Key {
-  readonly kind: Kind;
-  readonly default: unknown;
-  readonly check?: (value: never) => string | undefined;
-}
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const positive = (v: number) => (v > 0 ? undefined : 'must be greater than 0');
-
-/** Every setting, its type and default. */
-export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
-  server: {
-    listen: { kind: 'list', default: ['127.0.0.1:5000'], check: (v: string[]) => (v.length === 0 ? 'needs at least one address' : v.map(checkListen).find(Boolean)) },
-    tls_cert: { kind: 'string', default: '' },
-    served_by_header: { kind: 'string', default: 'X-Mirrorgate-Served-By' },
-    tls_key: { kind: 'string', default: '' },
-    advertise: { kind: 'list', default: [], check: (v: string[]) => v.map(checkAdvertise).find(Boolean) },
-  },
-  admin: {
-    listen: { kind: 'list', default: [], check: (v: string[]) => v.map(checkListen).find(Boolean) },
-  },
-  rules: {
-    paths: { kind: 'list', default: [], check: (v: string[]) => (v.length === 0 ? 'needs at least one rules file or directory' : undefined) },
-  },
-  upstream: {
-    default_registry: { kind: 'string', default: 'docker.io' },
-    open: { kind: 'boolean', default: false },
-    allow: { kind: 'list', default: [] },
-    aliases: { kind: 'map', default: {} },
-    credentials: { kind: 'string', default: '' },
-    connect_timeout_ms: { kind: 'integer', default: 5_000, check: positive },
-    headers_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
-    body_idle_timeout_ms: { kind: 'integer', default: 30_000, check: positive },
-    max_manifest_bytes: { kind: 'integer', default: 4 * 1024 * 1024, check: positive },
-    affinity_ttl_ms: { kind: 'integer', default: 10 * 60_000, check: positive },
-  },
-  health: {
-    failure_threshold: { kind: 'integer', default: 3, check: positive },
-    cool_down_ms: { kind: 'integer', default: 10_000, check: positive },
-  },
-  hedge: {
-    mode: { kind: 'string', default: 'adaptive', check: (v: string) => (['off', 'fixed', 'adaptive'].includes(v) ? undefined : 'must be off, fixed or adaptive') },
-    delay_ms: { kind: 'integer', default: 500, check: positive },
-    min_delay_ms: { kind: 'integer', default: 50, check: positive },
-  },
-  cache: {
-    max_bytes: { kind: 'integer', default: 64 * 1024 * 1024, check: positive },
-    tag_ttl_ms: { kind: 'integer', default: 30_000, check: positive },
-    stale_if_error: { kind: 'boolean', default: true },
-    stale_max_ms: { kind: 'integer', default: 24 * 3600_000, check: positive },
-    negative_ttl_ms: { kind: 'integer', default: 5_000, check: positive },
-    coalesce: { kind: 'boolean', default: true },
-  },
-  log: {
-    level: { kind: 'string', default: 'info', check: (v: string) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
-  },
-};
 
 export class InvalidSettingsError extends Error {
   override readonly name = 'InvalidSettingsError';
@@ -106,21 +27,6 @@ export class InvalidSettingsError extends Error {
   ) {
     super(`invalid settings in ${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
-}
-
-function checkListen(address: string): string | undefined {
-  return parseListen(address) ? undefined : `${JSON.stringify(address)} is not host:port (use [::1]:5000 for IPv6)`;
-}
-
-function checkAdvertise(address: string): string | undefined {
-  return /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(address) ? undefined : `${JSON.stringify(address)} is not host[:port] (no scheme, no path)`;
-}
-
-function parseListen(address: string): { host: string; port: number } | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(address);
-  const port = Number(m?.[3]);
-  if (!m || port > 65535) return undefined;
-  return { host: m[1] ?? m[2] ?? '', port };
 }
 
 /** Converts an environment string to the key's type; lists are comma-separated, maps `a=b,c=d`. */
@@ -158,28 +64,30 @@ function typeOk(kind: Kind, value: unknown): boolean {
 /** Validates a parsed TOML document plus environment overrides; relative paths are resolved against `baseDir`. */
 export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, baseDir: string, file: string): Settings {
   const problems: string[] = [];
-  const values: Record<string, Record<string, unknown>> = {};
+  const values = new Map<KeyDecl, unknown>();
   for (const section of Object.keys(doc)) {
-    if (!(section in SCHEMA) && section !== 'endpoint_timeouts') problems.push(`${section}: unknown section`);
+    if (!(section in SETTINGS) && section !== 'endpoint_timeouts') problems.push(`${section}: unknown section`);
   }
-  for (const [section, keys] of Object.entries(SCHEMA)) {
+  for (const [section, keys] of Object.entries(SETTINGS) as [string, Record<string, KeyDecl>][]) {
     const table = (doc[section] ?? {}) as Record<string, unknown>;
-    for (const key of Object.keys(table)) if (!(key in keys)) problems.push(`${section}.${key}: unknown setting`);
-    values[section] = {};
-    for (const [key, spec] of Object.entries(keys)) {
-      const envName = `MIRRORGATE_${section}_${key}`.toUpperCase();
-      const raw = env[envName] !== undefined ? fromEnv(spec.kind, env[envName] as string) : (table[key] ?? spec.default);
-      const where = env[envName] !== undefined ? `${section}.${key} (from ${envName})` : `${section}.${key}`;
-      if (!typeOk(spec.kind, raw)) {
-        problems.push(`${where}: expected ${spec.kind === 'map' ? 'a table of strings' : spec.kind === 'list' ? 'a list of strings' : `a ${spec.kind}`}, got ${JSON.stringify(raw)}`);
+    for (const name of Object.keys(table)) if (!(name in keys)) problems.push(`${section}.${name}: unknown setting`);
+    for (const [name, decl] of Object.entries(keys)) {
+      const variable = envName(section, name);
+      const fromVariable = env[variable] !== undefined;
+      const raw = fromVariable ? fromEnv(decl.kind, env[variable] as string) : (table[name] ?? decl.default);
+      const where = fromVariable ? `${section}.${name} (from ${variable})` : `${section}.${name}`;
+      if (!typeOk(decl.kind, raw)) {
+        problems.push(`${where}: expected ${decl.kind === 'map' ? 'a table of strings' : decl.kind === 'list' ? 'a list of strings' : `a ${decl.kind}`}, got ${JSON.stringify(raw)}`);
         continue;
       }
-      const problem = spec.check?.(raw as never);
+      const problem = decl.check?.(raw as never);
       if (problem) problems.push(`${where}: ${problem}`);
-      (values[section] as Record<string, unknown>)[key] = raw;
+      values.set(decl, raw);
     }
   }
-  const endpointTimeouts = readEndpointTimeouts(doc.endpoint_timeouts, values.upstream as Record<string, number>, problems);
+  // Unset keys of an endpoint take the upstream values.
+  const upstream = Object.fromEntries(Object.keys(TIMEOUT_KEYS).map((name) => [name, values.get((SETTINGS.upstream as Record<string, KeyDecl>)[name] as KeyDecl) as number]));
+  const endpointTimeouts = readEndpointTimeouts(doc.endpoint_timeouts, upstream, problems);
   if (problems.length > 0) throw new InvalidSettingsError(file, problems);
   return freeze(values, endpointTimeouts, baseDir, file);
 }
@@ -208,43 +116,18 @@ function readEndpointTimeouts(raw: unknown, upstream: Record<string, number>, pr
   return out;
 }
 
-function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Map<string, EndpointTimeouts>, baseDir: string, file: string): Settings {
-  const get = <T>(section: string, key: string): T => (v[section] as Record<string, unknown>)[key] as T;
-  const path = (p: string) => resolve(baseDir, p);
-  const cert = get<string>('server', 'tls_cert');
-  const key = get<string>('server', 'tls_key');
-  if ((cert === '') !== (key === '')) throw new InvalidSettingsError(file, ['server.tls_cert and server.tls_key: set both or neither']);
-  const credentials = get<string>('upstream', 'credentials');
-  return Object.freeze({
-    listen: get<string[]>('server', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
-    adminListen: get<string[]>('admin', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
-    advertise: get<string[]>('server', 'advertise'),
-    servedByHeader: get<string>('server', 'served_by_header'),
-    ...(cert ? { tls: { certFile: path(cert), keyFile: path(key) } } : {}),
-    rulePaths: get<string[]>('rules', 'paths').map(path),
-    defaultRegistry: get<string>('upstream', 'default_registry'),
-    aliases: new Map(Object.entries(get<Record<string, string>>('upstream', 'aliases'))),
-    open: get<boolean>('upstream', 'open'),
-    allow: get<string[]>('upstream', 'allow'),
-    ...(credentials ? { credentialsFile: path(credentials) } : {}),
-    connectTimeoutMs: get<number>('upstream', 'connect_timeout_ms'),
-    headersTimeoutMs: get<number>('upstream', 'headers_timeout_ms'),
-    bodyIdleTimeoutMs: get<number>('upstream', 'body_idle_timeout_ms'),
-    maxManifestBytes: get<number>('upstream', 'max_manifest_bytes'),
-    affinityTtlMs: get<number>('upstream', 'affinity_ttl_ms'),
-    logLevel: get<string>('log', 'level'),
-    health: { failureThreshold: get<number>('health', 'failure_threshold'), coolDownMs: get<number>('health', 'cool_down_ms') },
-    hedge: { mode: get<'off' | 'fixed' | 'adaptive'>('hedge', 'mode'), delayMs: get<number>('hedge', 'delay_ms'), minDelayMs: get<number>('hedge', 'min_delay_ms') },
-    endpointTimeouts,
-    cache: {
-      maxBytes: get<number>('cache', 'max_bytes'),
-      tagTtlMs: get<number>('cache', 'tag_ttl_ms'),
-      staleIfError: get<boolean>('cache', 'stale_if_error'),
-      staleMaxMs: get<number>('cache', 'stale_max_ms'),
-      negativeTtlMs: get<number>('cache', 'negative_ttl_ms'),
-      coalesce: get<boolean>('cache', 'coalesce'),
-    },
-  });
+/** Each key's converted value at its field (`group.field` nested), then the settings made of two keys. */
+function freeze(values: Map<KeyDecl, unknown>, endpointTimeouts: Map<string, EndpointTimeouts>, baseDir: string, file: string): Settings {
+  const convert = { path: (p: string) => resolve(baseDir, p) };
+  const out: Record<string, unknown> = {};
+  for (const [decl, raw] of values) {
+    const [group, field] = decl.field.includes('.') ? (decl.field.split('.', 2) as [string, string]) : [undefined, decl.field];
+    const into = group === undefined ? out : ((out[group] ??= {}) as Record<string, unknown>);
+    into[field] = decl.to(raw as never, convert);
+  }
+  const { tlsCertFile: certFile, tlsKeyFile: keyFile, ...rest } = out as { tlsCertFile?: string; tlsKeyFile?: string };
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new InvalidSettingsError(file, ['server.tls_cert and server.tls_key: set both or neither']);
+  return Object.freeze({ ...rest, ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}), endpointTimeouts }) as unknown as Settings;
 }
 
 export async function loadSettings(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Settings> {

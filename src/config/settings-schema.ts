@@ -1,0 +1,154 @@
+// Every setting, declared once: its TOML place (section and key), type,
+// default, help text and where its value goes in the frozen Settings. The
+// Settings type, the environment variable names (MIRRORGATE_<SECTION>_<KEY>),
+// the validation and the README settings table are all derived from here.
+
+export type Kind = 'string' | 'boolean' | 'integer' | 'list' | 'map';
+
+/** The value a TOML document or an environment variable gives a key of that kind. */
+export type Raw<K extends Kind> = K extends 'string'
+  ? string
+  : K extends 'boolean'
+    ? boolean
+    : K extends 'integer'
+      ? number
+      : K extends 'list'
+        ? readonly string[]
+        : Readonly<Record<string, string>>;
+
+export interface Convert {
+  /** Resolves a path relative to the settings file. */
+  readonly path: (p: string) => string;
+}
+
+export interface KeyDecl<K extends Kind = Kind, F extends string = string, V = unknown> {
+  readonly kind: K;
+  readonly default: Raw<K>;
+  /** Where the value goes in Settings: `field`, or `group.field` for a nested object. */
+  readonly field: F;
+  /** One line for the README settings table. */
+  readonly help: string;
+  /** The default as the README shows it, when the value itself reads badly (4194304 bytes). */
+  readonly shownDefault?: string;
+  readonly check?: (value: Raw<K>) => string | undefined;
+  readonly to: (value: Raw<K>, convert: Convert) => V;
+}
+
+interface KeyOptions<K extends Kind> {
+  readonly check?: (value: Raw<K>) => string | undefined;
+  readonly shownDefault?: string;
+}
+
+/**
+ * Declares a key. Without `to`, the value is stored as it is; with it, the
+ * converted value, and the Settings field takes `to`'s return type.
+ */
+function key<K extends Kind, const F extends string>(kind: K, fallback: Raw<K>, field: F, help: string, options?: KeyOptions<K>): KeyDecl<K, F, Raw<K>>;
+function key<K extends Kind, const F extends string, V>(kind: K, fallback: Raw<K>, field: F, help: string, options: KeyOptions<K> & { to: (value: Raw<K>, convert: Convert) => V }): KeyDecl<K, F, V>;
+function key<K extends Kind, const F extends string, V>(kind: K, fallback: Raw<K>, field: F, help: string, options: KeyOptions<K> & { to?: (value: Raw<K>, convert: Convert) => V } = {}): KeyDecl<K, F, unknown> {
+  const { to = (value: Raw<K>) => value, check, shownDefault } = options;
+  return { kind, default: fallback, field, help, to, ...(check ? { check } : {}), ...(shownDefault ? { shownDefault } : {}) };
+}
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export function parseListen(address: string): ListenAddress | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(address);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) return undefined;
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+const checkListen = (address: string): string | undefined => (parseListen(address) ? undefined : `${JSON.stringify(address)} is not host:port (use [::1]:5000 for IPv6)`);
+const checkAdvertise = (address: string): string | undefined =>
+  /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(address) ? undefined : `${JSON.stringify(address)} is not host[:port] (no scheme, no path)`;
+const listenAddresses = (v: readonly string[]): readonly ListenAddress[] => v.map((a) => parseListen(a) as ListenAddress);
+const positive = (v: number) => (v > 0 ? undefined : 'must be greater than 0');
+const oneOf = (values: readonly string[]) => (v: string) => (values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const HEDGE_MODES = ['off', 'fixed', 'adaptive'] as const;
+/** An unset path stays unset; a set one is resolved against the settings file. */
+const optionalPath = (v: string, { path }: Convert): string | undefined => (v === '' ? undefined : path(v));
+
+export const SETTINGS = {
+  server: {
+    listen: key('list', ['127.0.0.1:5000'], 'listen', 'addresses to listen on (`[::1]:5000` for IPv6)', {
+      check: (v) => (v.length === 0 ? 'needs at least one address' : v.map(checkListen).find(Boolean)),
+      to: listenAddresses,
+    }),
+    tls_cert: key('string', '', 'tlsCertFile', 'serve HTTPS with this PEM certificate (and `server.tls_key`); plain HTTP when unset', { to: optionalPath, shownDefault: 'unset' }),
+    tls_key: key('string', '', 'tlsKeyFile', 'the PEM key of `server.tls_cert`', { to: optionalPath, shownDefault: 'unset' }),
+    advertise: key('list', [], 'advertise', 'the addresses (`host[:port]`) clients use for mirrorgate; a mirror at one of them is mirrorgate itself and is left out of every plan (see "OpenShift")', {
+      check: (v) => v.map(checkAdvertise).find(Boolean),
+    }),
+    served_by_header: key('string', 'X-Mirrorgate-Served-By', 'servedByHeader', 'response header naming the endpoint that served; empty disables it'),
+  },
+  admin: {
+    listen: key('list', [], 'adminListen', 'serve `/metrics`, `/healthz`, `/readyz`, `/status` on these addresses only; empty: on the main listeners', {
+      check: (v) => v.map(checkListen).find(Boolean),
+      to: listenAddresses,
+    }),
+  },
+  rules: {
+    paths: key('list', [], 'rulePaths', 'rule files and directories, as for `resolve`', {
+      check: (v) => (v.length === 0 ? 'needs at least one rules file or directory' : undefined),
+      to: (v: readonly string[], { path }: Convert) => v.map(path),
+      shownDefault: '(required)',
+    }),
+  },
+  upstream: {
+    default_registry: key('string', 'docker.io', 'defaultRegistry', 'where names with no registry go (Docker `registry-mirrors`)'),
+    open: key('boolean', false, 'open', 'contact registries the rules do not name'),
+    allow: key('list', [], 'allow', 'more registries that may be contacted; `*.example.com` matches subdomains'),
+    aliases: key('map', {}, 'aliases', 'path names for registries that cannot be a path component', {
+      to: (v): ReadonlyMap<string, string> => new Map(Object.entries(v)),
+    }),
+    credentials: key('string', '', 'credentialsFile', 'containers `auth.json` or Docker `config.json` for upstream logins', { to: optionalPath, shownDefault: 'unset' }),
+    connect_timeout_ms: key('integer', 5_000, 'connectTimeoutMs', 'per upstream request: connecting', { check: positive }),
+    headers_timeout_ms: key('integer', 30_000, 'headersTimeoutMs', 'per upstream request: waiting for the response headers', { check: positive }),
+    body_idle_timeout_ms: key('integer', 30_000, 'bodyIdleTimeoutMs', 'per upstream request: a body that sends nothing for this long', { check: positive }),
+    max_manifest_bytes: key('integer', 4 * 1024 * 1024, 'maxManifestBytes', 'larger manifests are refused, never buffered', { check: positive, shownDefault: '4 MiB' }),
+    affinity_ttl_ms: key('integer', 10 * 60_000, 'affinityTtlMs', "how long digest requests prefer the endpoint that served the repository's last manifest", { check: positive }),
+  },
+  health: {
+    failure_threshold: key('integer', 3, 'health.failureThreshold', 'circuit breaker: consecutive failures that open an endpoint', { check: positive }),
+    cool_down_ms: key('integer', 10_000, 'health.coolDownMs', 'circuit breaker: how long an open endpoint is skipped', { check: positive }),
+  },
+  hedge: {
+    mode: key('string', 'adaptive', 'hedge.mode', 'hedged manifest and HEAD requests: `off`, `fixed` or `adaptive`', {
+      check: oneOf(HEDGE_MODES),
+      to: (v: string) => v as (typeof HEDGE_MODES)[number],
+    }),
+    delay_ms: key('integer', 500, 'hedge.delayMs', 'hedge delay (`fixed`), its upper bound (`adaptive`)', { check: positive }),
+    min_delay_ms: key('integer', 50, 'hedge.minDelayMs', 'lower bound of the adaptive hedge delay', { check: positive }),
+  },
+  cache: {
+    max_bytes: key('integer', 64 * 1024 * 1024, 'cache.maxBytes', 'manifests kept in memory', { check: positive, shownDefault: '64 MiB' }),
+    tag_ttl_ms: key('integer', 30_000, 'cache.tagTtlMs', 'tag freshness', { check: positive }),
+    stale_if_error: key('boolean', true, 'cache.staleIfError', 'serve a stale tag when every endpoint fails'),
+    stale_max_ms: key('integer', 24 * 3600_000, 'cache.staleMaxMs', 'how stale such a tag may be', { check: positive, shownDefault: '1 day' }),
+    negative_ttl_ms: key('integer', 5_000, 'cache.negativeTtlMs', '"not found" memory', { check: positive }),
+    coalesce: key('boolean', true, 'cache.coalesce', 'identical concurrent manifest fetches share one upstream request'),
+  },
+  log: {
+    level: key('string', 'info', 'logLevel', 'pino level; one JSON line per request', { check: oneOf(LOG_LEVELS) }),
+  },
+} as const satisfies Readonly<Record<string, Readonly<Record<string, KeyDecl>>>>;
+
+// The Settings type, derived: each key's field, with `to`'s type; `group.field` nests.
+type Decls = typeof SETTINGS;
+type AnyDecl = { [S in keyof Decls]: Decls[S][keyof Decls[S]] }[keyof Decls];
+type ValueOf<D> = D extends KeyDecl<Kind, string, infer V> ? V : never;
+type FieldsOf<D> = D extends { field: infer F extends string } ? F : never;
+type TopFields = Exclude<FieldsOf<AnyDecl>, `${string}.${string}`>;
+type Groups = FieldsOf<AnyDecl> extends infer F ? (F extends `${infer G}.${string}` ? G : never) : never;
+type Flat = { readonly [F in TopFields]: ValueOf<Extract<AnyDecl, { field: F }>> };
+type Grouped = { readonly [G in Groups]: { readonly [F in FieldsOf<AnyDecl> as F extends `${G}.${infer N}` ? N : never]: ValueOf<Extract<AnyDecl, { field: F }>> } };
+
+export type DeclaredSettings = Flat & Grouped;
+
+/** `MIRRORGATE_<SECTION>_<KEY>`. */
+export const envName = (section: string, name: string): string => `MIRRORGATE_${section}_${name}`.toUpperCase();
