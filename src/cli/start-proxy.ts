@@ -8,21 +8,34 @@ import { withoutSelf } from '../core/rules/self-mirrors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { RecentPulls } from '../observability/recent-pulls.js';
+import { ByteGate } from '../pull/bounded-json.js';
+import type { PullContext } from '../pull/context.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
 import { EndpointHealth } from '../pull/health.js';
 import { ManifestCache } from '../pull/manifest-cache.js';
 import { createAdminHandler, createHandler } from '../server/app.js';
+import { loadAccess } from '../server/auth/access.js';
 import { listen, type Listening } from '../server/listen.js';
 import { Agents } from '../upstream/agents.js';
 import { loadCredentials } from '../upstream/auth/credentials.js';
 import { TokenCache, type Clock } from '../upstream/auth/tokens.js';
 import { UpstreamClient } from '../upstream/client.js';
+import { StallWatch, realTimers } from '../upstream/stall.js';
+import { namedHosts } from '../upstream/named-hosts.js';
+import { systemWallClock, type WallClock } from '../upstream/retry-after.js';
 
 export interface Proxy extends Listening {
   readonly rules: () => RuleSet;
   readonly holder: RulesHolder;
   /** Admin listener URLs, when one is configured. */
   readonly adminUrls: readonly string[];
+  /** What pulls share (tests read its counters, such as the manifest buffer's peak). */
+  readonly pull: PullContext;
+  /**
+   * Shuts down gracefully: /readyz answers 503 at once, no new connections,
+   * requests in flight get `graceMs` (default server.shutdown_grace_ms) to finish.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** The rules in force minus mirrors that are mirrorgate itself; derived once per rule set. */
@@ -36,7 +49,7 @@ function rulesWithoutSelf(holder: RulesHolder, advertised: readonly string[]): (
   };
 }
 
-export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; watch?: boolean } = {}): Promise<Proxy> {
+export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean } = {}): Promise<Proxy> {
   const log = options.log ?? createLogger(settings.logLevel);
   const clock = options.clock ?? { now: () => performance.now() };
   const holder = await RulesHolder.load(settings.rulePaths);
@@ -50,18 +63,24 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     if (outcome.ok) log.info({ generation: outcome.generation, objects: rules.objects.length }, 'rules reloaded');
     else log.error({ generation: outcome.generation, errors: outcome.errors }, 'rules reload failed: the previous rules stay in force');
   });
-  const agents = new Agents(settings, settings.endpointTimeouts);
-  const tokens = new TokenCache((url) => agents.for({ insecure: url.protocol === 'http:' }), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
-  const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile));
-  const pull = {
+  const agents = new Agents(settings, namedHosts(holder.current, settings.defaultRegistry, settings.allow), settings.endpointTimeouts);
+  // A token realm is reached with the TLS policy of the endpoint whose challenge named it.
+  const tokens = new TokenCache((tls) => agents.for(tls), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
+  const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile), { wall: options.wallClock ?? systemWallClock, maxRetryAfterMs: settings.maxRetryAfterMs });
+  const timers = realTimers(clock);
+  const pull: PullContext = {
     client,
     clock,
+    timers,
+    stall: new StallWatch({ minBytesPerS: settings.dataPath.minBytesPerS, windowMs: settings.dataPath.stallWindowMs }, timers),
     health,
     cache: new ManifestCache(settings.cache, clock),
-    busy: new BusyEndpoints(clock),
+    busy: new BusyEndpoints(clock, settings.health.maxEndpoints, settings.maxRetryAfterMs),
     affinity: new Affinity(clock, settings.affinityTtlMs),
     hedge: settings.hedge,
     maxManifestBytes: settings.maxManifestBytes,
+    allowSchema1: settings.allowSchema1,
+    manifestBuffer: new ByteGate(Math.max(settings.manifestBufferBytes, settings.maxManifestBytes), settings.headersTimeoutMs),
   };
   const rules = rulesWithoutSelf(holder, settings.advertise);
   const deps = {
@@ -72,7 +91,10 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     metrics,
     recent: new RecentPulls(),
     rulesState: () => ({ generation: holder.generation, lastReload: holder.lastReload }),
+    access: await loadAccess(settings, log),
+    draining: () => draining,
   };
+  let draining = false;
   const separateAdmin = settings.adminListen.length > 0;
   const listening = await listen(settings.listen, settings.tls, createHandler(deps, !separateAdmin));
   const admin = separateAdmin ? await listen(settings.adminListen, undefined, createAdminHandler(deps)) : undefined;
@@ -83,10 +105,15 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     adminUrls: admin?.urls ?? [],
     rules,
     holder,
-    close: async () => {
+    pull,
+    close: async (graceMs = settings.dataPath.shutdownGraceMs) => {
+      draining = true;
       stopWatching();
-      await Promise.all([listening.close(), admin?.close()]);
+      // The admin listener stays up meanwhile, answering /readyz with 503.
+      await listening.close(graceMs);
+      await admin?.close();
       await agents.close();
+      log.info({}, 'mirrorgate stopped');
     },
   };
 }

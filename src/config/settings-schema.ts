@@ -85,12 +85,19 @@ export const SETTINGS = {
       check: (v) => v.map(checkAdvertise).find(Boolean),
     }),
     served_by_header: key('string', 'X-Mirrorgate-Served-By', 'servedByHeader', 'response header naming the endpoint that served; empty disables it'),
+    send_timeout_ms: key('integer', 60_000, 'dataPath.sendTimeoutMs', 'a client that accepts no bytes for this long is disconnected and its upstream request aborted, so slow readers cannot hold the upstream connection pool', { check: positive }),
+    shutdown_grace_ms: key('integer', 30_000, 'dataPath.shutdownGraceMs', 'on SIGTERM/SIGINT, how long in-flight requests may run before the process exits', { check: positive }),
   },
   admin: {
     listen: key('list', [], 'adminListen', 'serve `/metrics`, `/healthz`, `/readyz`, `/status` on these addresses only; empty: on the main listeners', {
       check: (v) => v.map(checkListen).find(Boolean),
       to: listenAddresses,
     }),
+    tokens: key('string', '', 'auth.adminTokensFile', 'token file (see Security): `/metrics` and `/status` need `Authorization: Bearer <token>`; `/healthz` stays open and `/readyz` answers probes without its details', { to: optionalPath, shownDefault: 'unset' }),
+  },
+  auth: {
+    htpasswd: key('string', '', 'auth.htpasswdFile', 'bcrypt htpasswd file (`htpasswd -B`): pulls need `Basic` credentials of one of its users (see Security)', { to: optionalPath, shownDefault: 'unset' }),
+    tokens: key('string', '', 'auth.tokensFile', 'token file: pulls need one of its tokens, as `Bearer <token>` or as the `Basic` password with any user name', { to: optionalPath, shownDefault: 'unset' }),
   },
   rules: {
     paths: key('list', [], 'rulePaths', 'rule files and directories, as for `resolve`', {
@@ -101,8 +108,8 @@ export const SETTINGS = {
   },
   upstream: {
     default_registry: key('string', 'docker.io', 'defaultRegistry', 'where names with no registry go (Docker `registry-mirrors`)'),
-    open: key('boolean', false, 'open', 'contact registries the rules do not name'),
-    allow: key('list', [], 'allow', 'more registries that may be contacted; `*.example.com` matches subdomains'),
+    open: key('boolean', false, 'open', 'contact registries the rules do not name (at public addresses only, see [Upstream trust](#upstream-trust))'),
+    allow: key('list', [], 'allow', 'more registries that may be contacted, at any address; `*.example.com` matches subdomains'),
     aliases: key('map', {}, 'aliases', 'path names for registries that cannot be a path component', {
       to: (v): ReadonlyMap<string, string> => new Map(Object.entries(v)),
     }),
@@ -111,11 +118,18 @@ export const SETTINGS = {
     headers_timeout_ms: key('integer', 30_000, 'headersTimeoutMs', 'per upstream request: waiting for the response headers', { check: positive }),
     body_idle_timeout_ms: key('integer', 30_000, 'bodyIdleTimeoutMs', 'per upstream request: a body that sends nothing for this long', { check: positive }),
     max_manifest_bytes: key('integer', 4 * 1024 * 1024, 'maxManifestBytes', 'larger manifests are refused, never buffered', { check: positive, shownDefault: '4 MiB' }),
+    manifest_buffer_bytes: key('integer', 32 * 1024 * 1024, 'manifestBufferBytes', 'manifest, tag-list and referrers bodies held for reading, parsing and verification at once, over all requests; others wait (up to `headers_timeout_ms`). JSON from upstreams nesting deeper than 64 levels is refused as `invalid` before it is parsed', { check: positive, shownDefault: '32 MiB' }),
+    allow_schema1: key('boolean', false, 'allowSchema1', "serve deprecated Docker schema-1 manifests (containerd 2 and distribution 3 refuse them too). Refused ones count as `invalid` for that endpoint; when no endpoint has anything else the client gets `400 MANIFEST_INVALID`. When allowed, a signed schema-1 body must be exactly its payload plus a last `signatures` member (the payload is derived from the body, not from the upstream's `formatLength`/`formatTail`), else it is a digest mismatch"),
     affinity_ttl_ms: key('integer', 10 * 60_000, 'affinityTtlMs', "how long digest requests prefer the endpoint that served the repository's last manifest", { check: positive }),
+    min_bytes_per_s: key('integer', 16 * 1024, 'dataPath.minBytesPerS', "a blob body slower than this over `stall_window_ms` of waiting for it is a stall: the pull resumes with `Range` on the next endpoint and the stall counts against the endpoint's health (time spent waiting for a slow client does not count)", { check: positive }),
+    stall_window_ms: key('integer', 10_000, 'dataPath.stallWindowMs', 'the window over which `min_bytes_per_s` is measured', { check: positive }),
+    pull_deadline_ms: key('integer', 30 * 60_000, 'dataPath.pullDeadlineMs', 'every request ends by then: 504 `GATEWAY_TIMEOUT`, or a broken body once streaming; its upstream requests are aborted', { check: positive }),
+    max_retry_after_ms: key('integer', 5 * 60_000, 'maxRetryAfterMs', "the longest an upstream's `Retry-After` keeps it out of the walks; the wait passed on to clients is capped too", { check: positive }),
   },
   health: {
     failure_threshold: key('integer', 3, 'health.failureThreshold', 'circuit breaker: consecutive failures that open an endpoint', { check: positive }),
     cool_down_ms: key('integer', 10_000, 'health.coolDownMs', 'circuit breaker: how long an open endpoint is skipped', { check: positive }),
+    max_endpoints: key('integer', 1_000, 'health.maxEndpoints', 'endpoints whose circuit, latency and `Retry-After` are remembered; beyond it the least recently used are forgotten (in `open` mode every host a client names would otherwise stay)', { check: positive }),
   },
   hedge: {
     mode: key('string', 'adaptive', 'hedge.mode', 'hedged manifest and HEAD requests: `off`, `fixed` or `adaptive`', {

@@ -29,6 +29,8 @@ export class InvalidSettingsError extends Error {
   }
 }
 
+const EXPECTED: Readonly<Record<Kind, string>> = { string: 'a string', boolean: 'a boolean', integer: 'an integer', list: 'a list of strings', map: 'a table of strings' };
+
 /** Converts an environment string to the key's type; lists are comma-separated, maps `a=b,c=d`. */
 function fromEnv(kind: Kind, text: string): unknown {
   const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -77,7 +79,7 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
       const raw = fromVariable ? fromEnv(decl.kind, env[variable] as string) : (table[name] ?? decl.default);
       const where = fromVariable ? `${section}.${name} (from ${variable})` : `${section}.${name}`;
       if (!typeOk(decl.kind, raw)) {
-        problems.push(`${where}: expected ${decl.kind === 'map' ? 'a table of strings' : decl.kind === 'list' ? 'a list of strings' : `a ${decl.kind}`}, got ${JSON.stringify(raw)}`);
+        problems.push(`${where}: expected ${EXPECTED[decl.kind]}, got ${JSON.stringify(raw)}`);
         continue;
       }
       const problem = decl.check?.(raw as never);
@@ -137,11 +139,16 @@ export async function loadSettings(file: string, env: NodeJS.ProcessEnv = proces
   } catch (err) {
     throw new InvalidSettingsError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
   }
+  return settingsFromText(text, env, dirname(resolve(file)), file);
+}
+
+/** The TOML text of a settings file -> Settings, or InvalidSettingsError. */
+export function settingsFromText(text: string, env: NodeJS.ProcessEnv, baseDir: string, file: string): Settings {
   let doc: Record<string, unknown>;
   try {
     doc = parse(text);
   } catch (err) {
     throw new InvalidSettingsError(file, [`invalid TOML: ${(err as Error).message.split('\n')[0]}`]);
   }
-  return settingsFrom(doc, env, dirname(resolve(file)), file);
+  return settingsFrom(doc, env, baseDir, file);
 }

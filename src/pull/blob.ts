@@ -67,7 +67,7 @@ async function fullBlob(ctx: PullContext, candidates: readonly Candidate[], dige
     const offset = verifier?.received ?? 0;
     let opened;
     try {
-      opened = await walk(ctx, remaining, records, what(digest), (c, attemptSignal) => openAt(ctx, c, digest, offset, verifier?.expectedSize, attemptSignal), signal);
+      opened = await walk(ctx, remaining, records, what(digest), (c, attemptSignal) => openAt(ctx, c, digest, offset, verifier?.expectedSize, attemptSignal), signal, { deferSuccess: true });
     } catch (err) {
       if (!verifier) throw err;
       out.destroy(err as Error);
@@ -81,7 +81,13 @@ async function fullBlob(ctx: PullContext, candidates: readonly Candidate[], dige
       if (opened.value.size !== undefined) headers['content-length'] = String(opened.value.size);
       out.start(200, headers);
     }
-    const broken = await pump(opened.value.res, opened.value.skip, verifier, out);
+    const broken = await pump(ctx, opened.value.res, opened.value.skip, verifier, out);
+    const domain = opened.candidate.target.domain;
+    // A failure after the stream started says as much about the endpoint as one before it;
+    // a client that left (or ran out of time) says nothing against it.
+    const clientSide = !broken || broken.kind === 'aborted' || signal.aborted;
+    if (clientSide) ctx.health.success(domain, opened.ms);
+    else ctx.health.failure(domain, broken.kind);
     if (!broken) return { servedBy, bytes: verifier.received };
     records.push(attemptOf(opened.candidate, broken.kind, 0, { message: `${broken.message} after byte ${verifier.received}` }));
     if (broken.kind === 'digest_mismatch' || broken.kind === 'aborted') {
@@ -108,10 +114,10 @@ async function openAt(ctx: PullContext, c: Candidate, digest: string, offset: nu
 }
 
 /** Copies a body through the verifier; returns the failure that broke it, or undefined when done. */
-async function pump(res: UpstreamResponse, skip: number, verifier: StreamVerifier, out: BlobOutput): Promise<UpstreamFailure | undefined> {
+async function pump(ctx: PullContext, res: UpstreamResponse, skip: number, verifier: StreamVerifier, out: BlobOutput): Promise<UpstreamFailure | undefined> {
   let toSkip = skip;
   try {
-    for await (const raw of res.body as AsyncIterable<Buffer>) {
+    for await (const raw of ctx.stall.watch(res.body)) {
       let chunk = raw;
       if (toSkip > 0) {
         const dropped = Math.min(toSkip, chunk.length);
@@ -154,7 +160,7 @@ async function rangedBlob(ctx: PullContext, candidates: readonly Candidate[], re
     const headers: Record<string, string> = { 'content-range': header(res.headers, 'content-range') as string, 'docker-content-digest': req.digest, 'content-type': OCTET };
     if (length !== undefined) headers['content-length'] = length;
     out.start(206, headers);
-    return { servedBy: candidate.label, bytes: await copy(res, 0, Number.POSITIVE_INFINITY, out) };
+    return { servedBy: candidate.label, bytes: await copy(ctx, res, 0, Number.POSITIVE_INFINITY, out) };
   }
   // The upstream ignored Range: cut the span out of the full body ourselves.
   const size = Number(header(res.headers, 'content-length'));
@@ -164,15 +170,15 @@ async function rangedBlob(ctx: PullContext, candidates: readonly Candidate[], re
     throw new OciError('RANGE_INVALID', `range ${rangeHeader} cannot be satisfied`, undefined, Number.isFinite(size) ? { 'content-range': `bytes */${size}` } : {});
   }
   out.start(206, { 'content-range': contentRange(span, size), 'content-length': String(span.end - span.start + 1), 'docker-content-digest': req.digest, 'content-type': OCTET });
-  return { servedBy: candidate.label, bytes: await copy(res, span.start, span.end - span.start + 1, out) };
+  return { servedBy: candidate.label, bytes: await copy(ctx, res, span.start, span.end - span.start + 1, out) };
 }
 
 /** Copies `length` bytes starting at `skip`; a break mid-way breaks the client response. */
-async function copy(res: UpstreamResponse, skip: number, length: number, out: BlobOutput): Promise<number> {
+async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, length: number, out: BlobOutput): Promise<number> {
   let position = 0;
   let sent = 0;
   try {
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    for await (const chunk of ctx.stall.watch(res.body)) {
       const from = Math.max(0, skip - position);
       position += chunk.length;
       const part = chunk.subarray(from, Math.max(from, Math.min(chunk.length, from + (length - sent))));

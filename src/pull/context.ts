@@ -1,5 +1,7 @@
+import type { ByteGate } from './bounded-json.js';
 import type { Clock } from '../upstream/auth/tokens.js';
 import type { UpstreamClient, Target } from '../upstream/client.js';
+import type { StallWatch, Timers } from '../upstream/stall.js';
 import type { Affinity, BusyEndpoints } from './endpoint-state.js';
 import type { EndpointHealth } from './health.js';
 import type { ManifestCache } from './manifest-cache.js';
@@ -19,7 +21,15 @@ export interface PullContext {
   readonly cache: ManifestCache;
   readonly hedge: HedgeSettings;
   readonly clock: Clock;
+  /** Timers on the same clock, for deadlines and watchdogs. */
+  readonly timers: Timers;
+  /** Wraps upstream blob bodies so a dripping mirror counts as a stall. */
+  readonly stall: StallWatch;
   readonly maxManifestBytes: number;
+  /** Serve deprecated schema-1 manifests (upstream.allow_schema1). */
+  readonly allowSchema1: boolean;
+  /** Bounds the bytes of manifest bodies held for reading and verification at once. */
+  readonly manifestBuffer: ByteGate;
 }
 
 /** One endpoint of a walk: where to send the request and what to ask for there. */

@@ -2,10 +2,11 @@
 // referrers tag schema (`<alg>-<hex>`) where an upstream lacks the API
 // (distribution-spec "Listing Referrers"; containerd referrers.go).
 import { MEDIA_TYPES } from '../core/oci/accept.js';
+import { type NextPage, parseNextLink } from '../core/oci/link.js';
 import { discard, header } from '../upstream/client.js';
-import { readCapped } from '../upstream/read-capped.js';
 import { UpstreamFailure } from '../upstream/failure.js';
 import type { AttemptRecord } from './attempts.js';
+import { parseUpstreamJson, withHeldBody } from './bounded-json.js';
 import type { Candidate, PullContext } from './context.js';
 import { ensureOk } from './manifest.js';
 import { walk, type WalkResult } from './walk.js';
@@ -15,7 +16,7 @@ const MAX_LIST_BYTES = 16 * 1024 * 1024;
 export interface TagPage {
   readonly tags: readonly string[];
   /** The `last`/`n` of the upstream's next page, when it has one. */
-  readonly next?: { readonly last: string; readonly n?: string };
+  readonly next?: NextPage;
 }
 
 export function fetchTags(ctx: PullContext, candidates: readonly Candidate[], query: URLSearchParams, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<TagPage>> {
@@ -23,21 +24,11 @@ export function fetchTags(ctx: PullContext, candidates: readonly Candidate[], qu
   return walk(ctx, candidates, records, { notFound: 'NAME_UNKNOWN', description: 'tag list' }, async (c, attemptSignal) => {
     const res = await ctx.client.request(c.target, 'GET', `/v2/${c.target.repository}/tags/list${qs ? `?${qs}` : ''}`, { accept: 'application/json' }, attemptSignal);
     ensureOk(res, ctx);
-    const body = JSON.parse((await readCapped(res.body, MAX_LIST_BYTES)).toString('utf8')) as { tags?: unknown };
-    const tags = Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
-    const next = nextPage(header(res.headers, 'link'));
+    const body = (await withHeldBody(ctx.manifestBuffer, res, MAX_LIST_BYTES, 'tag list', attemptSignal, (b) => parseUpstreamJson(b, 'tag list'))) as { tags?: unknown } | null;
+    const tags = Array.isArray(body?.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
+    const next = parseNextLink(header(res.headers, 'link'));
     return { tags, ...(next ? { next } : {}) };
   }, signal);
-}
-
-/** `</v2/<name>/tags/list?last=x&n=y>; rel="next"` -> its query. */
-function nextPage(link: string | undefined): TagPage['next'] {
-  const m = link === undefined ? null : /<([^>]*)>\s*;\s*rel="?next"?/.exec(link);
-  if (!m?.[1]) return undefined;
-  const q = new URL(m[1], 'http://upstream').searchParams;
-  const last = q.get('last');
-  const n = q.get('n');
-  return last === null ? undefined : { last, ...(n === null ? {} : { n }) };
 }
 
 export interface Referrers {
@@ -52,7 +43,7 @@ export function fetchReferrers(ctx: PullContext, candidates: readonly Candidate[
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
     const res = await ctx.client.request(c.target, 'GET', `/v2/${c.target.repository}/referrers/${digest}${query}`, { accept: MEDIA_TYPES.ociIndex }, attemptSignal);
     if (res.status === 200) {
-      return { index: await readCapped(res.body, MAX_LIST_BYTES), filtersApplied: (header(res.headers, 'oci-filters-applied') ?? '').includes('artifactType') };
+      return { index: await withHeldBody(ctx.manifestBuffer, res, MAX_LIST_BYTES, 'referrers index', attemptSignal, (b) => b), filtersApplied: (header(res.headers, 'oci-filters-applied') ?? '').includes('artifactType') };
     }
     if (res.status !== 404) ensureOk(res, ctx);
     discard(res.body);
@@ -69,12 +60,10 @@ async function fromTagSchema(ctx: PullContext, c: Candidate, digest: string, art
     return { index: Buffer.from(JSON.stringify(EMPTY_INDEX)), filtersApplied: artifactType !== undefined };
   }
   ensureOk(res, ctx);
-  let index: { manifests?: { artifactType?: string }[] };
-  try {
-    index = JSON.parse((await readCapped(res.body, MAX_LIST_BYTES)).toString('utf8')) as typeof index;
-  } catch {
-    throw new UpstreamFailure('invalid', `referrers tag ${tag} is not an image index`);
-  }
-  const manifests = (index.manifests ?? []).filter((m) => artifactType === undefined || m.artifactType === artifactType);
+  const index = (await withHeldBody(ctx.manifestBuffer, res, MAX_LIST_BYTES, `referrers tag ${tag}`, signal, (b) => parseUpstreamJson(b, `referrers tag ${tag}`))) as {
+    manifests?: unknown;
+  } | null;
+  if (typeof index !== 'object' || index === null || Array.isArray(index)) throw new UpstreamFailure('invalid', `referrers tag ${tag} is not an image index`);
+  const manifests = (Array.isArray(index.manifests) ? (index.manifests as { artifactType?: unknown }[]) : []).filter((m) => artifactType === undefined || m?.artifactType === artifactType);
   return { index: Buffer.from(JSON.stringify({ ...EMPTY_INDEX, ...index, manifests })), filtersApplied: artifactType !== undefined };
 }

@@ -7,12 +7,25 @@ import type { Target } from '../upstream/client.js';
 
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 
+/** Bounded like the health table: an endpoint forgotten early is only asked again sooner. */
 export class BusyEndpoints {
-  private readonly until = new Map<string, number>();
-  constructor(private readonly clock: Clock) {}
+  private readonly until: LRUCache<string, number>;
+  constructor(
+    /** Monotonic: the wait is a duration, whatever form the upstream gave it in. */
+    private readonly clock: Clock,
+    maxEndpoints = 1_000,
+    /** No endpoint is kept out longer than this (upstream.max_retry_after_ms). */
+    private readonly maxWaitMs = Number.POSITIVE_INFINITY,
+  ) {
+    this.until = new LRUCache({ max: maxEndpoints });
+  }
+
+  get size(): number {
+    return this.until.size;
+  }
 
   mark(domain: string, retryAfterMs: number | undefined): void {
-    this.until.set(domain, this.clock.now() + (retryAfterMs ?? DEFAULT_RETRY_AFTER_MS));
+    this.until.set(domain, this.clock.now() + Math.min(this.maxWaitMs, retryAfterMs ?? DEFAULT_RETRY_AFTER_MS));
   }
 
   /** Milliseconds left to wait, or 0. */

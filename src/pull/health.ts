@@ -2,7 +2,10 @@
 // host:port. After `failureThreshold` consecutive failures the endpoint is
 // skipped for `coolDownMs`; then one request probes it (half-open): success
 // closes the circuit, failure opens it again. It also keeps a latency
-// average, which adaptive hedging reads. The clock is injected.
+// average, which adaptive hedging reads. The clock is injected. The table is
+// bounded (`maxEndpoints`, least recently used out): in open mode every
+// host:port a client names would otherwise stay here for good.
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../upstream/auth/tokens.js';
 import type { FailureKind } from '../upstream/failure.js';
 
@@ -11,6 +14,7 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 export interface HealthSettings {
   readonly failureThreshold: number;
   readonly coolDownMs: number;
+  readonly maxEndpoints?: number;
 }
 
 interface EndpointRecord {
@@ -22,16 +26,24 @@ interface EndpointRecord {
 }
 
 /** Failures that say something about the endpoint itself, not about the content asked for. */
-const HEALTH_FAILURES: ReadonlySet<FailureKind> = new Set(['refused', 'timeout', 'tls', 'status_5xx', 'digest_mismatch', 'invalid']);
+const HEALTH_FAILURES: ReadonlySet<FailureKind> = new Set(['refused', 'dns', 'timeout', 'tls', 'status_5xx', 'digest_mismatch', 'invalid', 'redirect']);
 const LATENCY_WEIGHT = 0.2;
+const DEFAULT_MAX_ENDPOINTS = 1_000;
 
 export class EndpointHealth {
-  private readonly endpoints = new Map<string, EndpointRecord>();
+  private readonly endpoints: LRUCache<string, EndpointRecord>;
 
   constructor(
     private readonly settings: HealthSettings,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.endpoints = new LRUCache({ max: settings.maxEndpoints ?? DEFAULT_MAX_ENDPOINTS });
+  }
+
+  /** How many endpoints are remembered (bounded by `maxEndpoints`). */
+  get size(): number {
+    return this.endpoints.size;
+  }
 
   private record(endpoint: string): EndpointRecord {
     let r = this.endpoints.get(endpoint);
@@ -43,13 +55,15 @@ export class EndpointHealth {
   }
 
   state(endpoint: string): CircuitState {
-    const r = this.endpoints.get(endpoint);
+    const r = this.endpoints.peek(endpoint);
     if (r?.openedAt === undefined) return 'closed';
     return this.clock.now() - r.openedAt >= this.settings.coolDownMs ? 'half-open' : 'open';
   }
 
   /** May a request go to `endpoint` now? A half-open endpoint admits one probe at a time. */
   admit(endpoint: string): boolean {
+    // A lookup that counts as use: an endpoint being tried is the last to be forgotten.
+    this.endpoints.get(endpoint);
     const state = this.state(endpoint);
     if (state === 'closed') return true;
     if (state === 'open') return false;
@@ -85,10 +99,10 @@ export class EndpointHealth {
   }
 
   latency(endpoint: string): number | undefined {
-    return this.endpoints.get(endpoint)?.latencyMs;
+    return this.endpoints.peek(endpoint)?.latencyMs;
   }
 
-  /** Every endpoint seen so far, for metrics and the status page. */
+  /** Every endpoint remembered, for metrics and the status page. */
   snapshot(): { endpoint: string; state: CircuitState; failures: number; latencyMs?: number; lastOutcome?: string }[] {
     return [...this.endpoints.entries()].map(([endpoint, r]) => ({
       endpoint,

@@ -2,25 +2,23 @@
 import { createHash } from 'node:crypto';
 import { MEDIA_TYPES } from '../core/oci/accept.js';
 import { UpstreamFailure } from '../upstream/failure.js';
+import { schema1Payload } from './schema1.js';
 
 const ALGORITHMS: Readonly<Record<string, string>> = { sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
 
 export const digestOf = (algorithm: string, bytes: Uint8Array): string => `${algorithm}:${createHash(ALGORITHMS[algorithm] ?? 'sha256').update(bytes).digest('hex')}`;
 
-const fromBase64Url = (s: string): Buffer => Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+/** Whether a Content-Type names a schema-1 manifest, signed or not (deprecated; refused unless allowed). */
+export function isSchema1(contentType: string | undefined): boolean {
+  const type = mediaType(contentType);
+  return type === MEDIA_TYPES.dockerSchema1Signed || type === MEDIA_TYPES.dockerSchema1;
+}
 
-/**
- * The bytes a manifest digest covers. A schema-1 signed manifest is hashed
- * without its signatures: libtrust keeps the payload as the first
- * `formatLength` bytes plus `formatTail` (containers/image manifest.Digest).
- */
+const mediaType = (contentType: string | undefined) => contentType?.split(';')[0]?.trim().toLowerCase();
+
+/** The bytes a manifest digest covers: the body, or for a signed schema-1 body its payload (see schema1.ts). */
 export function digestedBytes(body: Buffer, contentType: string | undefined): Buffer {
-  if (contentType?.split(';')[0]?.trim() !== MEDIA_TYPES.dockerSchema1Signed) return body;
-  const doc = JSON.parse(body.toString('utf8')) as { signatures?: { protected?: string }[] };
-  const protectedHeader = doc.signatures?.[0]?.protected;
-  if (!protectedHeader) return body;
-  const { formatLength, formatTail } = JSON.parse(fromBase64Url(protectedHeader).toString('utf8')) as { formatLength: number; formatTail: string };
-  return Buffer.concat([body.subarray(0, formatLength), fromBase64Url(formatTail)]);
+  return mediaType(contentType) === MEDIA_TYPES.dockerSchema1Signed ? schema1Payload(body) : body;
 }
 
 /** The digest of a manifest as served, in the algorithm of `like` (sha256 for tags). */

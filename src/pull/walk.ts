@@ -3,7 +3,7 @@
 // open, the plan is still tried in order. With hedging, an attempt that has
 // not answered within the hedge delay gets company: the next candidate starts
 // in parallel, the first valid answer wins and the others are aborted.
-import { type OciErrorCode } from '../core/oci/errors.js';
+import { OciError, type OciErrorCode } from '../core/oci/errors.js';
 import { UpstreamFailure, classifyError } from '../upstream/failure.js';
 import { type AttemptRecord, attemptOf, finalError } from './attempts.js';
 import type { Candidate, PullContext } from './context.js';
@@ -11,6 +11,18 @@ import type { Candidate, PullContext } from './context.js';
 export interface WalkResult<T> {
   readonly value: T;
   readonly candidate: Candidate;
+  /** How long the winning attempt took. */
+  readonly ms: number;
+}
+
+export interface WalkOptions {
+  readonly hedge?: boolean;
+  /**
+   * The caller reports the winner's health itself, once the body it opened
+   * has been read: a stream that breaks after its headers is a failure, and
+   * a success recorded at the headers would reset the endpoint's count.
+   */
+  readonly deferSuccess?: boolean;
 }
 
 export type Attempt<T> = (candidate: Candidate, signal: AbortSignal) => Promise<T>;
@@ -30,14 +42,14 @@ export async function walk<T>(
   what: { readonly notFound: OciErrorCode; readonly description: string },
   attempt: Attempt<T>,
   signal: AbortSignal,
-  options: { readonly hedge?: boolean } = {},
+  options: WalkOptions = {},
 ): Promise<WalkResult<T>> {
-  const hedge = options.hedge === true;
-  const first = await walkPass(ctx, candidates, records, attempt, signal, hedge, true);
+  stopIfAborted(signal);
+  const first = await walkPass(ctx, candidates, records, attempt, signal, options, true);
   if (first.result) return first.result;
   if (!first.launchedAny && first.circuitSkipped.length > 0) {
     // Every endpoint was skipped as open: try them anyway, in order, rather than fail without trying.
-    const second = await walkPass(ctx, first.circuitSkipped, records, attempt, signal, hedge, false);
+    const second = await walkPass(ctx, first.circuitSkipped, records, attempt, signal, options, false);
     if (second.result) return second.result;
   }
   throw finalError(records, what.notFound, what.description);
@@ -56,9 +68,10 @@ async function walkPass<T>(
   records: AttemptRecord[],
   attempt: Attempt<T>,
   signal: AbortSignal,
-  hedge: boolean,
+  options: WalkOptions,
   useBreaker: boolean,
 ): Promise<Pass<T>> {
+  const hedge = options.hedge === true;
   const pending = [...candidates];
   const running = new Set<Running<T>>();
   const circuitSkipped: Candidate[] = [];
@@ -99,7 +112,7 @@ async function walkPass<T>(
     const ms = ctx.clock.now() - settled.running.started;
     const { candidate, hedged } = settled.running;
     if (settled.error === undefined) {
-      ctx.health.success(candidate.target.domain, ms);
+      if (!options.deferSuccess) ctx.health.success(candidate.target.domain, ms);
       records.push(attemptOf(candidate, 'ok', ms, hedged ? { hedged } : {}));
       for (const loser of running) {
         loser.controller.abort();
@@ -110,15 +123,16 @@ async function walkPass<T>(
         if (delay !== undefined && ctx.clock.now() - loser.started >= delay) ctx.health.failure(loser.candidate.target.domain, 'timeout');
         records.push(attemptOf(loser.candidate, 'aborted', ctx.clock.now() - loser.started, { message: 'lost the hedge race', ...(loser.hedged ? { hedged: true } : {}) }));
       }
-      return { result: { value: settled.value as T, candidate }, launchedAny, circuitSkipped };
+      return { result: { value: settled.value as T, candidate, ms }, launchedAny, circuitSkipped };
     }
     const failure = settled.error;
-    if (failure.kind === 'aborted' && signal.aborted) throw failure;
+    if (signal.aborted) stopIfAborted(signal, failure);
     ctx.health.failure(candidate.target.domain, failure.kind);
     if (failure.kind === 'status_429') ctx.busy.mark(candidate.target.domain, failure.retryAfterMs);
     records.push(
       attemptOf(candidate, failure.kind, ms, {
         message: failure.message,
+        ...(failure.publicMessage !== undefined ? { publicMessage: failure.publicMessage } : {}),
         ...(hedged ? { hedged } : {}),
         ...(failure.status ? { status: failure.status } : {}),
         ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
@@ -132,13 +146,22 @@ async function walkPass<T>(
 function start<T>(ctx: PullContext, candidate: Candidate, attempt: Attempt<T>, parent: AbortSignal, hedged: boolean): Running<T> {
   const controller = new AbortController();
   // Kept for the request's life: the winner's body streams on after the walk returns.
-  parent.addEventListener('abort', () => controller.abort(), { once: true });
+  parent.addEventListener('abort', () => controller.abort(parent.reason), { once: true });
   const running = { candidate, controller, started: ctx.clock.now(), hedged } as Running<T>;
   (running as { done: Running<T>['done'] }).done = attempt(candidate, controller.signal).then(
     (value) => ({ running, value }),
     (err: unknown) => ({ running, error: classifyError(err) }),
   );
   return running;
+}
+
+/**
+ * The request was aborted: the client left (an `aborted` failure), or its
+ * deadline passed (the OciError the deadline aborted with, for the client).
+ */
+function stopIfAborted(signal: AbortSignal, failure = new UpstreamFailure('aborted', 'request aborted')): void {
+  if (!signal.aborted) return;
+  throw signal.reason instanceof OciError ? signal.reason : failure.kind === 'aborted' ? failure : new UpstreamFailure('aborted', 'request aborted');
 }
 
 /** Fixed, or adaptive: three times the endpoint's average latency, never above the fixed delay. */

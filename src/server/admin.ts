@@ -6,18 +6,24 @@ import { statusPage } from './status-page.js';
 
 export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/status'];
 
-/** Answers an admin path; false when `path` is not one. */
-export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+/** Answers an admin path; false when `path` is not one. Without `details`, /readyz says only whether it is ready. */
+export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: ServerResponse, path: string, details = true): Promise<boolean> {
   if (!ADMIN_PATHS.includes(path)) return false;
   const send = (status: number, type: string, body: string) => {
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
-  if (path === '/healthz') send(200, 'text/plain; charset=utf-8', 'ok\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8', 'content-length': 19 });
+    res.end('method not allowed\n');
+  } else if (path === '/healthz') send(200, 'text/plain; charset=utf-8', 'ok\n');
   else if (path === '/readyz') {
     const { generation, lastReload } = deps.rulesState();
     // Ready while some rules are in force; a failed reload is reported, the old rules still serve.
-    send(200, 'application/json', JSON.stringify({ ready: true, rules: { generation, objects: deps.rules().objects.length, lastReload } }));
+    // Not ready once shutting down, so load balancers stop sending while pulls in flight finish.
+    const ready = !deps.draining();
+    const status = { ready, ...(ready ? {} : { reason: 'shutting down' }) };
+    send(ready ? 200 : 503, 'application/json', JSON.stringify(details ? { ...status, rules: { generation, objects: deps.rules().objects.length, lastReload } } : status));
   } else if (path === '/metrics') send(200, deps.metrics.registry.contentType, await deps.metrics.registry.metrics());
   else send(200, 'text/html; charset=utf-8', statusPage(deps));
   return true;

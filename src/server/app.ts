@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { OciError } from '../core/oci/errors.js';
 import { parseRoute, type RouteOptions } from '../core/oci/route.js';
 import { handleAdmin } from './admin.js';
+import { authorize } from './auth/access.js';
 import { blobs } from './handlers/blobs.js';
 import { referrers, tags } from './handlers/discovery.js';
 import { manifests } from './handlers/manifests.js';
@@ -28,16 +29,19 @@ export function createHandler(deps: AppDeps, withAdmin = true): (req: IncomingMe
 export function createAdminHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://client').pathname;
-    handleAdmin(deps, req, res, path).then(
-      (handled) => {
-        if (!handled) res.writeHead(404, { 'content-length': 0 }).end();
-      },
-      (err: unknown) => {
-        deps.log.error({ err, path }, 'admin request failed');
-        if (!res.headersSent) res.writeHead(500, { 'content-length': 0 });
-        res.end();
-      },
-    );
+    authorize(deps.access, req, path)
+      .then((granted) => handleAdmin(deps, req, res, path, granted.adminDetails))
+      .then(
+        (handled) => {
+          if (!handled) res.writeHead(404, { 'content-length': 0 }).end();
+        },
+        (err: unknown) => {
+          if (err instanceof OciError) return writeError(res, err, req.method ?? 'GET');
+          deps.log.error({ err, path }, 'admin request failed');
+          if (!res.headersSent) res.writeHead(500, { 'content-length': 0 });
+          res.end();
+        },
+      );
   };
 }
 
@@ -47,17 +51,22 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
+  // Every pull has an end: past the deadline its upstream work is aborted and the client gets 504.
+  const cancelDeadline = deps.pull.timers.after(deps.settings.dataPath.pullDeadlineMs, () => abort.abort(new OciError('GATEWAY_TIMEOUT', 'the pull took longer than upstream.pull_deadline_ms')));
   const method = req.method ?? 'GET';
   const incoming: Incoming = { req, res, deps, url: new URL(req.url ?? '/', 'http://client'), signal: abort.signal, records: [], summary: {} };
   let error: OciError | undefined;
   let cause: unknown;
   try {
-    if (withAdmin && (await handleAdmin(deps, req, res, incoming.url.pathname))) incoming.summary.route = 'admin';
+    const granted = await authorize(deps.access, req, incoming.url.pathname);
+    if (withAdmin && (await handleAdmin(deps, req, res, incoming.url.pathname, granted.adminDetails))) incoming.summary.route = 'admin';
     else await dispatch(incoming, method, routeOptions);
   } catch (err) {
     error = toOciError(err);
     cause = err;
     writeError(res, error, method);
+  } finally {
+    cancelDeadline();
   }
   const status = error?.status ?? res.statusCode;
   const ms = deps.pull.clock.now() - started;

@@ -1,5 +1,5 @@
 // Binds the handler to every configured address, over HTTPS when a
-// certificate is configured.
+// certificate is configured, and closes gracefully.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 export interface Listening {
   /** `http(s)://host:port` of each listener, ports resolved (port 0 picks a free one). */
   readonly urls: readonly string[];
-  close(): Promise<void>;
+  /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts what is left. */
+  close(graceMs?: number): Promise<void>;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -19,11 +20,24 @@ export async function listen(addresses: readonly { host: string; port: number }[
   const tls = tlsFiles && { cert: await readFile(tlsFiles.certFile), key: await readFile(tlsFiles.keyFile) };
   const servers: Server[] = [];
   const urls: string[] = [];
+  let draining = false;
+  // While draining, an answer closes its connection, and a socket whose response ended is closed.
+  const tracked: Handler = (req, res) => {
+    if (draining) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      if (draining) setImmediate(() => servers.forEach((s) => s.closeIdleConnections()));
+    });
+    handler(req, res);
+  };
+  const close = (graceMs: number) => {
+    draining = true;
+    return Promise.all(servers.map((s) => closeServer(s, graceMs))).then(() => undefined);
+  };
   try {
     for (const { host, port } of addresses) {
       // Large socket buffers keep blob copies streaming instead of stopping for a drain every 16 KiB.
       const options = { highWaterMark: STREAM_BUFFER_BYTES };
-      const server = tls ? createHttpsServer({ ...tls, ...options }, handler) : createHttpServer(options, handler);
+      const server = tls ? createHttpsServer({ ...tls, ...options }, tracked) : createHttpServer(options, tracked);
       // Registry clients keep connections open between a pull's requests.
       server.keepAliveTimeout = 75_000;
       await new Promise<void>((resolve, reject) => {
@@ -36,15 +50,25 @@ export async function listen(addresses: readonly { host: string; port: number }[
       urls.push(`${tls ? 'https' : 'http'}://${shownHost}:${address.port}`);
     }
   } catch (err) {
-    await Promise.all(servers.map((s) => closeServer(s)));
+    await close(0);
     throw err;
   }
-  return { urls, close: () => Promise.all(servers.map(closeServer)).then(() => undefined) };
+  return { urls, close: (graceMs = 0) => close(graceMs) };
 }
 
-function closeServer(server: Server): Promise<void> {
+/**
+ * Graceful close, as fastify closes (`forceCloseConnections: 'idle'`): no new
+ * connections, idle keep-alive sockets closed at once, the others as their
+ * responses end, and whatever runs past the grace period is cut. Resolves
+ * when every connection is gone.
+ */
+function closeServer(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
   });
 }

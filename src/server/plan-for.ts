@@ -1,7 +1,7 @@
 // A routed request -> the plan of its logical image, or the reason it is refused.
 import { InvalidReferenceError } from '../core/reference/index.js';
 import { OciError } from '../core/oci/errors.js';
-import { namedRegistries, registryMatches } from '../core/rules/named-registries.js';
+import { contactableRegistries, registryMatches } from '../core/rules/named-registries.js';
 import { resolve } from '../core/resolve/resolve.js';
 import type { Plan } from '../core/resolve/plan.js';
 import type { RuleSet } from '../core/rules/model.js';
@@ -60,8 +60,7 @@ function checkAllowed(registry: string, rules: RuleSet, ctx: RequestContext): vo
   if (settings.open) return;
   let allowed = allowedByRules.get(rules);
   if (!allowed) {
-    const named = namedRegistries(rules);
-    allowed = { hosts: named.hosts.add(settings.defaultRegistry), patterns: [...named.wildcards, ...settings.allow] };
+    allowed = contactableRegistries(rules, settings.defaultRegistry, settings.allow);
     allowedByRules.set(rules, allowed);
   }
   if (registryMatches(registry, allowed.hosts, allowed.patterns)) return;

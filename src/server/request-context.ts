@@ -8,6 +8,7 @@ import type { RecentPulls } from '../observability/recent-pulls.js';
 import type { ReloadOutcome } from '../config/rules-holder.js';
 import type { AttemptRecord } from '../pull/attempts.js';
 import type { PullContext } from '../pull/context.js';
+import type { Access } from './auth/access.js';
 
 /** What the server is built from; made once by the composition root. */
 export interface AppDeps {
@@ -19,6 +20,10 @@ export interface AppDeps {
   readonly metrics: Metrics;
   readonly recent: RecentPulls;
   readonly rulesState: () => { generation: number; lastReload: ReloadOutcome };
+  /** Inbound authentication; empty when off. */
+  readonly access: Access;
+  /** True once shutdown has begun: /readyz answers 503 while requests in flight finish. */
+  readonly draining: () => boolean;
 }
 
 /** What one request carries through its handler, and what its log line reports. */

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { OciError } from '../core/oci/errors.js';
 import type { BlobOutput } from '../pull/blob.js';
 import { UpstreamFailure } from '../upstream/failure.js';
+import { type SendTimeout, writeWithin } from './send-timeout.js';
 
 export const API_VERSION = { 'docker-distribution-api-version': 'registry/2.0' } as const;
 
@@ -43,25 +44,11 @@ export function writeBytes(res: ServerResponse, method: string, status: number, 
   return method === 'HEAD' ? 0 : length;
 }
 
-/** Adapts a ServerResponse to the blob streamer, with backpressure and abort. */
-export function blobOutput(res: ServerResponse, extraHeaders: Record<string, string>): BlobOutput {
+/** Adapts a ServerResponse to the blob streamer, with backpressure, the send timeout and abort. */
+export function blobOutput(res: ServerResponse, extraHeaders: Record<string, string>, sendTimeout: SendTimeout): BlobOutput {
   return {
     start: (status, headers) => res.writeHead(status, { ...API_VERSION, ...extraHeaders, ...headers }),
-    write: (chunk) =>
-      new Promise((resolve, reject) => {
-        if (res.destroyed) return reject(new UpstreamFailure('aborted', 'client went away'));
-        if (res.write(chunk)) return resolve();
-        const onDrain = () => {
-          res.off('close', onClose);
-          resolve();
-        };
-        const onClose = () => {
-          res.off('drain', onDrain);
-          reject(new UpstreamFailure('aborted', 'client went away'));
-        };
-        res.once('drain', onDrain);
-        res.once('close', onClose);
-      }),
+    write: (chunk) => writeWithin(res, chunk, sendTimeout),
     end: () => res.end(),
     destroy: (reason) => res.destroy(reason),
   };

@@ -1,8 +1,10 @@
 // One undici Agent per TLS setting: keep-alive pools per origin, bounded
 // connections, the configured timeouts. Extra CAs (additionalTrustedCA) are
-// added to the system roots; insecure endpoints skip verification.
+// added to the system roots; insecure endpoints skip verification. Every
+// agent connects through the address filter (./connect-guard.ts).
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
+import { guardedConnector, type NamedHost } from './connect-guard.js';
 
 export interface Timeouts {
   readonly connectTimeoutMs: number;
@@ -22,6 +24,8 @@ export class Agents {
   constructor(
     private readonly timeouts: Timeouts,
     /** Overrides for some upstream hosts (host[:port]). */
+    /** Hosts that may be reached at any address; the rest only at public ones. */
+    private readonly named: NamedHost,
     private readonly perEndpoint: ReadonlyMap<string, Timeouts> = new Map(),
   ) {}
 
@@ -36,11 +40,14 @@ export class Agents {
         connections: CONNECTIONS_PER_ORIGIN,
         headersTimeout: timeouts.headersTimeoutMs,
         bodyTimeout: timeouts.bodyIdleTimeoutMs,
-        connect: {
-          timeout: timeouts.connectTimeoutMs,
-          rejectUnauthorized: !tls.insecure,
-          ...(tls.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
-        },
+        connect: guardedConnector(
+          {
+            timeout: timeouts.connectTimeoutMs,
+            rejectUnauthorized: !tls.insecure,
+            ...(tls.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
+          },
+          this.named,
+        ),
       });
       this.agents.set(key, agent);
     }

@@ -1,16 +1,23 @@
 // Every way an upstream attempt can fail, classified once (here) so that no
 // other module inspects error codes or statuses to decide what happened.
+// A failure carries two texts: `message`, for the log and the attempt record,
+// may quote the upstream (its error body, an address, an OpenSSL string);
+// `publicMessage`, the only text a client may see, is mirrorgate's own words
+// and never holds upstream bytes or a host outside the plan.
+import { AddressRefusedError } from './connect-guard.js';
 
 export type FailureKind =
-  | 'refused' // connection refused, reset before response, DNS failure
+  | 'refused' // connection refused or reset before a response, or an address the filter refused
+  | 'dns' // the host name did not resolve
   | 'timeout' // connect, headers or idle body timeout
   | 'tls' // certificate or handshake failure
   | 'status_5xx'
   | 'status_429'
   | 'not_found'
-  | 'auth' // 401/403 after authenticating
+  | 'auth' // 401/403 after authenticating, or a token that could not be had
   | 'digest_mismatch'
   | 'invalid' // a response that breaks the protocol (bad Content-Range, manifest too large…)
+  | 'redirect' // a redirect target on another origin failed or was refused (what exactly: in the log only)
   | 'busy' // skipped: the endpoint asked us to back off (Retry-After)
   | 'circuit_open' // skipped: the endpoint failed repeatedly and is cooling down
   | 'aborted'; // the client went away
@@ -22,15 +29,22 @@ export class UpstreamFailure extends Error {
     readonly kind: FailureKind,
     message: string,
     readonly status?: number,
-    /** For 429: how long the endpoint asked us to wait. */
+    /** For 429: how long the endpoint asked us to wait (already capped). */
     readonly retryAfterMs?: number,
+    /** What a client may be told beyond kind and status; mirrorgate's words only. */
+    readonly publicMessage?: string,
   ) {
     super(message);
   }
 }
 
 const TIMEOUT_CODES = ['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT'];
-const REFUSED_CODES = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED'];
+const DNS_CODES = ['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME'];
+// OpenSSL's words when the "TLS server" answers a ClientHello in plain HTTP.
+const PLAIN_HTTP_RE = /wrong version number|packet length too long|http request/i;
+
+export const PLAIN_HTTP_HINT =
+  'the endpoint speaks plain HTTP, not HTTPS; to allow that, list its host in the Image config (spec.registrySources.insecureRegistries) or set `insecure = true` for it in registries.conf';
 
 function errorCode(err: unknown): string {
   const e = err as { code?: unknown; cause?: { code?: unknown } };
@@ -42,28 +56,46 @@ export function classifyError(err: unknown): UpstreamFailure {
   if (err instanceof UpstreamFailure) return err;
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
+  const said = code ? `${code}: ${message}` : message;
   if (code === 'UND_ERR_ABORTED' || (err as Error)?.name === 'AbortError') return new UpstreamFailure('aborted', 'request aborted');
-  if (TIMEOUT_CODES.includes(code)) return new UpstreamFailure('timeout', `${code}: ${message}`);
-  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO/.test(code)) {
-    return new UpstreamFailure('tls', `${code}: ${message}`);
+  if (err instanceof AddressRefusedError || (err as { cause?: unknown })?.cause instanceof AddressRefusedError) {
+    return new UpstreamFailure('refused', said, undefined, undefined, 'the address is not one mirrorgate may reach unless the rules or upstream.allow name the host');
   }
-  if (REFUSED_CODES.includes(code)) return new UpstreamFailure('refused', `${code}: ${message}`);
-  return new UpstreamFailure('refused', code ? `${code}: ${message}` : message);
+  if (TIMEOUT_CODES.includes(code)) return new UpstreamFailure('timeout', said);
+  if (DNS_CODES.includes(code)) return new UpstreamFailure('dns', said, undefined, undefined, 'the host name did not resolve');
+  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO/.test(code)) {
+    return new UpstreamFailure('tls', said, undefined, undefined, PLAIN_HTTP_RE.test(said) ? PLAIN_HTTP_HINT : undefined);
+  }
+  return new UpstreamFailure('refused', said);
+}
+
+export interface StatusContext {
+  /** The wait the endpoint asked for, parsed and capped (./retry-after.ts). */
+  readonly retryAfterMs?: number;
+  /** The upstream's own words (its OCI error body), for the log. */
+  readonly said?: string;
+  /** The answer came from a redirect target on another origin, not from the endpoint. */
+  readonly foreign?: boolean;
 }
 
 /** A non-success status -> its failure kind. */
-export function classifyStatus(status: number, retryAfter?: string | null, nowMs?: number): UpstreamFailure {
-  if (status === 404) return new UpstreamFailure('not_found', 'not found', status);
-  if (status === 401 || status === 403) return new UpstreamFailure('auth', status === 401 ? 'unauthorized' : 'denied', status);
-  if (status === 429) return new UpstreamFailure('status_429', 'too many requests', status, retryAfterMs(retryAfter, nowMs));
-  if (status >= 500) return new UpstreamFailure('status_5xx', `upstream answered ${status}`, status);
-  return new UpstreamFailure('invalid', `unexpected status ${status}`, status);
+export function classifyStatus(status: number, context: StatusContext = {}): UpstreamFailure {
+  const said = context.said ? `: ${context.said}` : '';
+  if (context.foreign) {
+    return new UpstreamFailure('redirect', `the redirect target answered ${status}${said}`, undefined, undefined, REDIRECT_PUBLIC);
+  }
+  if (status === 404) return new UpstreamFailure('not_found', `not found${said}`, status);
+  if (status === 401 || status === 403) return new UpstreamFailure('auth', `${status === 401 ? 'unauthorized' : 'denied'}${said}`, status);
+  if (status === 429) return new UpstreamFailure('status_429', `too many requests${said}`, status, context.retryAfterMs);
+  if (status >= 500) return new UpstreamFailure('status_5xx', `upstream answered ${status}${said}`, status);
+  return new UpstreamFailure('invalid', `unexpected status ${status}${said}`, status);
 }
 
-/** `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null | undefined, nowMs = 0): number | undefined {
-  if (!header) return undefined;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+export const REDIRECT_PUBLIC = 'a redirect to another origin could not be followed (the mirrorgate log says why)';
+
+/** A failure at a redirect target on another origin: the log keeps what happened, the client learns only that. */
+export function redirectFailure(target: URL, err: unknown): UpstreamFailure {
+  const failure = classifyError(err);
+  if (failure.kind === 'aborted') return failure;
+  return new UpstreamFailure('redirect', `redirect target ${target.origin}: ${failure.kind}: ${failure.message}`, undefined, undefined, REDIRECT_PUBLIC);
 }

@@ -8,7 +8,8 @@ export async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () =>
     size += chunk.length;
     if (size > limit) {
       body.destroy?.();
-      throw new UpstreamFailure('invalid', `response body larger than ${limit} bytes`);
+      const said = `response body larger than ${limit} bytes`;
+      throw new UpstreamFailure('invalid', said, undefined, undefined, said);
     }
     chunks.push(chunk);
   }

@@ -9,6 +9,7 @@ import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { settingsFrom } from '../../src/config/settings.js';
+import { SETTINGS } from '../../src/config/settings-schema.js';
 import { loadRules } from '../../src/config/load-rules.js';
 import { startProxy } from '../../src/cli/start-proxy.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -23,7 +24,7 @@ type Container = { name: string; image: string; args: string[]; env: { name: str
 
 const KUSTOMIZATIONS = ['deploy/kubernetes', 'deploy/kubernetes/overlays/node-local', 'deploy/kubernetes/overlays/nodeport'];
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
-const GRACE_MS = 30_000; // server.shutdown_grace_ms default
+const GRACE_MS = SETTINGS.server.shutdown_grace_ms.default;
 
 function render(dir: string): Doc[] {
   requireBinary('kubectl', 'kubernetes-client');

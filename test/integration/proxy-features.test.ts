@@ -74,7 +74,7 @@ describe('Basic auth upstream', () => {
 });
 
 describe('manifests', () => {
-  it('passes schema-1 signed manifests and verifies them by their payload digest', async () => {
+  it('passes schema-1 signed manifests when allowed and verifies them by their payload digest', async () => {
     const source = track(await fakeRegistry());
     const payload = '{\n   "schemaVersion": 1,\n   "name": "ns/old",\n   "tag": "v1"\n}';
     const formatLength = payload.length - 2;
@@ -82,7 +82,7 @@ describe('manifests', () => {
     const signed = Buffer.from(`${payload.slice(0, formatLength)},\n   "signatures": [{"header": {}, "signature": "x", "protected": "${protectedHeader}"}]\n}`);
     const digest = `sha256:${createHash('sha256').update(payload).digest('hex')}`;
     source.manifests.set(`ns/old@${digest}`, { body: signed, mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws' });
-    const p = await proxyFor(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } });
+    const p = await proxyFor(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host }, allow_schema1: true });
     const res = await p.get(`/v2/src/ns/old/manifests/${digest}`);
     expect(res.status).toBe(200);
     expect(res.body.equals(signed)).toBe(true);
@@ -118,7 +118,7 @@ describe('which registries are contacted', () => {
     expect(first.count('/library/tool/manifests/v1')).toBe(1);
   });
 
-  it('with open = true, contacts a registry the rules do not name', async () => {
+  it('with open = true, contacts a registry the rules do not name, at a public address or one upstream.allow names', async () => {
     const pki = makePki();
     const other = track(await fakeRegistry({ certFile: pki.certFile, keyFile: pki.keyFile }));
     pushImage(other, 'x/app', image, 'v1');
@@ -131,8 +131,13 @@ describe('which registries are contacted', () => {
     const denied = await closed.get(`/v2/x/app/manifests/v1?ns=${other.host}`);
     expect(denied.status).toBe(403);
     expect(denied.body.toString()).toContain('not an open proxy');
+    // Open does not open the internal network: a loopback registry needs upstream.allow.
     const open = await proxyFor(rules, { open: true });
-    expect((await open.get(`/v2/x/app/manifests/v1?ns=${other.host}`)).status).toBe(200);
+    const filtered = await open.get(`/v2/x/app/manifests/v1?ns=${other.host}`);
+    expect(filtered.status).toBe(503);
+    expect(other.requests).toHaveLength(0);
+    const allowed = await proxyFor(rules, { open: true, allow: [other.host] });
+    expect((await allowed.get(`/v2/x/app/manifests/v1?ns=${other.host}`)).status).toBe(200);
   });
 });
 

@@ -30,7 +30,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   pull: ['pull', 'upstream', 'core', 'node:', 'lru-cache'],
   config: ['config', 'core', 'node:', 'smol-toml'],
   observability: ['observability', 'node:', 'pino', 'prom-client'],
-  server: ['server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
+  server: ['server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:', 'bcryptjs'],
   bench: ['bench', 'node:', 'undici', 'smol-toml'],
   cli: ['cli', 'bench', 'server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
 };

@@ -1,13 +1,14 @@
 // One rule file's text -> decoded rule objects. YAML multi-document files,
 // JSON, `kind: List` and `*List` wrappers as `oc get -o yaml` and oc-mirror
 // write them, and registries.conf TOML.
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import type { DiagnosticSink } from '../rules/diagnostics.js';
 import { type Json, type JsonObject, isObject, quote, readList, readObject, readString } from './fields.js';
 import { decodeMirrorSet } from './mirror-sets.js';
 import { decodeImageConfig } from './image-config.js';
 import { decodeClusterVersion, decodeConfigMap } from './cluster-objects.js';
 import { decodeRegistriesConf } from './registries-conf.js';
+import { nearestKind } from './kind-hint.js';
 import type { MirrorSetKind, RuleObject } from './objects.js';
 
 const API_VERSIONS: Readonly<Record<string, string>> = {
@@ -20,23 +21,45 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   ConfigMap: 'v1',
 };
 
-export const RULE_FILE_EXTENSIONS = ['.yaml', '.yml', '.json', '.toml'] as const;
+/** The groups of the kinds above: an unknown kind in one of these is checked for a typo. */
+const KNOWN_GROUPS = new Set(Object.values(API_VERSIONS).filter((v) => v.includes('/')).map((v) => v.split('/')[0]));
+
+/** Every file name a rules directory is read for; the one list, also used by the loader. */
+export const RULE_FILE_EXTENSIONS = ['.yaml', '.yml', '.json', '.toml', '.conf'] as const;
+
+/** registries.conf is TOML, whether named `*.toml` or, as on a node, `*.conf`. */
+const isToml = (file: string): boolean => file.endsWith('.toml') || file.endsWith('.conf');
+
+/** Aliases expanded past this are refused (a "billion laughs" document), as yaml's own default. */
+const MAX_ALIAS_COUNT = 100;
 
 /** Decodes one file; problems go to `sink`, which is rooted at the file. */
 export function parseRuleFile(file: string, text: string, sink: DiagnosticSink): RuleObject[] {
   const fileSink = sink.withOrigin({ file });
-  if (file.endsWith('.toml')) {
+  if (isToml(file)) {
     const conf = decodeRegistriesConf(text, { file }, fileSink);
     return conf ? [conf] : [];
   }
   const objects: RuleObject[] = [];
-  parseAllDocuments(text, { prettyErrors: false }).forEach((doc, i) => {
+  const lines = new LineCounter();
+  parseAllDocuments(text, { prettyErrors: false, lineCounter: lines }).forEach((doc, i) => {
     const where = `document ${i + 1}`;
+    const at = (offset: number | undefined) => {
+      const pos = lines.linePos(offset ?? 0);
+      return `${where}, line ${pos.line}, column ${pos.col}`;
+    };
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) fileSink.error(where, `invalid YAML: ${e.message.split('\n')[0]}`);
+      for (const e of doc.errors) fileSink.error(at(e.pos[0]), `invalid YAML: ${e.message.split('\n')[0]}`);
       return;
     }
-    const value: Json = doc.toJS();
+    let value: Json;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // An alias without its anchor, or too many aliases: found only when the document is built.
+      fileSink.error(at(doc.range[0]), `invalid YAML: ${(err as Error).message.split('\n')[0]}`);
+      return;
+    }
     if (value === null || value === undefined) return;
     objects.push(...decodeItem(file, value, where, fileSink));
   });
@@ -63,7 +86,7 @@ function decodeItem(file: string, value: Json, where: string, sink: DiagnosticSi
   const objSink = sink.withOrigin(origin);
   const expected = API_VERSIONS[kind];
   if (expected === undefined) {
-    objSink.warn('', `ignored: kind ${quote(kind)} holds no mirror rules`);
+    unknownKind(kind, value.apiVersion, objSink);
     return [];
   }
   if (value.apiVersion !== expected) {
@@ -71,6 +94,14 @@ function decodeItem(file: string, value: Json, where: string, sink: DiagnosticSi
     return [];
   }
   return [decodeKind(kind, name, value, metadata, origin, objSink)];
+}
+
+/** A typo of a known kind in a known group is an error (a plan silently without its mirrors otherwise); other kinds are ignored. */
+function unknownKind(kind: string, apiVersion: unknown, sink: DiagnosticSink): void {
+  const group = typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0] : undefined;
+  const near = group !== undefined && KNOWN_GROUPS.has(group) ? nearestKind(kind, Object.keys(API_VERSIONS)) : undefined;
+  if (near) sink.error('kind', `unknown kind ${quote(kind)} in ${group}: did you mean ${quote(near)}?`);
+  else sink.warn('', `ignored: kind ${quote(kind)} holds no mirror rules`);
 }
 
 function decodeKind(kind: string, name: string | undefined, doc: JsonObject, metadata: JsonObject, origin: { file: string; object: string }, sink: DiagnosticSink): RuleObject {

@@ -10,7 +10,7 @@ export const quote = (value: unknown): string => JSON.stringify(value) ?? String
 export const isObject = (value: Json): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const describe = (value: unknown): string => (Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`);
+const describe = (value: unknown): string => (Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : `a ${typeof value}`);
 
 export function readObject(sink: DiagnosticSink, value: Json, path: string): JsonObject | undefined {
   if (value === undefined) return undefined;

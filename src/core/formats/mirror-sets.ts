@@ -50,9 +50,10 @@ function decodeEntry(kind: MirrorSetKind, shape: Shape, item: Json, path: string
   rejectUnknownKeys(sink, obj, path, shape.entryFields);
   const source = readString(sink, obj.source, `${path}.source`);
   if (source === undefined) sink.error(`${path}.source`, 'required field is missing');
-  else checkSource(kind, source, `${path}.source`, sink);
-  const mirrors = readStringList(sink, obj.mirrors, `${path}.mirrors`, { unique: shape.uniqueMirrors }) ?? [];
-  mirrors.forEach((m, j) => checkMirror(m, `${path}.mirrors[${j}]`, sink));
+  const sourceOk = source !== undefined && checkSource(kind, source, `${path}.source`, sink);
+  // What is reported here is left out of the object, so that nothing later reports it again without its field.
+  const listed = readStringList(sink, obj.mirrors, `${path}.mirrors`, { unique: shape.uniqueMirrors }) ?? [];
+  const mirrors = listed.filter((m, j) => checkMirror(m, `${path}.mirrors[${j}]`, sink));
   const policy = decodePolicy(obj.mirrorSourcePolicy, `${path}.mirrorSourcePolicy`, sink);
   if (policy !== undefined && mirrors.length === 0) {
     // The API calls this invalid, yet the cluster accepts and ignores it
@@ -60,7 +61,7 @@ function decodeEntry(kind: MirrorSetKind, shape: Shape, item: Json, path: string
     sink.warn(`${path}.mirrorSourcePolicy`, `${policy} has no effect without mirrors and is ignored, as the cluster ignores it`);
   }
   const allowMirrorByTags = readBoolean(sink, obj.allowMirrorByTags, `${path}.allowMirrorByTags`);
-  if (source === undefined) return undefined;
+  if (!sourceOk) return undefined;
   return {
     source,
     mirrors,
@@ -81,19 +82,25 @@ function decodePolicy(value: Json, path: string, sink: DiagnosticSink): MirrorSo
 
 // MCO `validateRegistriesConfScopes` messages; ICSP and ICP get the same
 // checks, because the cluster renders them into the same registries.conf.
-function checkSource(kind: MirrorSetKind, source: string, path: string, sink: DiagnosticSink): void {
+/** True when valid; otherwise reported. */
+function checkSource(kind: MirrorSetKind, source: string, path: string, sink: DiagnosticSink): boolean {
   if (!isValidSourceScope(source)) sink.error(path, `invalid format for source ${quote(source)}${scopeHint(source)}`);
   else if (kind === 'ImageContentPolicy' && source.startsWith('*.')) {
     sink.error(path, `invalid format for source ${quote(source)}: ImageContentPolicy sources cannot be wildcards`);
-  }
+  } else return true;
+  return false;
 }
 
-function checkMirror(mirror: string, path: string, sink: DiagnosticSink): void {
-  if (!isValidMirrorScope(mirror)) sink.error(path, `invalid format for mirror ${quote(mirror)}${scopeHint(mirror)}`);
+/** True when valid; otherwise reported. */
+function checkMirror(mirror: string, path: string, sink: DiagnosticSink): boolean {
+  if (isValidMirrorScope(mirror)) return true;
+  sink.error(path, `invalid format for mirror ${quote(mirror)}${scopeHint(mirror)}`);
+  return false;
 }
 
 function scopeHint(scope: string): string {
   if (scope === '') return ': must not be empty';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(scope)) return ': a scope has no URI scheme: write host[:port][/namespace…] (plain HTTP is set by Image spec.registrySources.insecureRegistries)';
   if (scope.includes('@')) return ': a scope cannot contain a digest';
   if (/\/[^/]*:/.test(scope)) return ': a scope cannot contain a tag';
   if (scope.includes('*')) return ': a wildcard is only allowed as a whole leading "*." label of a source, with no port or path';

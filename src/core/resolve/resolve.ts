@@ -1,8 +1,8 @@
 // A pull -> an ordered plan (spec §16): normalize, find the one registries.conf
 // entry, list its pull sources, mark refused ones, and apply policy.json.
-import { type Reference, isDigested, isShortName, expandShortName, parsePullReference, referenceName, referenceString } from '../reference/index.js';
+import { InvalidReferenceError, type Reference, isDigested, isShortName, expandShortName, parsePullReference, referenceName, referenceString } from '../reference/index.js';
 import { findRegistry, pullSources, eligibleMirrors, type PullSource } from '../rules/pull-sources.js';
-import type { RegistryEntry, RuleSet } from '../rules/model.js';
+import { type Mirror, type RegistryEntry, type RuleSet, originLabel } from '../rules/model.js';
 import { evaluatePolicy } from '../rules/policy.js';
 import type { Attempt, ExcludedMirror, Plan } from './plan.js';
 import { divergences } from './divergences.js';
@@ -14,6 +14,7 @@ import { divergences } from './divergences.js';
  * Throws InvalidReferenceError for a bad reference or a bad rewrite.
  */
 export function resolve(input: string, rules: RuleSet): Plan {
+  if (input.trim() === '') throw new InvalidReferenceError(input, 'the image reference is empty: expected [registry/]repository[:tag|@digest]', 'name');
   if (isShortName(input) && rules.searchRegistries.length > 0) return resolveShortName(input, rules);
   return resolveReference(parsePullReference(input), rules);
 }
@@ -86,12 +87,18 @@ function blockReason(entry: RegistryEntry): string {
   return why.length > 0 ? `: ${why.join('; ')}` : '';
 }
 
+/**
+ * Mirrors of the entry this pull does not use, each with the setting that
+ * excludes it and the objects or files that listed it. A location that is
+ * used anyway (listed by an IDMS and an ITMS alike) is not "not used".
+ */
 function excludedMirrors(entry: RegistryEntry, digested: boolean): ExcludedMirror[] {
-  const eligible = new Set(eligibleMirrors(entry, digested));
-  return entry.mirrors
-    .filter((m) => !eligible.has(m))
-    .map((m) => ({
-      location: m.location,
-      reason: digested ? 'serves tag pulls only (tag-only: ImageTagMirrorSet)' : 'serves digest pulls only (digest-only: ImageDigestMirrorSet, ImageContentSourcePolicy)',
-    }));
+  const used = new Set(eligibleMirrors(entry, digested).map((m) => m.location));
+  return entry.mirrors.filter((m) => !used.has(m.location)).map((m) => ({ location: m.location, reason: exclusionReason(entry, m, digested) }));
+}
+
+function exclusionReason(entry: RegistryEntry, mirror: Mirror, digested: boolean): string {
+  const setting = entry.mirrorByDigestOnly ? 'mirror-by-digest-only = true' : `pull-from-mirror = ${JSON.stringify(mirror.pullFromMirror)}`;
+  const from = mirror.origins.length > 0 ? `, from ${mirror.origins.map(originLabel).join(', ')}` : '';
+  return `${digested ? 'serves tag pulls only' : 'serves digest pulls only'} (${setting}${from})`;
 }

@@ -19,3 +19,12 @@ export function namedRegistries(rules: RuleSet): { hosts: Set<string>; wildcards
 export function registryMatches(registry: string, hosts: ReadonlySet<string>, patterns: readonly string[]): boolean {
   return hosts.has(registry) || patterns.some((p) => (isWildcard(p) ? matchLength(registry, p) !== -1 : p === registry));
 }
+
+/**
+ * What mirrorgate may contact when it is not open: the registries the rules
+ * name, the default registry and `allow` (host[:port] or `*.domain`).
+ */
+export function contactableRegistries(rules: RuleSet, defaultRegistry: string, allow: readonly string[]): { hosts: Set<string>; patterns: string[] } {
+  const named = namedRegistries(rules);
+  return { hosts: named.hosts.add(defaultRegistry), patterns: [...named.wildcards, ...allow] };
+}

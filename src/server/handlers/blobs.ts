@@ -14,7 +14,7 @@ export async function blobs(ctx: RequestContext): Promise<void> {
   const list = withAffinity(candidates, ctx.deps.pull.affinity.recall(repositoryKey(ctx)), digest);
   const method = ctx.req.method === 'HEAD' ? 'HEAD' : 'GET';
   const range = parseRange(ctx.req.headers.range);
-  const out = blobOutput(ctx.res, namespaceHeaders(ctx));
+  const out = blobOutput(ctx.res, namespaceHeaders(ctx), { ms: ctx.deps.settings.dataPath.sendTimeoutMs, timers: ctx.deps.pull.timers });
   const result = await walkPlan(ctx, plan, () => serveBlob(ctx.deps.pull, list, { method, digest, range }, withServedBy(out, ctx), ctx.records, ctx.signal));
   ctx.summary.servedBy = result.servedBy;
   ctx.summary.bytes = result.bytes;

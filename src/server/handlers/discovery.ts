@@ -11,11 +11,12 @@ export async function tags(ctx: RequestContext): Promise<void> {
   const n = query.get('n');
   if (n !== null && !/^\d+$/.test(n)) throw new OciError('PAGINATION_NUMBER_INVALID', `invalid n=${JSON.stringify(n)}: expected a non-negative integer`);
   const name = ctx.route.clientRepository;
+  // Planned first: a registry the rules refuse is DENIED whatever the query asks.
+  const { candidates } = planFor(ctx, ':latest');
   if (n === '0') {
     writeJson(ctx.res, 'GET', { name, tags: [] });
     return;
   }
-  const { candidates } = planFor(ctx, ':latest');
   const upstreamQuery = new URLSearchParams();
   if (n !== null) upstreamQuery.set('n', n);
   const last = query.get('last');

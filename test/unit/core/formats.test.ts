@@ -67,12 +67,12 @@ items:
   });
 
   it.each([
-    ['YAML syntax', 'kind: [unclosed', /x\.yaml: document 1: invalid YAML/],
+    ['YAML syntax', 'kind: [unclosed', /x\.yaml: document 1, line 1, column \d+: invalid YAML/],
     ['not an object', '- a\n- b\n', /x\.yaml: document 1: expected a Kubernetes object/],
     ['no kind', 'apiVersion: v1\nmetadata: {name: a}\n', /x\.yaml: document 1: missing kind/],
     ['wrong apiVersion', 'apiVersion: config.openshift.io/v2\nkind: ImageDigestMirrorSet\nmetadata: {name: a}\nspec: {}\n', /x\.yaml: ImageDigestMirrorSet\/a: apiVersion: expected "config\.openshift\.io\/v1" for kind ImageDigestMirrorSet, got "config\.openshift\.io\/v2"/],
     ['no name', 'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nspec: {}\n', /metadata\.name: required field is missing/],
-    ['List items not a list', 'apiVersion: v1\nkind: List\nitems: {a: 1}\n', /x\.yaml: document 1: items: expected a list, got a object/],
+    ['List items not a list', 'apiVersion: v1\nkind: List\nitems: {a: 1}\n', /x\.yaml: document 1: items: expected a list, got an object/],
   ])('%s', (_name, text, expected) => {
     expect(errorsOf({ 'x.yaml': text }).join('\n')).toMatch(expected);
   });
@@ -92,7 +92,7 @@ describe('mirror sets', () => {
     ['bad policy', '  imageDigestMirrors:\n  - source: quay.io/ns\n    mirrors: [m.local/a]\n    mirrorSourcePolicy: Never', 'mirrorSourcePolicy: unsupported value "Never": must be one of NeverContactSource, AllowContactingSource'],
     ['unknown entry field', '  imageDigestMirrors:\n  - source: quay.io/ns\n    mirror: [m.local/a]', 'spec.imageDigestMirrors[0].mirror: unknown field "mirror"'],
     ['unknown spec field', '  repositoryDigestMirrors: []', 'spec.repositoryDigestMirrors: unknown field "repositoryDigestMirrors"'],
-    ['list not a list', '  imageDigestMirrors: {source: quay.io}', 'spec.imageDigestMirrors: expected a list, got a object'],
+    ['list not a list', '  imageDigestMirrors: {source: quay.io}', 'spec.imageDigestMirrors: expected a list, got an object'],
   ])('%s', (_name, spec, expected) => {
     const errors = errorsOf({ 'r.yaml': idms(spec) });
     expect(errors.join('\n')).toContain(expected);

@@ -34,7 +34,7 @@ describe('digest-only and tag-only mirrors', () => {
   it('explains the mirrors a pull leaves out', () => {
     const tagPlan = resolve('quay.io/x/app:v1', rulesFrom(files));
     expect(tagPlan.endpoints.map((e) => e.reference)).toEqual(['t.local/x/app:v1', 'quay.io/x/app:v1']);
-    expect(tagPlan.excludedMirrors).toEqual([{ location: 'd.local/x', reason: 'serves digest pulls only (digest-only: ImageDigestMirrorSet, ImageContentSourcePolicy)' }]);
+    expect(tagPlan.excludedMirrors).toEqual([{ location: 'd.local/x', reason: 'serves digest pulls only (pull-from-mirror = "digest-only", from ImageDigestMirrorSet/idms (r.yaml))' }]);
     const digestPlan = resolve(`quay.io/x/app@${D}`, rulesFrom(files));
     expect(digestPlan.excludedMirrors.map((m) => m.location)).toEqual(['t.local/x']);
   });

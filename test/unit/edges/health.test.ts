@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BusyEndpoints } from '../../../src/pull/endpoint-state.js';
 import { EndpointHealth } from '../../../src/pull/health.js';
 
 function setup() {
@@ -54,5 +55,28 @@ describe('circuit breaker', () => {
     health.success('m1', 200);
     expect(health.latency('m1')).toBe(120);
     expect(health.snapshot()).toEqual([{ endpoint: 'm1', state: 'closed', failures: 0, latencyMs: 120, lastOutcome: 'ok' }]);
+  });
+});
+
+describe('bounded endpoint state', () => {
+  it('the health table keeps at most maxEndpoints, the least recently used forgotten first', () => {
+    const health = new EndpointHealth({ failureThreshold: 1, coolDownMs: 1000, maxEndpoints: 100 }, { now: () => 0 });
+    health.failure('kept:1', 'refused');
+    for (let i = 0; i < 5_000; i++) {
+      health.failure(`10.0.${i >> 8}.${i & 255}:443`, 'refused');
+      // Used all along, so never the least recently used.
+      if (i % 50 === 0) health.admit('kept:1');
+    }
+    expect(health.size).toBe(100);
+    expect(health.snapshot()).toHaveLength(100);
+    expect(health.state('kept:1')).toBe('open');
+    expect(health.state('10.0.0.0:443')).toBe('closed');
+  });
+
+  it('Retry-After memory is bounded the same way', () => {
+    const busy = new BusyEndpoints({ now: () => 0 }, 100);
+    for (let i = 0; i < 5_000; i++) busy.mark(`h${i}:443`, 60_000);
+    expect(busy.size).toBe(100);
+    expect(busy.remaining('h4999:443')).toBe(60_000);
   });
 });

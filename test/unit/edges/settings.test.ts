@@ -61,7 +61,7 @@ describe('settings', () => {
 
   it('names the variable when an override is bad', () => {
     expect(problems(base, { MIRRORGATE_UPSTREAM_HEADERS_TIMEOUT_MS: 'soon' })).toEqual([
-      'upstream.headers_timeout_ms (from MIRRORGATE_UPSTREAM_HEADERS_TIMEOUT_MS): expected a integer, got "soon"',
+      'upstream.headers_timeout_ms (from MIRRORGATE_UPSTREAM_HEADERS_TIMEOUT_MS): expected an integer, got "soon"',
     ]);
   });
 

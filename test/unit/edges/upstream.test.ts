@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { credentialsFrom } from '../../../src/upstream/auth/credentials.js';
-import { classifyError, classifyStatus, retryAfterMs } from '../../../src/upstream/failure.js';
+import { classifyError, classifyStatus } from '../../../src/upstream/failure.js';
+import { parseRetryAfter } from '../../../src/upstream/retry-after.js';
 import { finalError, type AttemptRecord } from '../../../src/pull/attempts.js';
 import { StreamVerifier, digestedBytes, manifestDigest } from '../../../src/pull/verify.js';
 
@@ -44,6 +45,8 @@ describe('failure classification', () => {
     [{ code: 'UND_ERR_HEADERS_TIMEOUT' }, 'timeout'],
     [{ code: 'UND_ERR_BODY_TIMEOUT' }, 'timeout'],
     [{ code: 'UND_ERR_SOCKET' }, 'refused'],
+    [{ code: 'ENOTFOUND' }, 'dns'],
+    [{ code: 'EAI_AGAIN' }, 'dns'],
     [{ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, 'tls'],
     [{ code: 'ERR_SSL_WRONG_VERSION_NUMBER' }, 'tls'],
     [{ code: 'UND_ERR_ABORTED' }, 'aborted'],
@@ -64,11 +67,17 @@ describe('failure classification', () => {
     expect(classifyStatus(status).kind).toBe(kind);
   });
 
-  it('reads Retry-After as seconds or a date', () => {
-    expect(retryAfterMs('30')).toBe(30_000);
-    expect(retryAfterMs('Thu, 01 Jan 1970 00:00:10 GMT', 4_000)).toBe(6_000);
-    expect(retryAfterMs('soon')).toBeUndefined();
-    expect(retryAfterMs(undefined)).toBeUndefined();
+  it('reads Retry-After as seconds or a date against the wall clock, capped', () => {
+    expect(parseRetryAfter('30', 0, 300_000)).toBe(30_000);
+    expect(parseRetryAfter('Thu, 01 Jan 1970 00:00:10 GMT', 4_000, 300_000)).toBe(6_000);
+    expect(parseRetryAfter('Thursday, 01-Jan-70 00:00:10 GMT', 4_000, 300_000)).toBe(6_000);
+    expect(parseRetryAfter('Thu Jan  1 00:00:10 1970', 4_000, 300_000)).toBe(6_000);
+    expect(parseRetryAfter('100000000', 0, 300_000)).toBe(300_000);
+    expect(parseRetryAfter('Fri, 01 Jan 2100 00:00:00 GMT', Date.UTC(2026, 0, 1), 300_000)).toBe(300_000);
+    expect(parseRetryAfter('Thu, 01 Jan 1970 00:00:10 GMT', Date.UTC(2026, 0, 1), 300_000)).toBe(0);
+    expect(parseRetryAfter('soon', 0, 300_000)).toBeUndefined();
+    expect(parseRetryAfter('2026-01-01', 0, 300_000)).toBeUndefined();
+    expect(parseRetryAfter(undefined, 0, 300_000)).toBeUndefined();
   });
 });
 

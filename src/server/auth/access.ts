@@ -1,0 +1,83 @@
+// Who may use mirrorgate: one check per request, made at dispatch.
+//
+// Pull API (everything but the admin paths), off unless `auth.htpasswd` or
+// `auth.tokens` is set: `/v2/` and every pull route answer 401 UNAUTHORIZED
+// with `WWW-Authenticate: Basic realm="mirrorgate"` until the request carries
+// `Authorization: Basic` for an htpasswd user, or a static token either as
+// `Authorization: Bearer <token>` or as the password of Basic credentials
+// (any user name) — the form `skopeo --creds`, `ctr --user` and `podman login`
+// send after a Basic challenge (distribution-spec "API version check": a 401
+// from /v2/ carries the challenge the client answers).
+//
+// Admin paths, when `admin.tokens` is set: /metrics and /status need a bearer
+// token from that file; /healthz stays open for probes, and /readyz answers
+// probes but keeps its details (rules generation, reload errors) for token
+// holders. A separate admin listener (`admin.listen`) is safer still.
+import type { IncomingMessage } from 'node:http';
+import { OciError } from '../../core/oci/errors.js';
+import type { Settings } from '../../config/settings.js';
+import type { Logger } from '../../observability/logger.js';
+import { ADMIN_PATHS } from '../admin.js';
+import { Htpasswd } from './htpasswd.js';
+import { authorizeBearer, bearerToken, TokenFile } from './token-file.js';
+import type { SecretFileError } from './watched-file.js';
+
+export interface Access {
+  readonly htpasswd?: Htpasswd;
+  readonly pullTokens?: TokenFile;
+  readonly adminTokens?: TokenFile;
+}
+
+/** What a request may see once admitted. */
+export interface Granted {
+  /** Whether /readyz may show its details. */
+  readonly adminDetails: boolean;
+}
+
+const PULL_CHALLENGE = { 'www-authenticate': 'Basic realm="mirrorgate", charset="UTF-8"' };
+const ADMIN_CHALLENGE = { 'www-authenticate': 'Bearer realm="mirrorgate-admin"' };
+const OPEN_ADMIN_PATHS = ['/healthz', '/readyz'];
+
+/** Loads the files the settings name; any that cannot be read or parsed fails start-up. */
+export async function loadAccess(settings: Settings, log: Logger): Promise<Access> {
+  const report = (error: SecretFileError) => log.error({ file: error.file, problems: error.problems }, 'auth file not reloaded: the previous content stays in force');
+  const { htpasswdFile, tokensFile, adminTokensFile } = settings.auth;
+  return {
+    ...(htpasswdFile ? { htpasswd: await Htpasswd.open(htpasswdFile, report) } : {}),
+    ...(tokensFile ? { pullTokens: await TokenFile.open(tokensFile, { onProblem: report }) } : {}),
+    ...(adminTokensFile ? { adminTokens: await TokenFile.open(adminTokensFile, { onProblem: report }) } : {}),
+  };
+}
+
+/** Admits the request or throws the OciError to answer (401 with a challenge, or 403). */
+export async function authorize(access: Access, req: IncomingMessage, path: string): Promise<Granted> {
+  const authorization = req.headers.authorization;
+  if (ADMIN_PATHS.includes(path)) {
+    if (!access.adminTokens) return { adminDetails: true };
+    const verdict = await authorizeBearer(access.adminTokens, authorization, req.method ?? 'GET');
+    if (verdict.ok) return { adminDetails: true };
+    if (OPEN_ADMIN_PATHS.includes(path)) return { adminDetails: false };
+    throw verdict.status === 401 ? new OciError('UNAUTHORIZED', 'an admin token is required', undefined, ADMIN_CHALLENGE) : new OciError('DENIED', 'this admin token may only read');
+  }
+  if (!access.htpasswd && !access.pullTokens) return { adminDetails: false };
+  if (await pullAllowed(access, authorization)) return { adminDetails: false };
+  throw new OciError('UNAUTHORIZED', 'authentication required', undefined, PULL_CHALLENGE);
+}
+
+async function pullAllowed(access: Access, authorization: string | undefined): Promise<boolean> {
+  const bearer = bearerToken(authorization);
+  if (bearer !== undefined) return (await access.pullTokens?.check(bearer)) !== undefined;
+  const basic = basicCredentials(authorization);
+  if (!basic) return false;
+  if (access.pullTokens && (await access.pullTokens.check(basic.password))) return true;
+  return (await access.htpasswd?.verify(basic.user, basic.password)) ?? false;
+}
+
+/** `Authorization: Basic base64(user:password)` (RFC 7617); the password may contain colons. */
+function basicCredentials(authorization: string | undefined): { user: string; password: string } | undefined {
+  const m = /^basic +([A-Za-z0-9+/]+=*) *$/i.exec(authorization ?? '');
+  if (!m?.[1]) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}

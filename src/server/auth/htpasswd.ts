@@ -1,0 +1,63 @@
+// Users from an Apache htpasswd file (`user:hash` a line, `#` comments),
+// bcrypt hashes only (`htpasswd -B`), the format distribution's htpasswd
+// auth reads too. Verified with bcryptjs: bcrypt done by hand would be
+// a worse idea than the dependency, and bcryptjs has no native build step.
+//
+// bcrypt costs ~100 ms of CPU at the usual cost 10, and a client pull sends
+// one request per manifest and blob, each with the same Basic credentials:
+// verdicts are remembered per file load, keyed by a hash of user and
+// password (never the password), in a bounded map. An unknown user is
+// compared with a dummy hash, so answers do not tell names apart by time.
+import { createHash } from 'node:crypto';
+import { compare } from 'bcryptjs';
+import { SecretFileError, WatchedFile } from './watched-file.js';
+
+const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+// bcrypt of a random string, cost 10: the same work for an unknown user.
+const DUMMY = '$2b$10$3VzrNa2ypyx/HIUy6K.IR.4uTfVOObg9xzL5JwSY333PM4dk5CITC';
+const MAX_REMEMBERED = 1024;
+
+interface Users {
+  readonly hashes: ReadonlyMap<string, string>;
+  /** sha256(user NUL password) -> verdict, for this load of the file only. */
+  readonly verdicts: Map<string, boolean>;
+}
+
+export function parseHtpasswd(text: string, file: string): Users {
+  const hashes = new Map<string, string>();
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const colon = line.indexOf(':');
+    const user = line.slice(0, colon);
+    const hash = line.slice(colon + 1);
+    if (colon <= 0) problems.push(`line ${index + 1}: expected user:bcrypt-hash`);
+    else if (!BCRYPT.test(hash)) problems.push(`line ${index + 1}: the hash of ${JSON.stringify(user)} is not bcrypt (create it with htpasswd -B)`);
+    else if (hashes.has(user)) problems.push(`line ${index + 1}: ${JSON.stringify(user)} repeats an earlier line`);
+    else hashes.set(user, hash);
+  });
+  if (problems.length > 0) throw new SecretFileError(file, problems);
+  return { hashes, verdicts: new Map() };
+}
+
+export class Htpasswd {
+  private constructor(private readonly watched: WatchedFile<Users>) {}
+
+  static async open(file: string, onProblem?: (error: SecretFileError) => void): Promise<Htpasswd> {
+    return new Htpasswd(await WatchedFile.open(file, parseHtpasswd, onProblem));
+  }
+
+  /** Whether `password` is `user`'s; the file is re-read first if it changed. */
+  async verify(user: string, password: string): Promise<boolean> {
+    const users = await this.watched.current();
+    const key = createHash('sha256').update(`${user}\0${password}`).digest('base64');
+    const known = users.verdicts.get(key);
+    if (known !== undefined) return known;
+    const hash = users.hashes.get(user);
+    const ok = (await compare(password, hash ?? DUMMY)) && hash !== undefined;
+    if (users.verdicts.size >= MAX_REMEMBERED) users.verdicts.delete(users.verdicts.keys().next().value as string);
+    users.verdicts.set(key, ok);
+    return ok;
+  }
+}

@@ -1,0 +1,69 @@
+// A parsed file kept current by a stat on use: each read compares the file's
+// identity (inode, size, mtime, ctime) with the loaded one and re-reads only
+// when it moved. This follows Kubernetes Secret volumes, whose updates swap a
+// symlink (fs.watch on the old inode would miss them). A file that fails to
+// load keeps the last good content in force (as a failed rules reload does)
+// and the problem is reported once; a file that never loaded is a start-up
+// error. Problems must name lines, never content: these files hold secrets.
+import { readFile, stat } from 'node:fs/promises';
+
+export class SecretFileError extends Error {
+  override readonly name = 'SecretFileError';
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid ${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+export type Parse<T> = (text: string, file: string) => T;
+
+export class WatchedFile<T> {
+  private value!: T;
+  private identity = '';
+  /** The last problem reported, so a broken file is reported once, not on every request. */
+  private problem = '';
+  private pending: Promise<void> | undefined;
+
+  private constructor(
+    readonly file: string,
+    private readonly parse: Parse<T>,
+    private readonly onProblem: (error: SecretFileError) => void,
+  ) {}
+
+  /** Loads the file; throws SecretFileError when it cannot be read or is invalid. */
+  static async open<T>(file: string, parse: Parse<T>, onProblem: (error: SecretFileError) => void = () => {}): Promise<WatchedFile<T>> {
+    const watched = new WatchedFile(file, parse, onProblem);
+    await watched.reload(true);
+    return watched;
+  }
+
+  /** The content in force, re-read first if the file changed; concurrent callers share one re-read. */
+  async current(): Promise<T> {
+    this.pending ??= this.reload(false).finally(() => {
+      this.pending = undefined;
+    });
+    await this.pending;
+    return this.value;
+  }
+
+  private async reload(initial: boolean): Promise<void> {
+    let identity = '';
+    try {
+      const s = await stat(this.file);
+      identity = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+      if (identity === this.identity || identity === this.problem) return;
+      this.value = this.parse(await readFile(this.file, 'utf8'), this.file);
+      this.identity = identity;
+      this.problem = '';
+    } catch (err) {
+      const error = err instanceof SecretFileError ? err : new SecretFileError(this.file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`]);
+      if (initial) throw error;
+      const problem = identity || `unreadable:${(err as NodeJS.ErrnoException).code}`;
+      if (problem === this.problem) return;
+      this.problem = problem;
+      this.onProblem(error);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+// Stall detection for upstream bodies. The idle timeout only notices a body
+// that sends nothing; a mirror that drips a byte every few seconds passes it
+// and would hold a pull forever. The watchdog counts the bytes that arrive
+// while the reader waits for the upstream, and a window of waiting that
+// brought fewer than `minBytesPerS` is a stall: the body is destroyed with a
+// timeout failure, which the blob path treats like a broken stream (resume
+// with Range on the next endpoint) and health counts against the endpoint.
+// Time spent waiting for our own client (backpressure) is not counted: a
+// slow reader is the send timeout's business, never the upstream's fault.
+import type { Readable } from 'node:stream';
+import { UpstreamFailure } from './failure.js';
+
+export interface StallLimits {
+  readonly minBytesPerS: number;
+  readonly windowMs: number;
+}
+
+/** A monotonic clock and one-shot timers, injected so tests drive time. */
+export interface Timers {
+  now(): number;
+  /** Calls `fn` after `ms`; returns a cancel function. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+export function realTimers(clock: { now(): number }): Timers {
+  return {
+    now: () => clock.now(),
+    after: (ms, fn) => {
+      const t = setTimeout(fn, ms);
+      t.unref();
+      return () => clearTimeout(t);
+    },
+  };
+}
+
+export class StallWatch {
+  constructor(
+    private readonly limits: StallLimits,
+    private readonly timers: Timers,
+  ) {}
+
+  /** The body's chunks, failing with a `timeout` UpstreamFailure when it stalls. */
+  watch(body: Readable): AsyncIterable<Buffer> {
+    return { [Symbol.asyncIterator]: () => this.iterate(body) };
+  }
+
+  private stalled(): UpstreamFailure {
+    return new UpstreamFailure('timeout', `stalled: fewer than ${this.limits.minBytesPerS} bytes/s over ${this.limits.windowMs} ms`);
+  }
+
+  private async *iterate(body: Readable): AsyncGenerator<Buffer> {
+    const { minBytesPerS, windowMs } = this.limits;
+    const needed = (minBytesPerS * windowMs) / 1000;
+    const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    // One window = `windowMs` of waiting for the upstream; it must bring `needed` bytes.
+    let waited = 0;
+    let bytes = 0;
+    let since = 0;
+    const closeWindow = (): boolean => {
+      const ok = bytes >= needed;
+      waited = 0;
+      bytes = 0;
+      return ok;
+    };
+    const onTimer = (): void => {
+      if (!closeWindow()) {
+        body.destroy(this.stalled());
+        return;
+      }
+      since = this.timers.now();
+      cancel = this.timers.after(windowMs, onTimer);
+    };
+    let cancel = (): void => {};
+    try {
+      while (true) {
+        since = this.timers.now();
+        cancel = this.timers.after(windowMs - waited, onTimer);
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await chunks.next();
+        } finally {
+          cancel();
+        }
+        if (next.done) return;
+        waited += this.timers.now() - since;
+        bytes += next.value.length;
+        // A late timer: the window is over, judge it now.
+        if (waited >= windowMs && !closeWindow()) throw this.stalled();
+        yield next.value;
+      }
+    } finally {
+      // Leaving early (a break, a failure) lets go of the body, as a for-await over it would.
+      await chunks.return?.();
+    }
+  }
+}

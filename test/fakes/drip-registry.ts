@@ -1,0 +1,63 @@
+// A mirror that answers blob GETs at once, with the full length, and then
+// sends the body `bytes` at a time every `everyMs`: a few bytes make a
+// hostile drip (slow enough to be useless, fast enough that an idle timeout
+// never fires), large steps a plain fast server. It counts requests and
+// connections. Everything else is a 404.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface DripRegistry {
+  readonly host: string;
+  /** Blob GETs received. */
+  readonly requests: () => number;
+  /** Connections still open. */
+  readonly openSockets: () => number;
+  /** The most connections open at once. */
+  readonly peakSockets: () => number;
+  /** Blob responses whose connection closed before the whole body was sent. */
+  readonly abandoned: () => number;
+  stop(): Promise<void>;
+}
+
+export async function dripRegistry(content: Buffer, options: { bytes: number; everyMs: number }): Promise<DripRegistry> {
+  const sockets = new Set<Socket>();
+  let requests = 0;
+  let peak = 0;
+  let abandoned = 0;
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || !/\/blobs\/sha256:/.test(req.url ?? '')) return void res.writeHead(404).end();
+    requests++;
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.length });
+    let offset = 0;
+    const timer = setInterval(() => {
+      if (res.destroyed || res.writableNeedDrain) return;
+      res.write(content.subarray(offset, offset + options.bytes));
+      offset += options.bytes;
+      if (offset >= content.length) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, options.everyMs);
+    res.on('close', () => {
+      clearInterval(timer);
+      if (!res.writableFinished) abandoned++;
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    peak = Math.max(peak, sockets.size);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    openSockets: () => sockets.size,
+    peakSockets: () => peak,
+    abandoned: () => abandoned,
+    stop: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

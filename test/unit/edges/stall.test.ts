@@ -1,0 +1,105 @@
+// The stall watchdog with a driven clock: the test decides when time passes
+// and which timers fire, so nothing here sleeps.
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { StallWatch, type Timers } from '../../../src/upstream/stall.js';
+
+function manualTimers() {
+  let now = 0;
+  const pending = new Set<{ at: number; fn: () => void }>();
+  const timers: Timers = {
+    now: () => now,
+    after: (ms, fn) => {
+      const t = { at: now + ms, fn };
+      pending.add(t);
+      return () => pending.delete(t);
+    },
+  };
+  /** Moves the clock forward, firing the timers that fall due, in order. */
+  const advance = (ms: number) => {
+    const until = now + ms;
+    for (let guard = 0; guard < 1000; guard++) {
+      const due = [...pending].filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      pending.delete(due);
+      now = due.at;
+      due.fn();
+    }
+    now = until;
+  };
+  return { timers, advance, pending };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+/** Reads the watched body in the background; `result` settles with the bytes or the failure. */
+function reader(watch: StallWatch, body: PassThrough) {
+  let bytes = 0;
+  const result = (async () => {
+    for await (const chunk of watch.watch(body)) bytes += chunk.length;
+    return bytes;
+  })();
+  result.catch(() => {});
+  return { result, bytes: () => bytes };
+}
+
+describe('stall watchdog', () => {
+  const limits = { minBytesPerS: 100, windowMs: 1000 };
+
+  it('a body that drips below the minimum rate fails as a timeout', async () => {
+    const { timers, advance } = manualTimers();
+    const body = new PassThrough();
+    const r = reader(new StallWatch(limits, timers), body);
+    // One byte per 300 ms: 4 bytes in the first second, 100 needed.
+    for (let i = 0; i < 4; i++) {
+      await tick();
+      advance(300);
+      body.write(Buffer.from('x'));
+    }
+    await tick();
+    advance(300);
+    await expect(r.result).rejects.toMatchObject({ kind: 'timeout', message: expect.stringContaining('stalled') });
+    expect(body.destroyed).toBe(true);
+  });
+
+  it('a body that hangs after a good window fails within the next window', async () => {
+    const { timers, advance } = manualTimers();
+    const body = new PassThrough();
+    const r = reader(new StallWatch(limits, timers), body);
+    await tick();
+    body.write(Buffer.alloc(500));
+    await tick();
+    advance(1000);
+    await tick();
+    advance(1000);
+    await expect(r.result).rejects.toMatchObject({ kind: 'timeout' });
+  });
+
+  it('a body at the minimum rate completes', async () => {
+    const { timers, advance } = manualTimers();
+    const body = new PassThrough();
+    const r = reader(new StallWatch(limits, timers), body);
+    // 50 bytes per 250 ms: 150 bytes by each window's end, 100 needed.
+    for (let i = 0; i < 20; i++) {
+      await tick();
+      advance(250);
+      body.write(Buffer.alloc(50));
+    }
+    body.end();
+    await expect(r.result).resolves.toBe(1000);
+  });
+
+  it('time spent waiting for our own reader (backpressure) does not count', async () => {
+    const { timers, advance, pending } = manualTimers();
+    const body = new PassThrough();
+    body.write(Buffer.alloc(200));
+    const chunks = new StallWatch(limits, timers).watch(body)[Symbol.asyncIterator]();
+    expect((await chunks.next()).value).toHaveLength(200);
+    // The consumer takes an hour over the first chunk: no timer runs meanwhile.
+    expect(pending.size).toBe(0);
+    advance(3_600_000);
+    body.end(Buffer.alloc(10));
+    expect((await chunks.next()).value).toHaveLength(10);
+    expect((await chunks.next()).done).toBe(true);
+  });
+});
