@@ -2,7 +2,7 @@
 // which works offline) and the Dockerfile HEALTHCHECK, checked by reading them
 // and by running mirrorgate on exactly the files they mount.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parse as parseToml } from 'smol-toml';
@@ -159,14 +159,21 @@ describe('overlays/node-local: a DaemonSet reached on 127.0.0.1 of every node', 
     expect(settings.advertise).toContain('127.0.0.1:5000');
   });
 
+  // MIRRORGATE_UPDATE_NODE_FILES=1 rewrites them (after a change to the rules or the generators).
   it('ships the node files that point the runtimes at 127.0.0.1:5000, as generated from the rules it mounts', async () => {
     const rules = await loadRules([join(mountedFiles(docs), 'rules')]);
     const proxy = new URL('http://127.0.0.1:5000');
     const nodeFiles = join(dir, 'node-files');
-    expect(readFileSync(join(nodeFiles, 'etc/containers/registries.conf.d/50-mirrorgate.conf'), 'utf8')).toBe(renderClientRegistriesConf(rules, proxy, settings.aliases));
     const certsD = join(nodeFiles, 'etc/containerd/certs.d');
-    const shipped = readdirSync(certsD, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(certsD, join(e.parentPath, e.name)));
+    const dropIn = join(nodeFiles, 'etc/containers/registries.conf.d/50-mirrorgate.conf');
     const expected = renderHostsToml(rules, proxy);
+    if (process.env.MIRRORGATE_UPDATE_NODE_FILES === '1') {
+      rmSync(certsD, { recursive: true, force: true });
+      for (const [host, text] of expected) mkdirSync(join(certsD, host), { recursive: true }), writeFileSync(join(certsD, host, 'hosts.toml'), text);
+      writeFileSync(dropIn, renderClientRegistriesConf(rules, proxy, settings.aliases));
+    }
+    expect(readFileSync(dropIn, 'utf8')).toBe(renderClientRegistriesConf(rules, proxy, settings.aliases));
+    const shipped = readdirSync(certsD, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(certsD, join(e.parentPath, e.name)));
     expect(shipped.sort()).toEqual([...expected.keys()].map((host) => `${host}/hosts.toml`).sort());
     for (const [host, text] of expected) expect(readFileSync(join(certsD, host, 'hosts.toml'), 'utf8')).toBe(text);
   });

@@ -79,7 +79,7 @@ describe('start commands', () => {
       child.once('exit', (code) => resolve({ code, err }));
     });
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain('upstream.connect_timeout_ms (from MIRRORGATE_UPSTREAM_CONNECT_TIMEOUT_MS): expected a integer, got "soon"');
+    expect(bad.err).toContain('upstream.connect_timeout_ms (from MIRRORGATE_UPSTREAM_CONNECT_TIMEOUT_MS): expected an integer, got "soon"');
   });
 
   it('serve refuses to start on invalid rules, exit 2 with every error', async () => {
