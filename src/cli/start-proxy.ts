@@ -6,7 +6,10 @@ import type { Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
 import { withoutSelf } from '../core/rules/self-mirrors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { packageVersion } from '../observability/build-info.js';
+import { EndpointSeries } from '../observability/endpoint-series.js';
 import { Metrics } from '../observability/metrics.js';
+import { namedRegistries } from '../core/rules/named-registries.js';
 import { RecentPulls } from '../observability/recent-pulls.js';
 import { ByteGate } from '../pull/bounded-json.js';
 import type { PullContext } from '../pull/context.js';
@@ -52,21 +55,23 @@ function rulesWithoutSelf(holder: RulesHolder, advertised: readonly string[]): (
 export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean } = {}): Promise<Proxy> {
   const log = options.log ?? createLogger(settings.logLevel);
   const clock = options.clock ?? { now: () => performance.now() };
+  const wall = options.wallClock ?? systemWallClock;
+  const wallClock = () => wall.now();
   const holder = await RulesHolder.load(settings.rulePaths);
   for (const w of holder.current().warnings) log.warn({ warning: w }, 'rules warning');
   const health = new EndpointHealth(settings.health, clock);
-  const metrics = new Metrics(health);
-  metrics.rulesLoaded(holder.generation, true, holder.current().objects);
+  const metrics = new Metrics(health, { version: packageVersion(), maxEndpoints: settings.metricsMaxEndpoints, wallClock });
+  metrics.rulesLoaded(holder.generation, true, holder.current().objects, namedRegistries(holder.current()).hosts);
   holder.onReload((outcome, rules) => {
     metrics.reloads.inc({ result: outcome.ok ? 'ok' : 'failed' });
-    metrics.rulesLoaded(outcome.generation, outcome.ok, rules.objects);
+    metrics.rulesLoaded(outcome.generation, outcome.ok, rules.objects, namedRegistries(rules).hosts);
     if (outcome.ok) log.info({ generation: outcome.generation, objects: rules.objects.length }, 'rules reloaded');
     else log.error({ generation: outcome.generation, errors: outcome.errors }, 'rules reload failed: the previous rules stay in force');
   });
   const agents = new Agents(settings, namedHosts(holder.current, settings.defaultRegistry, settings.allow), settings.endpointTimeouts);
   // A token realm is reached with the TLS policy of the endpoint whose challenge named it.
-  const tokens = new TokenCache((tls) => agents.for(tls), clock, (registry, ok) => metrics.tokenFetches.inc({ registry, result: ok ? 'ok' : 'failed' }));
-  const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile), { wall: options.wallClock ?? systemWallClock, maxRetryAfterMs: settings.maxRetryAfterMs });
+  const tokens = new TokenCache((tls) => agents.for(tls), clock, (registry, ok) => metrics.tokenFetches.inc({ registry: metrics.endpoint(registry), result: ok ? 'ok' : 'failed' }));
+  const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile), { wall, maxRetryAfterMs: settings.maxRetryAfterMs });
   const timers = realTimers(clock);
   const pull: PullContext = {
     client,
@@ -90,6 +95,8 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     log,
     metrics,
     recent: new RecentPulls(),
+    series: new EndpointSeries(clock, metrics.endpoints),
+    wallClock,
     rulesState: () => ({ generation: holder.generation, lastReload: holder.lastReload }),
     access: await loadAccess(settings, log),
     draining: () => draining,

@@ -147,6 +147,9 @@ export const SETTINGS = {
     negative_ttl_ms: key('integer', 5_000, 'cache.negativeTtlMs', '"not found" memory', { check: positive }),
     coalesce: key('boolean', true, 'cache.coalesce', 'identical concurrent manifest fetches share one upstream request'),
   },
+  metrics: {
+    max_endpoints: key('integer', 100, 'metricsMaxEndpoints', 'upstream endpoints with their own `endpoint` label and `/status` card; the rest share `other`', { check: positive }),
+  },
   log: {
     level: key('string', 'info', 'logLevel', 'pino level; one JSON line per request', { check: oneOf(LOG_LEVELS) }),
   },

@@ -1,55 +1,88 @@
 // Every metric mirrorgate exports, declared in one place. A Registry per
-// process, built in the composition root (no global registry). Label values
-// are bounded: routes, outcomes, roles and the configured endpoints' host:port.
+// process, built in the composition root (no global registry). Names follow
+// the Prometheus conventions the ecosystem's dashboards expect (promhttp,
+// distribution, spegel): the status label is `code`, Node's process metrics
+// are unprefixed (`process_*`, `nodejs_*`), states are one 0/1 series each.
+// Endpoint label values are bounded by EndpointLabels (`metrics.max_endpoints`).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { EndpointLabels, OTHER } from './endpoint-labels.js';
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
 
 export interface CircuitSource {
-  snapshot(): { endpoint: string; state: 'closed' | 'open' | 'half-open' }[];
+  snapshot(): { endpoint: string; state: CircuitState }[];
 }
 
-const CIRCUIT_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+export interface MetricsOptions {
+  readonly version: string;
+  /** Endpoints beyond this many share the label value `other`. */
+  readonly maxEndpoints: number;
+  /** Wall clock in ms since the epoch, for the reload timestamp. */
+  readonly wallClock: () => number;
+}
+
+const STATES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
+const HTTP_LABELS = ['route', 'method', 'code'];
+// From a 1 ms cache hit to a multi-minute layer download.
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120, 600];
+// From an error body to a multi-gigabyte layer.
+const BYTES = [256, 4096, 65_536, 1 << 20, 16 << 20, 256 << 20, 4096 * (1 << 20)];
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'mirrorgate_http_requests_total', help: 'Requests answered, by route, method and status.', labelNames: ['route', 'method', 'status'], registers: [this.registry] });
-  readonly duration = new Histogram({
-    name: 'mirrorgate_http_request_duration_seconds',
-    help: 'Time to answer a request (for blobs: to the end of the body).',
-    labelNames: ['route', 'method'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
-    registers: [this.registry],
-  });
-  readonly attempts = new Counter({ name: 'mirrorgate_upstream_attempts_total', help: 'Upstream attempts by endpoint, outcome class and role.', labelNames: ['endpoint', 'outcome', 'role'], registers: [this.registry] });
-  readonly served = new Counter({ name: 'mirrorgate_upstream_served_total', help: 'Requests served, by the endpoint that served them and its role.', labelNames: ['endpoint', 'role'], registers: [this.registry] });
-  readonly fallbacks = new Counter({ name: 'mirrorgate_fallback_to_source_total', help: 'Requests served by the source after the mirrors of their plan failed.', labelNames: ['route'], registers: [this.registry] });
-  readonly denials = new Counter({ name: 'mirrorgate_denials_total', help: 'Requests denied, by reason: blocked, policy, not_allowed, never_contact_source.', labelNames: ['reason'], registers: [this.registry] });
-  readonly bytes = new Counter({ name: 'mirrorgate_upstream_served_bytes_total', help: 'Body bytes sent to clients, by the endpoint they came from.', labelNames: ['endpoint'], registers: [this.registry] });
-  readonly cache = new Counter({ name: 'mirrorgate_cache_requests_total', help: 'Cache lookups by kind (manifest, tag, negative, token) and result (hit, miss, stale).', labelNames: ['kind', 'result'], registers: [this.registry] });
-  readonly circuitSkips = new Counter({ name: 'mirrorgate_circuit_skips_total', help: 'Attempts skipped because the endpoint circuit was open.', labelNames: ['endpoint'], registers: [this.registry] });
-  readonly hedges = new Counter({ name: 'mirrorgate_hedges_total', help: 'Hedged attempts started, and those that won.', labelNames: ['result'], registers: [this.registry] });
-  readonly tokenFetches = new Counter({ name: 'mirrorgate_token_fetches_total', help: 'Registry token requests by registry and result.', labelNames: ['registry', 'result'], registers: [this.registry] });
-  readonly reloads = new Counter({ name: 'mirrorgate_rules_reloads_total', help: 'Rule reloads by result (ok, failed).', labelNames: ['result'], registers: [this.registry] });
-  readonly ruleObjects = new Gauge({ name: 'mirrorgate_rules_objects', help: 'Rule objects in force, by kind.', labelNames: ['kind'], registers: [this.registry] });
-  readonly generation = new Gauge({ name: 'mirrorgate_rules_generation', help: 'Generation of the rules in force (1 at start, +1 per successful reload).', registers: [this.registry] });
-  readonly lastReloadOk = new Gauge({ name: 'mirrorgate_rules_last_reload_ok', help: '1 when the last reload succeeded, 0 when it failed and older rules are in force.', registers: [this.registry] });
+  readonly endpoints: EndpointLabels;
+  private readonly r = [this.registry];
+  readonly requests = new Counter({ name: 'mirrorgate_http_requests_total', help: 'Requests answered, by route, method and HTTP status code.', labelNames: HTTP_LABELS, registers: this.r });
+  readonly inFlight = new Gauge({ name: 'mirrorgate_http_requests_in_flight', help: 'Requests being answered now.', registers: this.r });
+  readonly duration = new Histogram({ name: 'mirrorgate_http_request_duration_seconds', help: 'Time to answer a request, to the last byte of the body.', labelNames: HTTP_LABELS, buckets: SECONDS, registers: this.r });
+  readonly responseSize = new Histogram({ name: 'mirrorgate_http_response_size_bytes', help: 'Body bytes sent per answer.', labelNames: HTTP_LABELS, buckets: BYTES, registers: this.r });
+  readonly attempts = new Counter({ name: 'mirrorgate_upstream_attempts_total', help: 'Upstream attempts by endpoint (host:port or "other"), outcome class and role (mirror, source, affinity).', labelNames: ['endpoint', 'outcome', 'role'], registers: this.r });
+  readonly attemptDuration = new Histogram({ name: 'mirrorgate_upstream_attempt_duration_seconds', help: 'Duration of upstream attempts by endpoint and outcome class (for blobs: to the end of the body).', labelNames: ['endpoint', 'outcome'], buckets: SECONDS, registers: this.r });
+  readonly served = new Counter({ name: 'mirrorgate_upstream_served_total', help: 'Requests served from an upstream, by the endpoint that served and its role; each client request counts, coalesced ones included.', labelNames: ['endpoint', 'role'], registers: this.r });
+  readonly bytes = new Counter({ name: 'mirrorgate_upstream_served_bytes_total', help: 'Body bytes sent to clients, by the upstream endpoint they came from.', labelNames: ['endpoint'], registers: this.r });
+  readonly fallbacks = new Counter({ name: 'mirrorgate_fallback_to_source_total', help: 'Requests served by the source after a mirror of their plan was tried and failed.', labelNames: ['route'], registers: this.r });
+  readonly denials = new Counter({ name: 'mirrorgate_denials_total', help: 'Requests denied, by reason: blocked, policy, not_allowed, never_contact_source.', labelNames: ['reason'], registers: this.r });
+  readonly cache = new Counter({ name: 'mirrorgate_cache_requests_total', help: 'Manifest cache lookups by kind (manifest, tag, negative) and result (hit, miss, stale, coalesced).', labelNames: ['kind', 'result'], registers: this.r });
+  readonly hedgesStarted = new Counter({ name: 'mirrorgate_hedges_started_total', help: 'Attempts started in parallel because the previous one was slow.', registers: this.r });
+  readonly hedgesWon = new Counter({ name: 'mirrorgate_hedges_won_total', help: 'Hedged attempts that served the request.', registers: this.r });
+  readonly tokenFetches = new Counter({ name: 'mirrorgate_token_fetches_total', help: 'Registry token requests by registry (or "other") and result (ok, failed).', labelNames: ['registry', 'result'], registers: this.r });
+  readonly reloads = new Counter({ name: 'mirrorgate_rules_reloads_total', help: 'Rule reloads by result (ok, failed).', labelNames: ['result'], registers: this.r });
+  readonly ruleObjects = new Gauge({ name: 'mirrorgate_rules_objects', help: 'Rule objects in force, by kind.', labelNames: ['kind'], registers: this.r });
+  readonly generation = new Gauge({ name: 'mirrorgate_rules_generation', help: 'Generation of the rules in force (1 at start, +1 per successful reload).', registers: this.r });
+  readonly lastReloadSuccessful = new Gauge({ name: 'mirrorgate_last_reload_successful', help: '1 when the last rules load succeeded, 0 when it failed and older rules are in force.', registers: this.r });
+  readonly lastReloadSuccess = new Gauge({ name: 'mirrorgate_last_reload_success_timestamp_seconds', help: 'Wall-clock time of the last successful rules load, in seconds since the epoch.', registers: this.r });
 
-  constructor(circuits: CircuitSource) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'mirrorgate_' });
+  constructor(circuits: CircuitSource, private readonly options: MetricsOptions) {
+    this.endpoints = new EndpointLabels(options.maxEndpoints);
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({ name: 'mirrorgate_build_info', help: 'Always 1; labels say which mirrorgate and Node.js run.', labelNames: ['version', 'node'], registers: this.r }).set({ version: options.version, node: process.version }, 1);
+    const labels = this.endpoints;
     new Gauge({
       name: 'mirrorgate_circuit_state',
-      help: 'Circuit state per endpoint: 0 closed, 1 half-open, 2 open.',
-      labelNames: ['endpoint'],
-      registers: [this.registry],
+      help: 'Circuit breaker state per endpoint: 1 for the state it is in, 0 for the others. "other" is 1 for a state when any folded endpoint is in it.',
+      labelNames: ['endpoint', 'state'],
+      registers: this.r,
       collect() {
         this.reset();
-        for (const { endpoint, state } of circuits.snapshot()) this.set({ endpoint }, CIRCUIT_VALUE[state]);
+        for (const { endpoint, state } of circuits.snapshot()) {
+          const label = labels.has(endpoint) ? endpoint : OTHER;
+          for (const s of STATES) if (label !== OTHER || s === state) this.set({ endpoint: label, state: s }, s === state ? 1 : 0);
+        }
       },
     });
   }
 
-  rulesLoaded(generation: number, ok: boolean, objects: readonly { kind: string }[]): void {
+  /** The bounded label value for an upstream endpoint or registry. */
+  endpoint(host: string): string {
+    return this.endpoints.label(host);
+  }
+
+  rulesLoaded(generation: number, ok: boolean, objects: readonly { kind: string }[], hosts: Iterable<string>): void {
     this.generation.set(generation);
-    this.lastReloadOk.set(ok ? 1 : 0);
+    this.lastReloadSuccessful.set(ok ? 1 : 0);
+    if (!ok) return;
+    this.lastReloadSuccess.set(Math.floor(this.options.wallClock() / 1000));
+    this.endpoints.seed(hosts);
     this.ruleObjects.reset();
     for (const o of objects) this.ruleObjects.inc({ kind: o.kind });
   }

@@ -1,6 +1,7 @@
 // Operator endpoints: /healthz (alive), /readyz (rules loaded, with the last
 // reload's outcome), /metrics (Prometheus), /status (a small HTML page).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { AppDeps } from './request-context.js';
 import { statusPage } from './status-page.js';
 
@@ -9,8 +10,8 @@ export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/status'];
 /** Answers an admin path; false when `path` is not one. Without `details`, /readyz says only whether it is ready. */
 export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: ServerResponse, path: string, details = true): Promise<boolean> {
   if (!ADMIN_PATHS.includes(path)) return false;
-  const send = (status: number, type: string, body: string) => {
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
+    res.writeHead(status, { ...extra, 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -25,6 +26,12 @@ export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: Serv
     const status = { ready, ...(ready ? {} : { reason: 'shutting down' }) };
     send(ready ? 200 : 503, 'application/json', JSON.stringify(details ? { ...status, rules: { generation, objects: deps.rules().objects.length, lastReload } } : status));
   } else if (path === '/metrics') send(200, deps.metrics.registry.contentType, await deps.metrics.registry.metrics());
-  else send(200, 'text/html; charset=utf-8', statusPage(deps));
+  else {
+    // Only the page's own script runs (by nonce), nothing loads from elsewhere: a second wall should escaping ever miss.
+    const nonce = randomBytes(16).toString('base64');
+    const query = (new URL(req.url ?? '/', 'http://client').searchParams.get('q') ?? '').slice(0, 200);
+    const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+    send(200, 'text/html; charset=utf-8', statusPage(deps, query, nonce), { 'content-security-policy': csp, 'x-content-type-options': 'nosniff' });
+  }
   return true;
 }

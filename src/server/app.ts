@@ -1,8 +1,9 @@
-// The request handler: admin paths, then route and dispatch; every error is
-// answered in the OCI envelope; one log line and the metrics per request.
-// Client disconnects abort upstream work.
+// The request handler, and the one wrapper every request goes through: an id
+// at arrival (echoed as X-Request-Id, bound to a child logger the handlers
+// reach as ctx.log), the in-flight gauge, then admin paths or route and
+// dispatch; every error is answered in the OCI envelope; at the end one
+// access line and the metrics. Client disconnects abort upstream work.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { OciError } from '../core/oci/errors.js';
 import { parseRoute, type RouteOptions } from '../core/oci/route.js';
 import { handleAdmin } from './admin.js';
@@ -10,7 +11,9 @@ import { authorize } from './auth/access.js';
 import { blobs } from './handlers/blobs.js';
 import { referrers, tags } from './handlers/discovery.js';
 import { manifests } from './handlers/manifests.js';
-import { observe } from './observe.js';
+import { accessLine, MAX_USER_AGENT } from './access-line.js';
+import { observe, type Finished } from './observe.js';
+import { REQUEST_ID_HEADER, requestId } from './request-id.js';
 import { API_VERSION, toOciError, writeError } from './respond.js';
 import type { AppDeps, RequestContext } from './request-context.js';
 
@@ -47,6 +50,9 @@ export function createAdminHandler(deps: AppDeps): (req: IncomingMessage, res: S
 
 async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, routeOptions: RouteOptions, withAdmin: boolean): Promise<void> {
   const started = deps.pull.clock.now();
+  const reqId = requestId(req.headers[REQUEST_ID_HEADER]);
+  res.setHeader(REQUEST_ID_HEADER, reqId);
+  deps.metrics.inFlight.inc();
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
@@ -54,7 +60,8 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   // Every pull has an end: past the deadline its upstream work is aborted and the client gets 504.
   const cancelDeadline = deps.pull.timers.after(deps.settings.dataPath.pullDeadlineMs, () => abort.abort(new OciError('GATEWAY_TIMEOUT', 'the pull took longer than upstream.pull_deadline_ms')));
   const method = req.method ?? 'GET';
-  const incoming: Incoming = { req, res, deps, url: new URL(req.url ?? '/', 'http://client'), signal: abort.signal, records: [], summary: {} };
+  const log = deps.log.child({ reqId });
+  const incoming: Incoming = { req, res, deps, reqId, log, url: new URL(req.url ?? '/', 'http://client'), signal: abort.signal, records: [], summary: {} };
   let error: OciError | undefined;
   let cause: unknown;
   try {
@@ -67,14 +74,33 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
     writeError(res, error, method);
   } finally {
     cancelDeadline();
+    deps.metrics.inFlight.dec();
   }
-  const status = error?.status ?? res.statusCode;
-  const ms = deps.pull.clock.now() - started;
-  const line = { reqId: randomUUID(), method, path: incoming.url.pathname, status, ms, ...incoming.summary, attempts: incoming.records };
-  if (error?.code === 'UNKNOWN') deps.log.error({ ...line, err: cause }, 'request failed');
-  else if (incoming.summary.route === 'admin') deps.log.debug(line, 'request');
-  else deps.log.info(line, 'request');
-  observe(deps, { method, status, seconds: ms / 1000, summary: incoming.summary, records: incoming.records });
+  const done = finished(incoming, method, error?.status ?? res.statusCode, (deps.pull.clock.now() - started) / 1000);
+  const line = accessLine(done);
+  if (error?.code === 'UNKNOWN') log.error({ ...line, err: cause }, 'request failed');
+  else if (incoming.summary.route === 'admin') log.debug(line, 'request');
+  else log.info(line, 'request');
+  observe(deps, done);
+}
+
+function finished(incoming: Incoming, method: string, code: number, seconds: number): Finished {
+  const { req, res, summary } = incoming;
+  // Handlers that stream count their body; other answers (errors, admin) declare it. getHeader sees
+  // writeHead's headers because the X-Request-Id set with setHeader makes Node keep them all.
+  const declared = method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0);
+  return {
+    reqId: incoming.reqId,
+    method,
+    path: incoming.url.pathname,
+    code,
+    seconds,
+    bytes: summary.bytes ?? (Number.isFinite(declared) ? declared : 0),
+    client: req.socket.remoteAddress ?? '',
+    userAgent: (req.headers['user-agent'] ?? '').slice(0, MAX_USER_AGENT),
+    summary,
+    records: incoming.records,
+  };
 }
 
 async function dispatch(incoming: Incoming, method: string, routeOptions: RouteOptions): Promise<void> {

@@ -1,12 +1,21 @@
-// A finished request -> metrics and the recent-pulls list, from what its
-// handler recorded (attempts and summary); handlers do not count anything.
+// A finished request -> metrics, the endpoint series and the status page's
+// rings, from what its handler recorded (attempts and summary); handlers do
+// not count anything. Upstream attempts are counted once, by the request
+// that made them; "served" is counted per client request, so a coalesced
+// follower counts as served by the endpoint its leader's fetch came from.
 import { type AttemptRecord, servedAttempt } from '../pull/attempts.js';
 import type { AppDeps, RequestSummary } from './request-context.js';
 
 export interface Finished {
+  readonly reqId: string;
   readonly method: string;
-  readonly status: number;
+  readonly path: string;
+  readonly code: number;
   readonly seconds: number;
+  /** Body bytes sent. */
+  readonly bytes: number;
+  readonly client: string;
+  readonly userAgent: string;
   readonly summary: RequestSummary;
   readonly records: readonly AttemptRecord[];
 }
@@ -14,23 +23,53 @@ export interface Finished {
 export function observe(deps: AppDeps, done: Finished): void {
   const { metrics } = deps;
   const route = done.summary.route ?? 'invalid';
-  metrics.requests.inc({ route, method: done.method, status: String(done.status) });
-  metrics.duration.observe({ route, method: done.method }, done.seconds);
+  const http = { route, method: done.method, code: String(done.code) };
+  metrics.requests.inc(http);
+  metrics.duration.observe(http, done.seconds);
+  metrics.responseSize.observe(http, done.bytes);
   if (done.summary.denial) metrics.denials.inc({ reason: done.summary.denial });
   if (done.summary.cache) metrics.cache.inc(done.summary.cache);
-  for (const r of done.records) {
-    metrics.attempts.inc({ endpoint: r.host, outcome: r.outcome, role: r.role });
-    if (r.outcome === 'circuit_open') metrics.circuitSkips.inc({ endpoint: r.host });
-    if (r.hedged) metrics.hedges.inc({ result: 'started' });
-    if (r.hedged && r.outcome === 'ok') metrics.hedges.inc({ result: 'won' });
-  }
-  const served = servedAttempt(done.records);
+  for (const r of done.records) countAttempt(deps, r);
+  // What served this request: its own walk, or the shared one it joined.
+  const walk = done.records.length > 0 ? done.records : (done.summary.sharedAttempts ?? []);
+  const served = servedAttempt(walk);
   if (served) {
-    metrics.served.inc({ endpoint: served.host, role: served.role });
-    if (done.summary.bytes) metrics.bytes.inc({ endpoint: served.host }, done.summary.bytes);
-    if (served.role === 'source' && done.records.some((r) => r.role === 'mirror')) metrics.fallbacks.inc({ route });
+    const endpoint = metrics.endpoint(served.host);
+    metrics.served.inc({ endpoint, role: served.role });
+    if (done.summary.bytes) {
+      metrics.bytes.inc({ endpoint }, done.summary.bytes);
+      deps.series.served(served.host, done.summary.bytes);
+    }
+    if (served.role === 'source' && walk.some((r) => r.role === 'mirror')) metrics.fallbacks.inc({ route });
+    const failed = done.records.filter((r) => r !== served && r.outcome !== 'ok');
+    if (failed.length > 0) deps.recent.failovers.add({ at: deps.wallClock(), reqId: done.reqId, image: done.summary.image ?? done.path, failed: failed.map((r) => ({ endpoint: r.endpoint, outcome: r.outcome })), servedBy: served.endpoint });
   }
   if (done.summary.image && (route === 'manifests' || route === 'blobs')) {
-    deps.recent.add({ at: Date.now(), image: done.summary.image, status: done.status, ms: Math.round(done.seconds * 1000), ...(done.summary.servedBy ? { servedBy: done.summary.servedBy } : {}) });
+    const { image, servedBy, cache } = done.summary;
+    deps.recent.pulls.add({
+      at: deps.wallClock(),
+      reqId: done.reqId,
+      route,
+      image,
+      client: done.client,
+      userAgent: done.userAgent,
+      code: done.code,
+      ms: Math.round(done.seconds * 1000),
+      bytes: done.bytes,
+      ...(servedBy ? { servedBy } : {}),
+      ...(cache ? { cache: cache.result } : {}),
+    });
   }
+}
+
+function countAttempt(deps: AppDeps, r: AttemptRecord): void {
+  const { metrics } = deps;
+  const endpoint = metrics.endpoint(r.host);
+  metrics.attempts.inc({ endpoint, outcome: r.outcome, role: r.role });
+  if (r.hedged) metrics.hedgesStarted.inc();
+  if (r.hedged && r.outcome === 'ok') metrics.hedgesWon.inc();
+  // Skips and lost hedge races say nothing about the endpoint's speed or health.
+  if (r.outcome === 'circuit_open' || r.outcome === 'aborted') return;
+  metrics.attemptDuration.observe({ endpoint, outcome: r.outcome }, r.ms / 1000);
+  deps.series.attempt(r.host, r.outcome === 'ok', r.ms);
 }

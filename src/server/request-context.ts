@@ -3,6 +3,7 @@ import type { Route } from '../core/oci/route.js';
 import type { RuleSet } from '../core/rules/model.js';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../observability/logger.js';
+import type { EndpointSeries } from '../observability/endpoint-series.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RecentPulls } from '../observability/recent-pulls.js';
 import type { ReloadOutcome } from '../config/rules-holder.js';
@@ -19,6 +20,10 @@ export interface AppDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly recent: RecentPulls;
+  /** The last 15 minutes per endpoint, for the status page. */
+  readonly series: EndpointSeries;
+  /** Wall clock (ms since the epoch) for timestamps people read. */
+  readonly wallClock: () => number;
   readonly rulesState: () => { generation: number; lastReload: ReloadOutcome };
   /** Inbound authentication; empty when off. */
   readonly access: Access;
@@ -32,6 +37,10 @@ export interface RequestContext {
   readonly res: ServerResponse;
   readonly route: Extract<Route, { registry: string }>;
   readonly deps: AppDeps;
+  /** This request's id: the client's sane `X-Request-Id`, else a new one. */
+  readonly reqId: string;
+  /** A child of the root logger bound to `reqId`: log through it, so every line of a request carries its id. */
+  readonly log: Logger;
   readonly signal: AbortSignal;
   readonly records: AttemptRecord[];
   readonly summary: RequestSummary;
@@ -46,6 +55,12 @@ export interface RequestSummary {
   servedBy?: string;
   bytes?: number;
   denial?: 'blocked' | 'policy' | 'not_allowed' | 'never_contact_source';
+  /**
+   * For a request served by an upstream fetch another request made (a
+   * coalesced follower): that fetch's attempts. Its own `records` stay
+   * empty (it made no attempt) while metrics still count it as served.
+   */
+  sharedAttempts?: readonly AttemptRecord[];
   cache?: { kind: 'manifest' | 'tag' | 'negative'; result: 'hit' | 'miss' | 'stale' | 'coalesced' };
 }
 

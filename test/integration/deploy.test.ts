@@ -13,6 +13,7 @@ import { SETTINGS } from '../../src/config/settings-schema.js';
 import { loadRules } from '../../src/config/load-rules.js';
 import { startProxy } from '../../src/cli/start-proxy.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { resolve } from '../../src/core/index.js';
 import { renderClientRegistriesConf, renderHostsToml } from '../../src/core/render/client-config.js';
 import { requireBinary } from '../e2e/support/processes.js';
@@ -219,5 +220,55 @@ describe('Dockerfile HEALTHCHECK', () => {
       await proxy.close();
     }
     expect(await check(file)).toBe(1);
+  });
+});
+
+describe('deploy/kubernetes/monitoring', () => {
+  const dir = 'deploy/kubernetes/monitoring';
+  const monitoring: Doc[] = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Doc));
+  const rule = monitoring.find((d) => d.kind === 'PrometheusRule') as Doc;
+  const alerts = (rule.spec.groups as { rules: { alert: string; expr: string }[] }[]).flatMap((g) => g.rules);
+  const metrics = new Metrics({ snapshot: () => [] }, { version: 't', maxEndpoints: 10, wallClock: () => 0 });
+
+  it('has a ServiceMonitor that scrapes /metrics on the admin Service only', () => {
+    const monitor = monitoring.find((d) => d.kind === 'ServiceMonitor') as Doc;
+    const services = rendered['deploy/kubernetes']?.filter((d) => d.kind === 'Service') ?? [];
+    const selected = services.filter((d) => Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => d.metadata.labels?.[k] === v));
+    expect(selected.map((d) => d.metadata.name)).toEqual(['mirrorgate-admin']);
+    const service = selected[0] as Doc;
+    expect(monitor.spec.selector.matchLabels).toEqual(service.metadata.labels);
+    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(monitor.spec.endpoints[0].port);
+    expect(monitor.spec.endpoints[0].path).toBe('/metrics');
+    const kustomization = parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0]?.toJS() as { resources: string[] };
+    expect(kustomization.resources.sort()).toEqual(readdirSync(dir).filter((f) => f !== 'kustomization.yaml').sort());
+  });
+
+  it('alerts on a mirror down, all mirrors failing, source fallback rate, cache hit ratio and a failed reload', () => {
+    expect(alerts.map((a) => a.alert)).toEqual(['MirrorgateMirrorDown', 'MirrorgateAllMirrorsFailing', 'MirrorgateSourceFallbackHigh', 'MirrorgateCacheHitRatioLow', 'MirrorgateRulesReloadFailed']);
+  });
+
+  it('every metric and label an alert names exists in the registry', () => {
+    for (const { alert, expr } of alerts) {
+      const uses = [...expr.matchAll(/\b((?:mirrorgate|process|nodejs)_\w+)(?:\{([^}]*)\})?/g)];
+      expect(uses.length, alert).toBeGreaterThan(0);
+      for (const [, series, selector] of uses) {
+        const name = (series as string).replace(/_(bucket|sum|count)$/, '');
+        const metric = metrics.registry.getSingleMetric(name) ?? metrics.registry.getSingleMetric(series as string);
+        expect(metric, `${alert}: ${series}`).toBeDefined();
+        const labels = [...(selector ?? '').matchAll(/(\w+)\s*[=!~]/g)].map((m) => m[1]);
+        const known = (metric as unknown as { labelNames: string[] }).labelNames;
+        for (const label of labels) expect(known, `${alert}: ${series}{${label}}`).toContain(label);
+      }
+    }
+  });
+
+  it('the README lists every metric mirrorgate exports and every alert', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const own = metrics.registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name).filter((n) => n.startsWith('mirrorgate_'));
+    expect(own.length).toBeGreaterThan(20);
+    expect(own.filter((n) => !readme.includes(`\`${n}\``))).toEqual([]);
+    expect(alerts.filter((a) => !readme.includes(a.alert)).map((a) => a.alert)).toEqual([]);
   });
 });

@@ -153,7 +153,7 @@ describe('the request log', () => {
     const res = await request(`${proxy.urls[0]}/v2/src/ns/app/manifests/v1`, { headers: { authorization: 'Bearer secret-client-token' } });
     await res.body.dump();
     const line = lines.find((l) => l.msg === 'request');
-    expect(line).toMatchObject({ method: 'GET', status: 200, image: `${source.host}/ns/app:v1`, pullBy: 'tag', planLength: 2, servedBy: `${source.host}/ns/app:v1` });
+    expect(line).toMatchObject({ method: 'GET', code: 200, image: `${source.host}/ns/app:v1`, pullBy: 'tag', plan: 2, servedBy: `${source.host}/ns/app:v1` });
     expect((line?.attempts as { outcome: string }[]).map((a) => a.outcome)).toEqual(['not_found', 'ok']);
     expect(JSON.stringify(lines)).not.toContain('secret-client-token');
   });

@@ -55,7 +55,7 @@ describe('reload', () => {
     expect(ready.rules.lastReload.errors[0]).toContain('rules.yaml: ImageTagMirrorSet/t: spec.imageTagMirrors[0].source');
     const metrics = (await proxy.get('/metrics')).body.toString();
     expect(sample(metrics, 'mirrorgate_rules_reloads_total', { result: 'failed' })).toBe(1);
-    expect(sample(metrics, 'mirrorgate_rules_last_reload_ok')).toBe(0);
+    expect(sample(metrics, 'mirrorgate_last_reload_successful')).toBe(0);
     expect(proxy.logs.some((l) => l.msg === 'rules reload failed: the previous rules stay in force')).toBe(true);
   });
 

@@ -40,7 +40,8 @@ export async function manifests(ctx: RequestContext): Promise<void> {
 
   const list = digest ? withAffinity(candidates, pull.affinity.recall(repo), digest) : candidates;
   const flight = cache.coalesce(`${repo}|${reference}|${method}|${accept}`, ctx.signal, (signal) =>
-    walkPlan(ctx, plan, () => fetchManifest(pull, list, { method, reference, accept }, ctx.records, signal)),
+    // The leader's attempts travel with the result, for the followers' log lines and metrics.
+    walkPlan(ctx, plan, () => fetchManifest(pull, list, { method, reference, accept }, ctx.records, signal)).then((r) => ({ ...r, attempts: ctx.records })),
   );
   ctx.summary.cache = { kind: digest ? 'manifest' : 'tag', result: flight.joined ? 'coalesced' : 'miss' };
   let fetched;
@@ -51,9 +52,11 @@ export async function manifests(ctx: RequestContext): Promise<void> {
     if (err instanceof OciError && err.status === 404) cache.rememberNotFound(repo, reference, err);
     if (!stale) throw err;
     ctx.summary.cache = { kind: 'tag', result: 'stale' };
+    ctx.log.warn({ error: (err as OciError).message, digest: stale.digest }, 'every endpoint failed: serving the cached manifest stale');
     return send(ctx, method, stale, `cache (stale, from ${stale.servedBy})`, { warning: '110 - "Response is Stale"' });
   }
   const { value: manifest, candidate } = fetched;
+  if (flight.joined) ctx.summary.sharedAttempts = fetched.attempts;
   pull.affinity.remember(repo, candidate.target);
   if (manifest.body) cache.store(repo, reference, manifest as Manifest & { body: Buffer }, candidate.label);
   return send(ctx, method, manifest, candidate.label);

@@ -1,0 +1,31 @@
+// The one access line per request: what an operator greps for during an
+// incident. Field names are stable; `attempts` lists every upstream attempt
+// of the request (for a coalesced follower: those of the fetch it joined,
+// with `coalesced: true`, since it made none of its own).
+import type { Finished } from './observe.js';
+
+/** User agents are client-chosen: kept short. */
+export const MAX_USER_AGENT = 256;
+
+export function accessLine(done: Finished): Record<string, unknown> {
+  const { summary: s } = done;
+  const shared = done.records.length === 0 && s.sharedAttempts !== undefined && s.sharedAttempts.length > 0;
+  return {
+    method: done.method,
+    path: done.path,
+    code: done.code,
+    durationMs: Math.round(done.seconds * 1e4) / 10,
+    bytes: done.bytes,
+    client: done.client,
+    userAgent: done.userAgent,
+    ...(s.route ? { route: s.route } : {}),
+    ...(s.image ? { image: s.image } : {}),
+    ...(s.pullBy ? { pullBy: s.pullBy } : {}),
+    ...(s.planLength !== undefined ? { plan: s.planLength } : {}),
+    attempts: shared ? s.sharedAttempts : done.records,
+    ...(shared ? { coalesced: true } : {}),
+    ...(s.servedBy ? { servedBy: s.servedBy } : {}),
+    ...(s.cache ? { cache: `${s.cache.kind} ${s.cache.result}` } : {}),
+    ...(s.denial ? { denial: s.denial } : {}),
+  };
+}
