@@ -144,7 +144,9 @@ export async function withHeldBody<T>(gate: ByteGate, res: UpstreamResponse, lim
   const declared = Number(text);
   if (declared > limit) {
     discard(res.body);
-    throw new UpstreamFailure('invalid', `${what} of ${declared} bytes is larger than the ${limit}-byte limit`);
+    // mirrorgate's own words (the number is a parsed integer), so the client may see them.
+    const message = `${what} of ${declared} bytes is larger than the ${limit}-byte limit`;
+    throw new UpstreamFailure('invalid', message, undefined, undefined, message);
   }
   const release = await gate.acquire(text !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? declared : limit, signal);
   try {
