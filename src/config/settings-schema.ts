@@ -6,7 +6,7 @@
 export type Kind = 'string' | 'boolean' | 'integer' | 'list' | 'map';
 
 /** The value a TOML document or an environment variable gives a key of that kind. */
-export type Raw<K extends Kind> = K extends 'string'
+type Raw<K extends Kind> = K extends 'string'
   ? string
   : K extends 'boolean'
     ? boolean
@@ -55,7 +55,7 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-export function parseListen(address: string): ListenAddress | undefined {
+function parseListen(address: string): ListenAddress | undefined {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(address);
   const port = Number(m?.[3]);
   if (!m || port > 65535) return undefined;
