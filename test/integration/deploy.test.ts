@@ -202,6 +202,19 @@ describe('Dockerfile HEALTHCHECK', () => {
     return { file, proxy };
   }
 
+  it('.dockerignore lets in exactly what the Dockerfile copies from the context', () => {
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] as string).split(/\s+/));
+    const admitted = readFileSync('.dockerignore', 'utf8').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
+    expect(readFileSync('.dockerignore', 'utf8')).toMatch(/^\*$/m);
+    expect(copied.sort()).toEqual(admitted.sort());
+  });
+
+  it('pins the base image by digest and labels the image the OCI way', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-bookworm-slim@sha256:[0-9a-f]{64}$/m);
+    expect(dockerfile.match(/^FROM \$\{NODE_IMAGE\}/gm)).toHaveLength(2);
+    for (const label of ['title', 'description', 'licenses', 'version', 'revision', 'created', 'base.name']) expect(dockerfile).toContain(`org.opencontainers.image.${label}=`);
+  });
+
   it('runs `mirrorgate healthcheck` with the image settings file, no shell or curl needed', () => {
     expect(cmd.slice(0, 4)).toEqual(['node', 'dist/cli/main.js', 'healthcheck', '--timeout-ms']);
     expect(dockerfile).toMatch(/^ENV MIRRORGATE_CONFIG=\/app\/config\/mirrorgate.toml$/m);
