@@ -51,5 +51,5 @@ USER node
 # else the pull listener, over HTTPS when server.tls_cert is set.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "dist/cli/main.js", "healthcheck", "--timeout-ms", "4000"]
-ENTRYPOINT ["node", "dist/cli/main.js"]
+ENTRYPOINT ["node", "--initial-old-space-size=128", "dist/cli/main.js"]
 CMD ["serve", "--config", "config/mirrorgate.toml"]

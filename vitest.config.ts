@@ -10,6 +10,8 @@ export default defineConfig({
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 20_000 } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
+      // Short form by default; MIRRORGATE_LOAD=long for the full 1,000 pulls.
+      { test: { name: 'load', include: ['test/load/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 60_000 } },
     ],
   },
 });

@@ -12,6 +12,8 @@ export interface Ratio {
   readonly p50: number;
   readonly p99: number;
   readonly throughput: number;
+  /** Proxy CPU-s per GiB, mirrorgate over the baseline (blob workloads). */
+  readonly cpuPerGiB?: number;
 }
 
 export interface Target {
@@ -20,15 +22,18 @@ export interface Target {
   readonly met: boolean | 'not measured';
 }
 
+const BASELINES = ['direct', 'naive', 'nginx', 'nginx-cache-warm', 'registry-proxy', 'registry-proxy-warm', 'mirrorgate'];
+
 const find = (runs: readonly RunRecord[], scenario: string, workload: string, strategy: string) => runs.find((r) => r.scenario === scenario && r.workload === workload && r.strategy === strategy);
 
 export function ratios(results: BenchResults): Ratio[] {
   const out: Ratio[] = [];
   for (const r of results.runs.filter((x) => x.strategy.startsWith('mirrorgate'))) {
-    for (const against of ['direct', 'naive', 'nginx']) {
+    for (const against of BASELINES) {
       const base = find(results.runs, r.scenario, r.workload, against);
-      if (!base) continue;
-      out.push({ scenario: r.scenario, workload: r.workload, against, p50: r.p50Ms / base.p50Ms, p99: r.p99Ms / base.p99Ms, throughput: r.mibPerSec / base.mibPerSec });
+      if (!base || against === r.strategy) continue;
+      const cpu = r.cpuSecondsPerGiB !== undefined && base.cpuSecondsPerGiB !== undefined ? { cpuPerGiB: r.cpuSecondsPerGiB / base.cpuSecondsPerGiB } : {};
+      out.push({ scenario: r.scenario, workload: r.workload, against, p50: r.p50Ms / base.p50Ms, p99: r.p99Ms / base.p99Ms, throughput: r.mibPerSec / base.mibPerSec, ...cpu });
     }
   }
   return out;
@@ -36,43 +41,61 @@ export function ratios(results: BenchResults): Ratio[] {
 
 export function targets(results: BenchResults): Target[] {
   const { runs, plan } = results;
-  const blob = runs.find((r) => r.workload === 'large-blob' && r.strategy === 'mirrorgate');
-  const blobDirect = blob && find(runs, blob.scenario, 'large-blob', 'direct');
-  const blobNginx = blob && find(runs, blob.scenario, 'large-blob', 'nginx');
+  const blobs = (strategy: string) => runs.find((r) => r.workload === 'large-blob' && r.strategy === strategy);
+  const [cold, registryCold, registryWarm, nginx, nginxWarm] = ['mirrorgate', 'registry-proxy', 'registry-proxy-warm', 'nginx', 'nginx-cache-warm'].map(blobs);
+  const warm = blobs('mirrorgate-warm');
   const healthy = runs.find((r) => r.scenario === 'healthy' && r.workload === 'manifests-cold' && r.strategy === 'mirrorgate');
-  const cold = (scenario: string) => find(runs, scenario, 'manifests-cold', 'mirrorgate');
-  const rss = runs.find((r) => r.workload === 'concurrent-blobs' && r.strategy === 'mirrorgate');
+  const manifestCold = (scenario: string) => find(runs, scenario, 'manifests-cold', 'mirrorgate');
+  const concurrent = (strategy: string) => runs.find((r) => r.workload === 'concurrent-blobs' && r.strategy === strategy);
+  const many = concurrent('mirrorgate');
+  const manyNginx = concurrent('nginx');
+  const manifestCpu = runs.find((r) => r.workload === 'manifest-cpu' && r.strategy === 'mirrorgate-cached');
   const out: Target[] = [];
   const t = (name: string, measured: string | undefined, met: boolean | undefined) => out.push({ name, measured: measured ?? '-', met: met === undefined ? 'not measured' : met });
-  t('large blob through mirrorgate >= 0.9x direct', blob && blobDirect && `${(blob.mibPerSec / blobDirect.mibPerSec).toFixed(2)}x (${blob.mibPerSec.toFixed(0)} vs ${blobDirect.mibPerSec.toFixed(0)} MiB/s)`, blob && blobDirect && blob.mibPerSec >= 0.9 * blobDirect.mibPerSec);
-  t('large blob through mirrorgate >= nginx', blob && blobNginx && `${(blob.mibPerSec / blobNginx.mibPerSec).toFixed(2)}x (${blob.mibPerSec.toFixed(0)} vs ${blobNginx.mibPerSec.toFixed(0)} MiB/s)`, blob && blobNginx && blob.mibPerSec >= blobNginx.mibPerSec);
+  const x = (a: number, b: number, unit: string, d = 0) => `${(a / b).toFixed(2)}x (${a.toFixed(d)} vs ${b.toFixed(d)} ${unit})`;
+  const speed = (a: RunRecord | undefined, b: RunRecord | undefined) => (a && b ? { text: x(a.mibPerSec, b.mibPerSec, 'MiB/s'), met: a.mibPerSec >= b.mibPerSec } : undefined);
+  const cpu = (a: RunRecord | undefined, b: RunRecord | undefined) =>
+    a?.cpuSecondsPerGiB !== undefined && b?.cpuSecondsPerGiB !== undefined ? { text: x(a.cpuSecondsPerGiB, b.cpuSecondsPerGiB, 'CPU-s/GiB', 2), met: a.cpuSecondsPerGiB <= b.cpuSecondsPerGiB } : undefined;
+  for (const [name, m] of [
+    ['cold verified blob: MiB/s >= 1.0x docker-registry proxy cold', speed(cold, registryCold)],
+    ['cold verified blob: CPU-s/GiB <= 1.0x docker-registry proxy cold', cpu(cold, registryCold)],
+    ['large blob: MiB/s >= 1.0x nginx (buffering on, 16x64k, keep-alive)', speed(cold, nginx)],
+    ['warm blob from the cache: MiB/s >= 1.0x docker-registry proxy warm', speed(warm, registryWarm)],
+    ['warm blob from the cache: MiB/s >= 1.0x nginx proxy_cache warm', speed(warm, nginxWarm)],
+    [`${plan.concurrentBlobs.count} concurrent cold pulls of one blob: aggregate MiB/s >= nginx`, speed(many, manyNginx)],
+  ] as const) t(name, m?.text, m?.met);
+  t(`${plan.concurrentBlobs.count} concurrent cold pulls of one blob: fetched from upstream once`, many?.upstreamFetches !== undefined ? `${many.upstreamFetches} upstream fetches` : undefined, many?.upstreamFetches !== undefined ? many.upstreamFetches <= 1 : undefined);
+  t(`proxy RSS < 200 MiB during ${plan.concurrentBlobs.count} concurrent blob pulls`, many?.peakRssMiB !== undefined ? `${many.peakRssMiB.toFixed(0)} MiB (blobs of ${plan.concurrentBlobs.mib} MiB)` : undefined, many?.peakRssMiB !== undefined ? many.peakRssMiB < 200 : undefined);
+  t(`cached manifest: <= 50 µs proxy CPU per request (wrk, ${plan.wrk.connections} connections)`, manifestCpu?.cpuMicrosPerRequest !== undefined ? `${manifestCpu.cpuMicrosPerRequest.toFixed(1)} µs` : undefined, manifestCpu?.cpuMicrosPerRequest !== undefined ? manifestCpu.cpuMicrosPerRequest <= 50 : undefined);
   for (const scenario of ['first-mirror-refusing', 'first-mirror-hung']) {
-    const r = cold(scenario);
+    const r = manifestCold(scenario);
     t(`${scenario}: manifest p50 <= 1.05x healthy`, r && healthy && `${(r.p50Ms / healthy.p50Ms).toFixed(2)}x (${r.p50Ms.toFixed(2)} vs ${healthy.p50Ms.toFixed(2)} ms)`, r && healthy && r.p50Ms <= 1.05 * healthy.p50Ms);
   }
-  const hung = cold('first-mirror-hung');
+  const hung = manifestCold('first-mirror-hung');
   t(`first-mirror-hung: p99 <= hedge delay (${plan.hedgeDelayMs} ms) + healthy p99`, hung && healthy && `${hung.p99Ms.toFixed(1)} ms vs ${(plan.hedgeDelayMs + healthy.p99Ms).toFixed(1)} ms`, hung && healthy && hung.p99Ms <= plan.hedgeDelayMs + healthy.p99Ms);
-  t(`proxy RSS < 200 MiB during ${plan.concurrentBlobs.count} concurrent blob pulls`, rss?.peakRssMiB !== undefined ? `${rss.peakRssMiB.toFixed(0)} MiB (blobs of ${plan.concurrentBlobs.mib} MiB)` : undefined, rss?.peakRssMiB !== undefined ? rss.peakRssMiB < 200 : undefined);
   return out;
 }
 
 const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d));
 
 export function markdown(results: BenchResults): string {
-  const rows = results.runs.map((r) => `| ${r.scenario} | ${r.workload} | ${r.strategy} | ${r.completed} | ${r.errors} | ${f(r.p50Ms, 2)} | ${f(r.p95Ms, 2)} | ${f(r.p99Ms, 2)} | ${f(r.reqPerSec)} | ${f(r.mibPerSec)} | ${f(r.attemptsPerRequest, 2)} | ${f(r.cpuPercent, 0)} | ${f(r.peakRssMiB, 0)} |`);
-  const ratioRows = ratios(results).map((r) => `| ${r.scenario} | ${r.workload} | ${r.against} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.throughput, 2)} |`);
+  const rows = results.runs.map(
+    (r) =>
+      `| ${r.scenario} | ${r.workload} | ${r.strategy} | ${r.completed} | ${r.errors} | ${f(r.p50Ms, 2)} | ${f(r.p95Ms, 2)} | ${f(r.p99Ms, 2)} | ${f(r.reqPerSec)} | ${f(r.mibPerSec)} | ${f(r.attemptsPerRequest, 2)} | ${f(r.cpuPercent, 0)} | ${f(r.peakRssMiB, 0)} | ${f(r.cpuSecondsPerGiB, 2)} | ${f(r.cpuMicrosPerRequest, 1)} | ${r.upstreamFetches ?? '-'} |`,
+  );
+  const ratioRows = ratios(results).map((r) => `| ${r.scenario} | ${r.workload} | ${r.against} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.throughput, 2)} | ${f(r.cpuPerGiB, 2)} |`);
   const targetRows = targets(results).map((t) => `| ${t.name} | ${t.measured} | ${t.met === true ? 'met' : t.met === false ? '**not met**' : t.met} |`);
   return [
     `# mirrorgate failover benchmark (${results.startedAt}, Node ${results.node}, seed ${results.plan.seed})`,
     '',
-    '| scenario | workload | strategy | n | errors | p50 ms | p95 ms | p99 ms | req/s | MiB/s | attempts/req | proxy CPU % | proxy RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | workload | strategy | n | errors | p50 ms | p95 ms | p99 ms | req/s | MiB/s | attempts/req | proxy CPU % | proxy RSS MiB | CPU-s/GiB | CPU µs/req | upstream fetches |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     'Ratios of mirrorgate to each baseline in the same run (latency: lower is better; throughput: higher is better):',
     '',
-    '| scenario | workload | against | p50 | p99 | throughput |',
-    '|---|---|---|---|---|---|',
+    '| scenario | workload | against | p50 | p99 | throughput | CPU-s/GiB |',
+    '|---|---|---|---|---|---|---|',
     ...ratioRows,
     '',
     '| target | measured | verdict |',
@@ -84,7 +107,17 @@ export function markdown(results: BenchResults): string {
 }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-const COLORS: Readonly<Record<string, string>> = { direct: '#8a94a6', naive: '#e07a5f', mirrorgate: '#3d7ea6', 'mirrorgate-cached': '#81b29a', nginx: '#f2cc8f' };
+const COLORS: Readonly<Record<string, string>> = {
+  direct: '#8a94a6',
+  naive: '#e07a5f',
+  mirrorgate: '#3d7ea6',
+  'mirrorgate-heap128': '#5fa8d3',
+  'mirrorgate-cached': '#81b29a',
+  nginx: '#f2cc8f',
+  'nginx-cache-warm': '#e9c46a',
+  'registry-proxy': '#9c6644',
+  'registry-proxy-warm': '#b08968',
+};
 
 /**
  * Grouped horizontal bars, one group per label, one bar per series, scaled to

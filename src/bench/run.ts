@@ -1,12 +1,14 @@
 // Runs every scenario's workloads against each strategy and the baselines,
 // in one process and one run, so that ratios compare like with like.
 import { request } from 'undici';
+import { runWrk } from './baselines.js';
+import { baseFor, startContestant, unavailable } from './contestants.js';
 import { type LoadResult, percentile, runLoad } from './load.js';
-import { type ProxyProcess, nginxAvailable, startMirrorgate, startNginx } from './processes.js';
+import type { ProxyProcess } from './processes.js';
 import { sampleProcess, type ProcUsage } from './proc-stats.js';
 import { seededBytes } from './random.js';
 import type { BenchPlan, Scenario, Workload } from './scenarios.js';
-import { type Scene, type Strategy, applyRefusals, sceneRules, startScene, strategySettings } from './scene.js';
+import { type Scene, type Strategy, WARM, applyRefusals, startScene } from './scene.js';
 import { makeImage, pushImage, type TestImage } from './test-image.js';
 import { createHash } from 'node:crypto';
 
@@ -25,7 +27,15 @@ export interface RunRecord {
   readonly cpuSeconds?: number;
   readonly cpuPercent?: number;
   readonly peakRssMiB?: number;
+  /** Proxy CPU seconds per GiB of body sent (blob workloads). */
+  readonly cpuSecondsPerGiB?: number;
+  /** Proxy CPU microseconds per request (manifest-cpu). */
+  readonly cpuMicrosPerRequest?: number;
+  /** Blob GETs that reached the upstream registries during the run. */
+  readonly upstreamFetches?: number;
 }
+
+const MiB = 1024 * 1024;
 
 export interface BenchResults {
   readonly startedAt: string;
@@ -35,17 +45,18 @@ export interface BenchResults {
   readonly skipped: string[];
 }
 
-const MiB = 1024 * 1024;
 const ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
 
 /** The strategies each workload is measured with; direct and nginx are baselines. */
 const STRATEGIES: Readonly<Record<Workload, readonly Strategy[]>> = {
   'manifests-cold': ['direct', 'naive', 'mirrorgate'],
   'manifests-cached': ['direct', 'mirrorgate-cached'],
+  'manifest-cpu': ['mirrorgate-cached'],
   image: ['direct', 'naive', 'mirrorgate'],
-  'large-blob': ['direct', 'nginx', 'mirrorgate'],
-  'concurrent-blobs': ['direct', 'mirrorgate'],
+  'large-blob': ['direct', 'nginx', 'nginx-cache-warm', 'registry-proxy', 'registry-proxy-warm', 'mirrorgate', 'mirrorgate-heap128'],
+  'concurrent-blobs': ['nginx', 'registry-proxy', 'mirrorgate', 'mirrorgate-heap128'],
 };
+const GiB = 1024 * MiB;
 
 interface Content {
   readonly small: TestImage;
@@ -58,16 +69,19 @@ export async function runBench(plan: BenchPlan, cliPath: string, log: (line: str
   const content = makeContent(plan);
   const runs: RunRecord[] = [];
   const skipped: string[] = [];
-  if (!nginxAvailable()) skipped.push('nginx baseline: nginx is not installed (apt-get install nginx-light)');
   for (const scenario of plan.scenarios) {
     const scene = await startScene(plan, scenario);
     try {
       for (const r of [scene.m1, scene.m2, scene.source]) load(r, content);
       await applyRefusals(scene, scenario);
       for (const workload of scenario.workloads) {
-        for (const strategy of STRATEGIES[workload]) {
-          if (strategy === 'nginx' && !nginxAvailable()) continue;
-          const record = await measure(plan, scenario, scene, workload, strategy, content, cliPath);
+        const strategies = STRATEGIES[workload].filter((strategy) => {
+          const why = unavailable(strategy, workload === 'manifest-cpu');
+          if (why) skipped.push(`${scenario.name}/${workload}/${strategy}: ${why}`);
+          return why === undefined;
+        });
+        const records = workload === 'large-blob' ? await blobRounds(plan, scenario, scene, strategies, content, cliPath) : await each(strategies, (s) => measure(plan, scenario, scene, workload, s, content, cliPath));
+        for (const [strategy, record] of records) {
           if (record) {
             runs.push(record);
             log(line(record));
@@ -104,32 +118,80 @@ function load(registry: Scene['m1'], content: Content): void {
   for (const b of [content.blob, content.concurrentBlob]) if (b.digest) registry.blobs.set(b.digest, b.content);
 }
 
-/** Where a strategy sends requests: mirrorgate's path form, or the healthy upstream itself. */
-function baseFor(strategy: Strategy, scene: Scene, scenario: Scenario, proxy?: ProxyProcess): string | undefined {
-  if (proxy) return strategy === 'nginx' ? `${proxy.url}/v2/ns` : `${proxy.url}/v2/src/ns`;
-  // The floor: straight to an upstream that holds the content and answers.
-  const healthy = scenario.allMirrors ? (scenario.neverContactSource ? undefined : scene.source) : scene.m2;
-  return healthy && `http://${healthy.host}/v2/ns`;
+async function each<T>(strategies: readonly Strategy[], run: (s: Strategy) => Promise<T>): Promise<[Strategy, T][]> {
+  const out: [Strategy, T][] = [];
+  for (const s of strategies) out.push([s, await run(s)]);
+  return out;
 }
 
+/** Blob GETs the scene's registries have answered so far. */
+const fetches = (scene: Scene, digest: string) => [scene.m1, scene.m2, scene.source].reduce((n, r) => n + r.count(`/blobs/${digest}`, 'GET'), 0);
+
 async function measure(plan: BenchPlan, scenario: Scenario, scene: Scene, workload: Workload, strategy: Strategy, content: Content, cliPath: string): Promise<RunRecord | undefined> {
-  let proxy: ProxyProcess | undefined;
-  if (strategy === 'nginx') proxy = await startNginx(scene.m2.host);
-  else if (strategy !== 'direct') proxy = await startMirrorgate(cliPath, strategySettings(strategy, plan, scene), sceneRules(scene, scenario));
+  const proxy = await startContestant(strategy, plan, scene, scenario, cliPath);
   try {
     const base = baseFor(strategy, scene, scenario, proxy);
     if (!base) return undefined;
+    if (workload === 'manifest-cpu') return await manifestCpu(plan, scenario.name, strategy, base, proxy as ProxyProcess);
     const work = workloadSteps(plan, scenario, workload, base, content);
     const warm = work.warmup > 0 ? await runLoad(work.warmup, work.concurrency, plan.maxSecondsPerRun, work.step) : undefined;
     await proxy?.takeAttempts(warm?.completed);
+    const fetchedBefore = fetches(scene, content.concurrentBlob.digest);
     const stop = proxy ? sampleProcess(proxy.pid) : undefined;
     const result = await runLoad(work.count, work.concurrency, plan.maxSecondsPerRun, work.step);
     const usage = stop?.();
     const attempts = await proxy?.takeAttempts(result.completed * work.requestsPerStep);
-    return record(scenario.name, workload, strategy, result, usage, attempts && attempts.requests > 0 ? attempts.attempts / attempts.requests : strategy === 'direct' ? 1 : undefined);
+    const extra = workload === 'concurrent-blobs' ? { upstreamFetches: fetches(scene, content.concurrentBlob.digest) - fetchedBefore } : {};
+    return { ...record(scenario.name, workload, strategy, result, usage, attempts && attempts.requests > 0 ? attempts.attempts / attempts.requests : strategy === 'direct' ? 1 : undefined), ...extra };
   } finally {
     await proxy?.stop();
   }
+}
+
+/** Proxy CPU per cached manifest request, under wrk (a C client, so the load generator costs the proxy nothing). */
+async function manifestCpu(plan: BenchPlan, scenario: string, strategy: Strategy, base: string, proxy: ProxyProcess): Promise<RunRecord> {
+  const url = `${base}/app/manifests/v1`;
+  for (let i = 0; i < 20; i++) await get(url, ACCEPT);
+  const stop = sampleProcess(proxy.pid);
+  const r = await runWrk(url, plan.wrk.connections, plan.wrk.seconds, { accept: ACCEPT });
+  const usage = stop();
+  const result: LoadResult = { latenciesMs: [], errors: r.errors, bytes: 0, seconds: r.seconds, completed: r.requests };
+  return { ...record(scenario, 'manifest-cpu', strategy, result, usage, undefined), cpuMicrosPerRequest: (usage.cpuSeconds * 1e6) / Math.max(1, r.requests) };
+}
+
+/**
+ * The large blob, in rounds that alternate the contestants (so drift hits all
+ * alike). Each round starts each contestant afresh, so every pull through a
+ * proxy that keeps blobs is cold, except the warm baselines, which are primed
+ * with one fetch first.
+ */
+async function blobRounds(plan: BenchPlan, scenario: Scenario, scene: Scene, strategies: readonly Strategy[], content: Content, cliPath: string): Promise<[Strategy, RunRecord | undefined][]> {
+  const results = new Map<Strategy, { runs: LoadResult[]; usage: ProcUsage[] }>(strategies.map((s) => [s, { runs: [], usage: [] }]));
+  for (let round = 0; round < Math.max(1, plan.largeBlobRounds); round++) {
+    for (const strategy of strategies) {
+      const proxy = await startContestant(strategy, plan, scene, scenario, cliPath);
+      try {
+        const base = baseFor(strategy, scene, scenario, proxy);
+        if (!base) continue;
+        const { step } = workloadSteps(plan, scenario, 'large-blob', base, content);
+        if (WARM.has(strategy)) await runLoad(1, 1, plan.maxSecondsPerRun * 4, step);
+        const stop = proxy ? sampleProcess(proxy.pid) : undefined;
+        const run = await runLoad(1, 1, plan.maxSecondsPerRun * 4, step);
+        const usage = stop?.();
+        results.get(strategy)?.runs.push(run);
+        if (usage) results.get(strategy)?.usage.push(usage);
+      } finally {
+        await proxy?.stop();
+      }
+    }
+  }
+  return strategies.map((strategy) => {
+    const { runs: rs, usage } = results.get(strategy) as { runs: LoadResult[]; usage: ProcUsage[] };
+    if (rs.length === 0) return [strategy, undefined];
+    const merged: LoadResult = { latenciesMs: rs.flatMap((r) => r.latenciesMs), errors: rs.reduce((n, r) => n + r.errors, 0), bytes: rs.reduce((n, r) => n + r.bytes, 0), seconds: rs.reduce((n, r) => n + r.seconds, 0), completed: rs.reduce((n, r) => n + r.completed, 0) };
+    const total = usage.length ? { cpuSeconds: usage.reduce((n, u) => n + u.cpuSeconds, 0), peakRssMiB: Math.max(...usage.map((u) => u.peakRssMiB)) } : undefined;
+    return [strategy, record(scenario.name, 'large-blob', strategy, merged, total, undefined)];
+  });
 }
 
 function workloadSteps(plan: BenchPlan, scenario: Scenario, workload: Workload, base: string, content: Content) {
@@ -137,11 +199,12 @@ function workloadSteps(plan: BenchPlan, scenario: Scenario, workload: Workload, 
   switch (workload) {
     case 'manifests-cold':
     case 'manifests-cached':
+    case 'manifest-cpu':
       return { warmup: plan.warmup, count: plan.requests, concurrency: plan.concurrency, requestsPerStep: 1, step: () => get(`${base}/app/manifests/${manifestRef}`, ACCEPT) };
     case 'image': // index, manifest, config, layers
       return { warmup: 2, count: plan.image.pulls, concurrency: plan.image.concurrency, requestsPerStep: 3 + plan.image.layers, step: () => pullImage(`${base}/img`) };
-    case 'large-blob':
-      return { warmup: 0, count: 2, concurrency: 1, requestsPerStep: 1, step: () => get(`${base}/app/blobs/${content.blob.digest}`) };
+    case 'large-blob': // one pull per contestant and round (blobRounds)
+      return { warmup: 0, count: 1, concurrency: 1, requestsPerStep: 1, step: () => get(`${base}/app/blobs/${content.blob.digest}`) };
     case 'concurrent-blobs':
       return { warmup: 0, count: plan.concurrentBlobs.count, concurrency: plan.concurrentBlobs.count, requestsPerStep: 1, step: () => get(`${base}/app/blobs/${content.concurrentBlob.digest}`) };
   }
@@ -193,11 +256,12 @@ function record(scenario: string, workload: Workload, strategy: Strategy, r: Loa
     mibPerSec: r.bytes / MiB / r.seconds,
     ...(attemptsPerRequest !== undefined ? { attemptsPerRequest } : {}),
     ...(usage ? { cpuSeconds: usage.cpuSeconds, cpuPercent: (100 * usage.cpuSeconds) / r.seconds, peakRssMiB: usage.peakRssMiB } : {}),
+    ...(usage && r.bytes > 0 ? { cpuSecondsPerGiB: usage.cpuSeconds / (r.bytes / GiB) } : {}),
   };
 }
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
 
 export function line(r: RunRecord): string {
-  return `${r.scenario.padEnd(22)} ${r.workload.padEnd(17)} ${r.strategy.padEnd(18)} n=${String(r.completed).padEnd(4)} err=${String(r.errors).padEnd(3)} p50=${fmt(r.p50Ms, 2)}ms p99=${fmt(r.p99Ms, 2)}ms ${fmt(r.reqPerSec)} req/s ${fmt(r.mibPerSec)} MiB/s attempts=${fmt(r.attemptsPerRequest, 2)} cpu=${fmt(r.cpuPercent, 0)}% rss=${fmt(r.peakRssMiB, 0)}MiB`;
+  return `${r.scenario.padEnd(22)} ${r.workload.padEnd(17)} ${r.strategy.padEnd(18)} n=${String(r.completed).padEnd(4)} err=${String(r.errors).padEnd(3)} p50=${fmt(r.p50Ms, 2)}ms p99=${fmt(r.p99Ms, 2)}ms ${fmt(r.reqPerSec)} req/s ${fmt(r.mibPerSec)} MiB/s attempts=${fmt(r.attemptsPerRequest, 2)} cpu=${fmt(r.cpuPercent, 0)}% rss=${fmt(r.peakRssMiB, 0)}MiB${r.cpuSecondsPerGiB !== undefined ? ` cpu-s/GiB=${fmt(r.cpuSecondsPerGiB, 2)}` : ''}${r.cpuMicrosPerRequest !== undefined ? ` cpu-us/req=${fmt(r.cpuMicrosPerRequest, 1)}` : ''}${r.upstreamFetches !== undefined ? ` upstream-fetches=${r.upstreamFetches}` : ''}`;
 }

@@ -3,7 +3,7 @@
 import { parse } from 'smol-toml';
 import type { Faults } from './simulated-registry.js';
 
-export const WORKLOADS = ['manifests-cold', 'manifests-cached', 'image', 'large-blob', 'concurrent-blobs'] as const;
+export const WORKLOADS = ['manifests-cold', 'manifests-cached', 'manifest-cpu', 'image', 'large-blob', 'concurrent-blobs'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface Scenario {
@@ -31,6 +31,10 @@ export interface BenchPlan {
   readonly hedgeDelayMs: number;
   readonly image: { readonly layers: number; readonly layerMiB: number; readonly pulls: number; readonly concurrency: number };
   readonly largeBlobMiB: number;
+  /** Rounds of the large-blob workload; each round runs every contestant once, alternating. */
+  readonly largeBlobRounds: number;
+  /** The cached-manifest CPU run: wrk with this many connections for this long. */
+  readonly wrk: { readonly connections: number; readonly seconds: number };
   readonly concurrentBlobs: { readonly count: number; readonly mib: number };
   readonly scenarios: readonly Scenario[];
 }
@@ -76,6 +80,8 @@ export function parseBenchFile(text: string, file: string): BenchPlan {
     hedgeDelayMs: num(doc, 'hedge_delay_ms', '', 200),
     image: { layers: num(image, 'layers', 'image.', 4), layerMiB: num(image, 'layer_mib', 'image.', 4), pulls: num(image, 'pulls', 'image.', 32), concurrency: num(image, 'concurrency', 'image.', 8) },
     largeBlobMiB: num(doc, 'large_blob_mib', '', 1024),
+    largeBlobRounds: num(doc, 'large_blob_rounds', '', 3),
+    wrk: { connections: num((doc.wrk ?? {}) as Table, 'connections', 'wrk.', 32), seconds: num((doc.wrk ?? {}) as Table, 'seconds', 'wrk.', 5) },
     concurrentBlobs: { count: num(blobs, 'count', 'concurrent_blobs.', 64), mib: num(blobs, 'mib', 'concurrent_blobs.', 32) },
     scenarios: (Array.isArray(doc.scenario) ? (doc.scenario as Table[]) : []).map((s, i) => scenario(s, `scenario[${i}].`, problems)),
   };
@@ -120,6 +126,8 @@ export function quick(plan: BenchPlan): BenchPlan {
     maxSecondsPerRun: Math.min(plan.maxSecondsPerRun, 10),
     image: { ...plan.image, pulls: Math.min(plan.image.pulls, 8), layerMiB: Math.min(plan.image.layerMiB, 1) },
     largeBlobMiB: Math.min(plan.largeBlobMiB, 16),
+    largeBlobRounds: 1,
+    wrk: { ...plan.wrk, seconds: 1 },
     concurrentBlobs: { count: Math.min(plan.concurrentBlobs.count, 8), mib: Math.min(plan.concurrentBlobs.mib, 2) },
   };
 }

@@ -5,7 +5,10 @@ import { FakeRegistry } from './simulated-registry.js';
 import { seededRandom } from './random.js';
 import type { BenchPlan, Scenario } from './scenarios.js';
 
-export type Strategy = 'mirrorgate' | 'mirrorgate-cached' | 'naive' | 'direct' | 'nginx';
+export type Strategy = 'mirrorgate' | 'mirrorgate-heap128' | 'mirrorgate-cached' | 'naive' | 'direct' | 'nginx' | 'nginx-cache-warm' | 'registry-proxy' | 'registry-proxy-warm';
+
+/** Baselines that keep blobs: primed with one fetch before they are measured. */
+export const WARM: ReadonlySet<Strategy> = new Set(['nginx-cache-warm', 'registry-proxy-warm']);
 
 export interface Scene {
   readonly m1: FakeRegistry;

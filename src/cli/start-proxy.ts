@@ -15,7 +15,12 @@ import { ByteGate } from '../pull/bounded-json.js';
 import type { PullContext } from '../pull/context.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
 import { EndpointHealth } from '../pull/health.js';
-import { ManifestCache } from '../pull/manifest-cache.js';
+import { BadCopies } from '../store/bad-copies.js';
+import { BlobStore } from '../store/blobs.js';
+import { ContentStore } from '../store/content-store.js';
+import { BlobDisk } from '../store/disk.js';
+import { ManifestCache } from '../store/manifest-cache.js';
+import { ManifestStore } from '../store/manifests.js';
 import { createAdminHandler, createHandler } from '../server/app.js';
 import { loadAccess } from '../server/auth/access.js';
 import { listen, type Listening } from '../server/listen.js';
@@ -79,7 +84,6 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     timers,
     stall: new StallWatch({ minBytesPerS: settings.dataPath.minBytesPerS, windowMs: settings.dataPath.stallWindowMs }, timers),
     health,
-    cache: new ManifestCache(settings.cache, clock),
     busy: new BusyEndpoints(clock, settings.health.maxEndpoints, settings.maxRetryAfterMs),
     affinity: new Affinity(clock, settings.affinityTtlMs),
     hedge: settings.hedge,
@@ -87,9 +91,11 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     allowSchema1: settings.allowSchema1,
     manifestBuffer: new ByteGate(Math.max(settings.manifestBufferBytes, settings.maxManifestBytes), settings.headersTimeoutMs),
   };
+  const content = new ContentStore(new ManifestStore(pull, new ManifestCache(settings.cache, clock)), await blobStore(settings, pull, metrics));
   const rules = rulesWithoutSelf(holder, settings.advertise);
   const deps = {
     settings,
+    content,
     rules,
     pull,
     log,
@@ -123,4 +129,17 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
       log.info({}, 'mirrorgate stopped');
     },
   };
+}
+
+/** Memory for blobs held until verified (no disk cache), over all requests; more wait their turn. */
+const VERIFY_HOLD_BYTES = 64 * 1024 * 1024;
+
+/** The blob side of the content store; with `cache.blobs.dir`, over the disk cache. */
+async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics): Promise<BlobStore> {
+  const { dir, maxBytes, verifyBeforeServeBytes } = settings.blobCache;
+  const disk = dir ? await BlobDisk.open(dir, maxBytes, { evicted: () => metrics.blobEvictions.inc(), size: (bytes) => metrics.blobCacheBytes.set(bytes) }) : undefined;
+  return new BlobStore(pull, new BadCopies(pull.clock), disk, verifyBeforeServeBytes, {
+    fill: (result) => metrics.blobFills.inc({ result }),
+    sent: (source, bytes) => metrics.blobBytes.inc({ source }, bytes),
+  }, new ByteGate(Math.max(VERIFY_HOLD_BYTES, verifyBeforeServeBytes), settings.headersTimeoutMs));
 }

@@ -120,7 +120,7 @@ export const SETTINGS = {
     max_manifest_bytes: key('integer', 4 * 1024 * 1024, 'maxManifestBytes', 'larger manifests are refused, never buffered', { check: positive, shownDefault: '4 MiB' }),
     manifest_buffer_bytes: key('integer', 32 * 1024 * 1024, 'manifestBufferBytes', 'manifest, tag-list and referrers bodies held for reading, parsing and verification at once, over all requests; others wait (up to `headers_timeout_ms`). JSON from upstreams nesting deeper than 64 levels is refused as `invalid` before it is parsed', { check: positive, shownDefault: '32 MiB' }),
     allow_schema1: key('boolean', false, 'allowSchema1', "serve deprecated Docker schema-1 manifests (containerd 2 and distribution 3 refuse them too). Refused ones count as `invalid` for that endpoint; when no endpoint has anything else the client gets `400 MANIFEST_INVALID`. When allowed, a signed schema-1 body must be exactly its payload plus a last `signatures` member (the payload is derived from the body, not from the upstream's `formatLength`/`formatTail`), else it is a digest mismatch"),
-    affinity_ttl_ms: key('integer', 10 * 60_000, 'affinityTtlMs', "how long digest requests prefer the endpoint that served the repository's last manifest", { check: positive }),
+    affinity_ttl_ms: key('integer', 10 * 60_000, 'affinityTtlMs', 'how long a digest that a served manifest references prefers the endpoint that served that manifest', { check: positive }),
     min_bytes_per_s: key('integer', 16 * 1024, 'dataPath.minBytesPerS', "a blob body slower than this over `stall_window_ms` of waiting for it is a stall: the pull resumes with `Range` on the next endpoint and the stall counts against the endpoint's health (time spent waiting for a slow client does not count)", { check: positive }),
     stall_window_ms: key('integer', 10_000, 'dataPath.stallWindowMs', 'the window over which `min_bytes_per_s` is measured', { check: positive }),
     pull_deadline_ms: key('integer', 30 * 60_000, 'dataPath.pullDeadlineMs', 'every request ends by then: 504 `GATEWAY_TIMEOUT`, or a broken body once streaming; its upstream requests are aborted', { check: positive }),
@@ -147,6 +147,18 @@ export const SETTINGS = {
     negative_ttl_ms: key('integer', 5_000, 'cache.negativeTtlMs', '"not found" memory', { check: positive }),
     coalesce: key('boolean', true, 'cache.coalesce', 'identical concurrent manifest fetches share one upstream request'),
   },
+  // A sub-table: [cache.blobs] in the file, MIRRORGATE_CACHE_BLOBS_<KEY> in the environment.
+  'cache.blobs': {
+    dir: key('string', '', 'blobCache.dir', "disk blob cache directory (`[cache.blobs]` table; on in `config/mirrorgate.toml` and the Kubernetes files); must belong to mirrorgate's user and not be writable by others", {
+      to: (v: string, { path }: Convert) => (v === '' ? '' : path(v)),
+      shownDefault: 'unset (off)',
+    }),
+    max_bytes: key('integer', 10 * 1024 ** 3, 'blobCache.maxBytes', 'disk blob cache size; least recently used blobs are evicted beyond it', { check: positive, shownDefault: '10 GiB' }),
+    verify_before_serve_bytes: key('integer', 4 * 1024 * 1024, 'blobCache.verifyBeforeServeBytes', 'blobs up to this size are verified whole before their first byte is sent (with or without the disk cache)', {
+      check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more'),
+      shownDefault: '4 MiB',
+    }),
+  },
   metrics: {
     max_endpoints: key('integer', 100, 'metricsMaxEndpoints', 'upstream endpoints with their own `endpoint` label and `/status` card; the rest share `other`', { check: positive }),
   },
@@ -168,4 +180,4 @@ type Grouped = { readonly [G in Groups]: { readonly [F in FieldsOf<AnyDecl> as F
 export type DeclaredSettings = Flat & Grouped;
 
 /** `MIRRORGATE_<SECTION>_<KEY>`. */
-export const envName = (section: string, name: string): string => `MIRRORGATE_${section}_${name}`.toUpperCase();
+export const envName = (section: string, name: string): string => `MIRRORGATE_${section.replace('.', '_')}_${name}`.toUpperCase();

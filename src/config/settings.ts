@@ -71,8 +71,9 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
     if (!(section in SETTINGS) && section !== 'endpoint_timeouts') problems.push(`${section}: unknown section`);
   }
   for (const [section, keys] of Object.entries(SETTINGS) as [string, Record<string, KeyDecl>][]) {
-    const table = (doc[section] ?? {}) as Record<string, unknown>;
-    for (const name of Object.keys(table)) if (!(name in keys)) problems.push(`${section}.${name}: unknown setting`);
+    // A dotted section is a sub-table: `cache.blobs` is [cache.blobs] in the file.
+    const table = (section.split('.').reduce<unknown>((t, name) => (t as Record<string, unknown> | undefined)?.[name], doc) ?? {}) as Record<string, unknown>;
+    for (const name of Object.keys(table)) if (!(name in keys) && !(`${section}.${name}` in SETTINGS)) problems.push(`${section}.${name}: unknown setting`);
     for (const [name, decl] of Object.entries(keys)) {
       const variable = envName(section, name);
       const fromVariable = env[variable] !== undefined;

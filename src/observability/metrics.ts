@@ -37,12 +37,12 @@ export class Metrics {
   readonly duration = new Histogram({ name: 'mirrorgate_http_request_duration_seconds', help: 'Time to answer a request, to the last byte of the body.', labelNames: HTTP_LABELS, buckets: SECONDS, registers: this.r });
   readonly responseSize = new Histogram({ name: 'mirrorgate_http_response_size_bytes', help: 'Body bytes sent per answer.', labelNames: HTTP_LABELS, buckets: BYTES, registers: this.r });
   readonly attempts = new Counter({ name: 'mirrorgate_upstream_attempts_total', help: 'Upstream attempts by endpoint (host:port or "other"), outcome class and role (mirror, source, affinity).', labelNames: ['endpoint', 'outcome', 'role'], registers: this.r });
-  readonly attemptDuration = new Histogram({ name: 'mirrorgate_upstream_attempt_duration_seconds', help: 'Duration of upstream attempts by endpoint and outcome class (for blobs: to the end of the body).', labelNames: ['endpoint', 'outcome'], buckets: SECONDS, registers: this.r });
+  readonly attemptDuration = new Histogram({ name: 'mirrorgate_upstream_attempt_duration_seconds', help: 'Time from sending an upstream request to its answer (response headers; blob bodies stream after), by endpoint and outcome class. Skipped endpoints (busy, circuit_open) and lost hedge races are not observed.', labelNames: ['endpoint', 'outcome'], buckets: SECONDS, registers: this.r });
   readonly served = new Counter({ name: 'mirrorgate_upstream_served_total', help: 'Requests served from an upstream, by the endpoint that served and its role; each client request counts, coalesced ones included.', labelNames: ['endpoint', 'role'], registers: this.r });
   readonly bytes = new Counter({ name: 'mirrorgate_upstream_served_bytes_total', help: 'Body bytes sent to clients, by the upstream endpoint they came from.', labelNames: ['endpoint'], registers: this.r });
   readonly fallbacks = new Counter({ name: 'mirrorgate_fallback_to_source_total', help: 'Requests served by the source after a mirror of their plan was tried and failed.', labelNames: ['route'], registers: this.r });
   readonly denials = new Counter({ name: 'mirrorgate_denials_total', help: 'Requests denied, by reason: blocked, policy, not_allowed, never_contact_source.', labelNames: ['reason'], registers: this.r });
-  readonly cache = new Counter({ name: 'mirrorgate_cache_requests_total', help: 'Manifest cache lookups by kind (manifest, tag, negative) and result (hit, miss, stale, coalesced).', labelNames: ['kind', 'result'], registers: this.r });
+  readonly cache = new Counter({ name: 'mirrorgate_cache_requests_total', help: 'Cache lookups by kind (manifest, tag, negative, blob) and result (hit, miss, stale, coalesced).', labelNames: ['kind', 'result'], registers: this.r });
   readonly hedgesStarted = new Counter({ name: 'mirrorgate_hedges_started_total', help: 'Attempts started in parallel because the previous one was slow.', registers: this.r });
   readonly hedgesWon = new Counter({ name: 'mirrorgate_hedges_won_total', help: 'Hedged attempts that served the request.', registers: this.r });
   readonly tokenFetches = new Counter({ name: 'mirrorgate_token_fetches_total', help: 'Registry token requests by registry (or "other") and result (ok, failed).', labelNames: ['registry', 'result'], registers: this.r });
@@ -51,6 +51,12 @@ export class Metrics {
   readonly generation = new Gauge({ name: 'mirrorgate_rules_generation', help: 'Generation of the rules in force (1 at start, +1 per successful reload).', registers: this.r });
   readonly lastReloadSuccessful = new Gauge({ name: 'mirrorgate_last_reload_successful', help: '1 when the last rules load succeeded, 0 when it failed and older rules are in force.', registers: this.r });
   readonly lastReloadSuccess = new Gauge({ name: 'mirrorgate_last_reload_success_timestamp_seconds', help: 'Wall-clock time of the last successful rules load, in seconds since the epoch.', registers: this.r });
+
+  // The disk blob cache (lookups are in mirrorgate_cache_requests_total{kind="blob"}).
+  readonly blobFills = new Counter({ name: 'mirrorgate_blob_cache_fills_total', help: 'Blob cache fills by result (ok: verified and kept, failed).', labelNames: ['result'], registers: this.r });
+  readonly blobBytes = new Counter({ name: 'mirrorgate_blob_bytes_sent_total', help: 'Blob body bytes sent to clients, by source (cache, upstream).', labelNames: ['source'], registers: this.r });
+  readonly blobEvictions = new Counter({ name: 'mirrorgate_blob_cache_evictions_total', help: 'Blobs evicted from the disk cache (least recently used).', registers: this.r });
+  readonly blobCacheBytes = new Gauge({ name: 'mirrorgate_blob_cache_bytes', help: 'Bytes of blobs in the disk cache.', registers: this.r });
 
   constructor(circuits: CircuitSource, private readonly options: MetricsOptions) {
     this.endpoints = new EndpointLabels(options.maxEndpoints);

@@ -8,7 +8,7 @@ export interface AttemptRecord {
   readonly endpoint: string;
   /** The endpoint's host[:port]: the bounded label for metrics and health. */
   readonly host: string;
-  readonly role: 'mirror' | 'source' | 'affinity';
+  readonly role: 'mirror' | 'source';
   readonly outcome: 'ok' | FailureKind;
   readonly status?: number;
   readonly ms: number;

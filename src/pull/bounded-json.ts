@@ -4,11 +4,11 @@
 // afterwards, such as JSON.stringify), and a gate bounds the bytes of
 // manifests held for parsing and verification at once.
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
-import { UpstreamFailure } from '../upstream/failure.js';
+import { UpstreamFailure, ownFailure } from '../upstream/failure.js';
 import { readCapped } from '../upstream/read-capped.js';
 
 /** Manifests nest a handful of levels (index > manifests > descriptor > annotations). */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -51,13 +51,15 @@ export function containerEnd(bytes: Uint8Array, start: number): number {
   return -1;
 }
 
+// mirrorgate's own words, so the client may read them too (failure.ts).
+
 /** JSON.parse of an upstream body, refusing deep nesting and bad syntax as `invalid` from that endpoint. */
 export function parseUpstreamJson(bytes: Uint8Array, what: string, maxDepth = MAX_JSON_DEPTH): unknown {
-  if (jsonDepth(bytes, maxDepth) > maxDepth) throw new UpstreamFailure('invalid', `${what} nests deeper than ${maxDepth} levels`);
+  if (jsonDepth(bytes, maxDepth) > maxDepth) throw ownFailure('invalid', `${what} nests deeper than ${maxDepth} levels`);
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as unknown;
   } catch {
-    throw new UpstreamFailure('invalid', `${what} is not valid JSON`);
+    throw ownFailure('invalid', `${what} is not valid JSON`);
   }
 }
 
@@ -96,7 +98,8 @@ export class ByteGate {
         this.drain();
         reject(failure);
       };
-      const timer = setTimeout(() => fail(new UpstreamFailure('timeout', `waited ${this.maxWaitMs} ms for room to buffer a manifest`)), this.maxWaitMs);
+      // Our own congestion, not the endpoint's: `busy` leaves its health alone and tells the client to retry (429).
+      const timer = setTimeout(() => fail(ownFailure('busy', `waited ${this.maxWaitMs} ms for room to buffer a manifest`)), this.maxWaitMs);
       const onAbort = () => fail(new UpstreamFailure('aborted', 'request aborted'));
       const cleanup = () => {
         clearTimeout(timer);
@@ -144,9 +147,8 @@ export async function withHeldBody<T>(gate: ByteGate, res: UpstreamResponse, lim
   const declared = Number(text);
   if (declared > limit) {
     discard(res.body);
-    // mirrorgate's own words (the number is a parsed integer), so the client may see them.
-    const message = `${what} of ${declared} bytes is larger than the ${limit}-byte limit`;
-    throw new UpstreamFailure('invalid', message, undefined, undefined, message);
+    // The declared size is the upstream's word: the log has it, the client only mirrorgate's limit.
+    throw new UpstreamFailure('invalid', `${what} of ${declared} bytes is larger than the ${limit}-byte limit`, undefined, undefined, `${what} larger than the ${limit}-byte limit`);
   }
   const release = await gate.acquire(text !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? declared : limit, signal);
   try {

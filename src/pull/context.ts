@@ -4,7 +4,6 @@ import type { UpstreamClient, Target } from '../upstream/client.js';
 import type { StallWatch, Timers } from '../upstream/stall.js';
 import type { Affinity, BusyEndpoints } from './endpoint-state.js';
 import type { EndpointHealth } from './health.js';
-import type { ManifestCache } from './manifest-cache.js';
 
 export interface HedgeSettings {
   readonly mode: 'off' | 'fixed' | 'adaptive';
@@ -18,7 +17,6 @@ export interface PullContext {
   readonly busy: BusyEndpoints;
   readonly affinity: Affinity;
   readonly health: EndpointHealth;
-  readonly cache: ManifestCache;
   readonly hedge: HedgeSettings;
   readonly clock: Clock;
   /** Timers on the same clock, for deadlines and watchdogs. */
@@ -35,7 +33,7 @@ export interface PullContext {
 /** One endpoint of a walk: where to send the request and what to ask for there. */
 export interface Candidate {
   readonly target: Target;
-  readonly role: 'mirror' | 'source' | 'affinity';
+  readonly role: 'mirror' | 'source';
   /** The tag or digest at that endpoint. */
   readonly reference: string;
   /** The physical reference, for logs and error details. */

@@ -4,7 +4,7 @@
 import { MEDIA_TYPES } from '../core/oci/accept.js';
 import { type NextPage, parseNextLink } from '../core/oci/link.js';
 import { discard, header } from '../upstream/client.js';
-import { UpstreamFailure } from '../upstream/failure.js';
+import { ownFailure } from '../upstream/failure.js';
 import type { AttemptRecord } from './attempts.js';
 import { parseUpstreamJson, withHeldBody } from './bounded-json.js';
 import type { Candidate, PullContext } from './context.js';
@@ -63,7 +63,7 @@ async function fromTagSchema(ctx: PullContext, c: Candidate, digest: string, art
   const index = (await withHeldBody(ctx.manifestBuffer, res, MAX_LIST_BYTES, `referrers tag ${tag}`, signal, (b) => parseUpstreamJson(b, `referrers tag ${tag}`))) as {
     manifests?: unknown;
   } | null;
-  if (typeof index !== 'object' || index === null || Array.isArray(index)) throw new UpstreamFailure('invalid', `referrers tag ${tag} is not an image index`);
+  if (typeof index !== 'object' || index === null || Array.isArray(index)) throw ownFailure('invalid', `referrers tag ${tag} is not an image index`);
   const manifests = (Array.isArray(index.manifests) ? (index.manifests as { artifactType?: unknown }[]) : []).filter((m) => artifactType === undefined || m?.artifactType === artifactType);
   return { index: Buffer.from(JSON.stringify({ ...EMPTY_INDEX, ...index, manifests })), filtersApplied: artifactType !== undefined };
 }

@@ -39,21 +39,30 @@ export class BusyEndpoints {
 }
 
 /**
- * containers/image takes everything after the first manifest from the
- * endpoint that served it; a stateless proxy keeps that by remembering, per
- * logical repository, where its last manifest came from.
+ * containers/image keeps one endpoint for the pull of one image: what a
+ * manifest references is taken from the endpoint that served that manifest.
+ * A stateless proxy keeps that by remembering, per logical repository and
+ * referenced digest, where the referencing manifest came from, and through
+ * which reference's plan. It never leads outside the rules in force (see
+ * server/affinity.ts).
  */
+export interface Affine {
+  readonly target: Target;
+  /** The reference whose plan the endpoint came from (`:tag` or `@digest`). */
+  readonly via: string;
+}
+
 export class Affinity {
-  private readonly cache: LRUCache<string, Target>;
-  constructor(clock: Clock, ttlMs: number, max = 10_000) {
+  private readonly cache: LRUCache<string, Affine>;
+  constructor(clock: Clock, ttlMs: number, max = 100_000) {
     this.cache = new LRUCache({ max, ttl: ttlMs, perf: clock });
   }
 
-  remember(logicalRepository: string, target: Target): void {
-    this.cache.set(logicalRepository, target);
+  remember(logicalRepository: string, affine: Affine, digests: readonly string[]): void {
+    for (const d of digests) this.cache.set(`${logicalRepository}@${d}`, affine);
   }
 
-  recall(logicalRepository: string): Target | undefined {
-    return this.cache.get(logicalRepository);
+  recall(logicalRepository: string, digest: string): Affine | undefined {
+    return this.cache.get(`${logicalRepository}@${digest}`);
   }
 }

@@ -2,11 +2,11 @@
 // reaches the client; HEAD answers carry the same digest, type and length.
 import { OciError } from '../core/oci/errors.js';
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
-import { UpstreamFailure, classifyStatus } from '../upstream/failure.js';
+import { UpstreamFailure, classifyStatus, ownFailure } from '../upstream/failure.js';
 import type { AttemptRecord } from './attempts.js';
 import { withHeldBody } from './bounded-json.js';
 import type { Candidate, PullContext } from './context.js';
-import { isSchema1, manifestDigest } from './verify.js';
+import { effectiveType, isSchema1, manifestDigest } from './verify.js';
 import { walk, type WalkResult } from './walk.js';
 
 export interface Manifest {
@@ -27,7 +27,7 @@ export interface ManifestRequest {
 const isDigest = (reference: string) => reference.includes(':');
 
 /** The attempt message of a schema-1 refusal; the walk's final error turns such refusals into MANIFEST_INVALID. */
-export const SCHEMA1_REFUSED = 'schema-1 manifest refused (deprecated; set upstream.allow_schema1 = true to serve it)';
+const SCHEMA1_REFUSED = 'schema-1 manifest refused (deprecated; set upstream.allow_schema1 = true to serve it)';
 
 export async function fetchManifest(ctx: PullContext, candidates: readonly Candidate[], req: ManifestRequest, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<Manifest>> {
   const before = records.length;
@@ -51,7 +51,7 @@ function schema1Refusal(err: unknown, records: readonly AttemptRecord[]): OciErr
   return new OciError('MANIFEST_INVALID', `schema 1 manifest not supported: ${SCHEMA1_REFUSED}`, err.detail);
 }
 
-const UNANSWERED = new Set(['refused', 'timeout', 'tls', 'busy', 'circuit_open', 'aborted', 'not_found']);
+const UNANSWERED = new Set(['refused', 'dns', 'timeout', 'tls', 'busy', 'circuit_open', 'aborted', 'not_found']);
 
 function walkManifest(ctx: PullContext, candidates: readonly Candidate[], req: ManifestRequest, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<Manifest>> {
   const what = { notFound: 'MANIFEST_UNKNOWN', description: `manifest ${req.reference}` } as const;
@@ -67,7 +67,9 @@ function walkManifest(ctx: PullContext, candidates: readonly Candidate[], req: M
     const contentType = header(res.headers, 'content-type') ?? 'application/json';
     refuseSchema1(ctx, contentType, res.body);
     return withHeldBody(ctx.manifestBuffer, res, ctx.maxManifestBytes, 'manifest', attemptSignal, (body) => {
-      const digest = manifestDigest(body, contentType, isDigest(req.reference) ? req.reference : undefined);
+      const type = effectiveType(body, contentType);
+      refuseSchema1(ctx, type);
+      const digest = manifestDigest(body, type, isDigest(req.reference) ? req.reference : undefined);
       if (isDigest(req.reference) && digest !== req.reference) {
         throw new UpstreamFailure('digest_mismatch', `manifest digest ${digest} does not match ${req.reference}`);
       }
@@ -97,7 +99,7 @@ function checkedHead(res: UpstreamResponse, req: ManifestRequest, ctx: PullConte
 function refuseSchema1(ctx: PullContext, contentType: string | undefined, unread?: UpstreamResponse['body']): void {
   if (ctx.allowSchema1 || !isSchema1(contentType)) return;
   if (unread) discard(unread);
-  throw new UpstreamFailure('invalid', SCHEMA1_REFUSED);
+  throw ownFailure('invalid', SCHEMA1_REFUSED);
 }
 
 /** Throws the failure an answer other than 200 means (the upstream client classified error statuses). */

@@ -11,12 +11,12 @@
 // the body must be exactly its payload's head followed by one last top-level
 // member "signatures", and the tail may only be the closing brace and white
 // space. Anything else is a digest mismatch.
-import { UpstreamFailure } from '../upstream/failure.js';
+import { ownFailure } from '../upstream/failure.js';
 import { containerEnd, parseUpstreamJson } from './bounded-json.js';
 
-const mismatch = (why: string) => new UpstreamFailure('digest_mismatch', `schema-1 manifest: ${why}`);
+const mismatch = (why: string) => ownFailure('digest_mismatch', `schema-1 manifest: ${why}`);
 const fromBase64Url = (s: string): Buffer => Buffer.from(s, 'base64url');
-/** Go's unicode.IsSpace on the ASCII range, which is all JSON allows between tokens. */
+/** Go's unicode.IsSpace on the ASCII range (a superset of JSON's white space; the body has parsed as JSON). */
 const isSpace = (b: number | undefined) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0b || b === 0x0c;
 const TAIL = /^[ \t\n\r\v\f]*\}[ \t\n\r\v\f]*$/;
 const SIGNATURES_KEY = Buffer.from('"signatures"');
@@ -27,13 +27,8 @@ function statedFormat(signatures: unknown): { length: number; tail: Buffer } {
   let format: { length: number; tail: Buffer } | undefined;
   for (const sig of signatures as { protected?: unknown }[]) {
     if (typeof sig?.protected !== 'string') throw mismatch('a signature has no protected header');
-    let header: { formatLength?: unknown; formatTail?: unknown };
-    try {
-      header = JSON.parse(fromBase64Url(sig.protected).toString('utf8')) as typeof header;
-    } catch {
-      throw mismatch('a protected header is not JSON');
-    }
-    if (!Number.isSafeInteger(header?.formatLength) || typeof header.formatTail !== 'string') throw mismatch('a protected header lacks formatLength or formatTail');
+    const header = parseUpstreamJson(fromBase64Url(sig.protected), 'schema-1 protected header') as { formatLength?: unknown; formatTail?: unknown } | null;
+    if (!Number.isSafeInteger(header?.formatLength) || typeof header?.formatTail !== 'string') throw mismatch('a protected header lacks formatLength or formatTail');
     const stated = { length: header.formatLength as number, tail: fromBase64Url(header.formatTail) };
     if (format && (format.length !== stated.length || !format.tail.equals(stated.tail))) throw mismatch('signatures disagree on the format');
     format = stated;

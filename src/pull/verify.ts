@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { MEDIA_TYPES } from '../core/oci/accept.js';
 import { UpstreamFailure } from '../upstream/failure.js';
+import { parseUpstreamJson } from './bounded-json.js';
 import { schema1Payload } from './schema1.js';
 
 const ALGORITHMS: Readonly<Record<string, string>> = { sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
@@ -15,6 +16,27 @@ export function isSchema1(contentType: string | undefined): boolean {
 }
 
 const mediaType = (contentType: string | undefined) => contentType?.split(';')[0]?.trim().toLowerCase();
+
+/** Types under which clients take a manifest for schema 1 (containers/image manifest.NormalizedMIMEType). */
+const GENERIC_TYPES = new Set(['application/json', 'text/plain', '']);
+
+/**
+ * The type a manifest body really has. A schema-1 body served as plain JSON
+ * is schema 1: containers/image reads `application/json` (and unknown types)
+ * as a signed schema-1 manifest, so it must be refused or verified as one.
+ */
+export function effectiveType(body: Buffer, contentType: string): string {
+  if (!GENERIC_TYPES.has(mediaType(contentType) ?? '')) return contentType;
+  let doc: unknown;
+  try {
+    doc = parseUpstreamJson(body, 'manifest');
+  } catch {
+    return contentType; // not JSON, or too deep: not schema 1, and not parsed further here
+  }
+  const manifest = doc as { schemaVersion?: unknown; signatures?: unknown } | null;
+  if (typeof manifest !== 'object' || manifest === null || manifest.schemaVersion !== 1) return contentType;
+  return manifest.signatures === undefined ? MEDIA_TYPES.dockerSchema1 : MEDIA_TYPES.dockerSchema1Signed;
+}
 
 /** The bytes a manifest digest covers: the body, or for a signed schema-1 body its payload (see schema1.ts). */
 export function digestedBytes(body: Buffer, contentType: string | undefined): Buffer {

@@ -22,33 +22,24 @@ const HANDLERS = { manifests, blobs, tags, referrers } as const;
 /** What a request is known by before it is routed. */
 type Incoming = Omit<RequestContext, 'route'> & { readonly url: URL };
 
+const routeOptionsOf = (deps: AppDeps): RouteOptions => ({ defaultRegistry: deps.settings.defaultRegistry, aliases: deps.settings.aliases });
+
+/** Which paths a listener answers: the registry API and the admin paths, or one of them. */
+type Serves = 'all' | 'api' | 'admin';
+
 /** The registry API handler; with `withAdmin`, it also answers /metrics, /healthz, /readyz, /status. */
 export function createHandler(deps: AppDeps, withAdmin = true): (req: IncomingMessage, res: ServerResponse) => void {
-  const routeOptions: RouteOptions = { defaultRegistry: deps.settings.defaultRegistry, aliases: deps.settings.aliases };
-  return (req, res) => void serve(deps, req, res, routeOptions, withAdmin);
+  const routeOptions = routeOptionsOf(deps);
+  return (req, res) => void serve(deps, req, res, routeOptions, withAdmin ? 'all' : 'api');
 }
 
-/** The handler of a separate admin listener: admin paths only. */
+/** The handler of a separate admin listener: admin paths only, through the same wrapper (id, access line, metrics). */
 export function createAdminHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://client').pathname;
-    authorize(deps.access, req, path)
-      .then((granted) => handleAdmin(deps, req, res, path, granted.adminDetails))
-      .then(
-        (handled) => {
-          if (!handled) res.writeHead(404, { 'content-length': 0 }).end();
-        },
-        (err: unknown) => {
-          if (err instanceof OciError) return writeError(res, err, req.method ?? 'GET');
-          deps.log.error({ err, path }, 'admin request failed');
-          if (!res.headersSent) res.writeHead(500, { 'content-length': 0 });
-          res.end();
-        },
-      );
-  };
+  const routeOptions = routeOptionsOf(deps);
+  return (req, res) => void serve(deps, req, res, routeOptions, 'admin');
 }
 
-async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, routeOptions: RouteOptions, withAdmin: boolean): Promise<void> {
+async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, routeOptions: RouteOptions, serves: Serves): Promise<void> {
   const started = deps.pull.clock.now();
   const reqId = requestId(req.headers[REQUEST_ID_HEADER]);
   res.setHeader(REQUEST_ID_HEADER, reqId);
@@ -66,8 +57,11 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   let cause: unknown;
   try {
     const granted = await authorize(deps.access, req, incoming.url.pathname);
-    if (withAdmin && (await handleAdmin(deps, req, res, incoming.url.pathname, granted.adminDetails))) incoming.summary.route = 'admin';
-    else await dispatch(incoming, method, routeOptions);
+    if (serves !== 'api' && (await handleAdmin(deps, req, res, incoming.url.pathname, granted.adminDetails))) incoming.summary.route = 'admin';
+    else if (serves === 'admin') {
+      incoming.summary.route = 'admin';
+      res.writeHead(404, { 'content-length': 0 }).end();
+    } else await dispatch(incoming, method, routeOptions);
   } catch (err) {
     error = toOciError(err);
     cause = err;

@@ -68,8 +68,8 @@ function countAttempt(deps: AppDeps, r: AttemptRecord): void {
   metrics.attempts.inc({ endpoint, outcome: r.outcome, role: r.role });
   if (r.hedged) metrics.hedgesStarted.inc();
   if (r.hedged && r.outcome === 'ok') metrics.hedgesWon.inc();
-  // Skips and lost hedge races say nothing about the endpoint's speed or health.
-  if (r.outcome === 'circuit_open' || r.outcome === 'aborted') return;
+  // Skips (no request sent) and lost hedge races say nothing about the endpoint's speed or health.
+  if (r.outcome === 'circuit_open' || r.outcome === 'busy' || r.outcome === 'aborted') return;
   metrics.attemptDuration.observe({ endpoint, outcome: r.outcome }, r.ms / 1000);
   deps.series.attempt(r.host, r.outcome === 'ok', r.ms);
 }

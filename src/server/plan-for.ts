@@ -9,8 +9,8 @@ import { planCandidates } from '../pull/candidates.js';
 import type { Candidate } from '../pull/context.js';
 import type { RequestContext } from './request-context.js';
 
-/** `suffix` is `:tag` or `@digest`. */
-export function planFor(ctx: RequestContext, suffix: string): { plan: Plan; candidates: Candidate[] } {
+/** `suffix` is `:tag` or `@digest`; `quiet` leaves the request's summary alone (a plan consulted, not walked). */
+export function planFor(ctx: RequestContext, suffix: string, options: { quiet?: boolean } = {}): { plan: Plan; candidates: Candidate[] } {
   const { route, deps } = ctx;
   // Read once: a reload during this request must not mix two rule sets in one plan.
   const rules = deps.rules();
@@ -25,6 +25,7 @@ export function planFor(ctx: RequestContext, suffix: string): { plan: Plan; cand
     if (err.reason.startsWith('rewriting reference')) throw new OciError('UNKNOWN', `the rules rewrite ${input} to an invalid reference: ${err.message}`);
     throw new OciError('NAME_INVALID', err.message);
   }
+  if (options.quiet) return { plan, candidates: plan.denied === undefined ? planCandidates(plan) : [] };
   ctx.summary.image = plan.image;
   ctx.summary.pullBy = plan.pullBy;
   ctx.summary.planLength = plan.endpoints.length;

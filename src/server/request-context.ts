@@ -9,6 +9,7 @@ import type { RecentPulls } from '../observability/recent-pulls.js';
 import type { ReloadOutcome } from '../config/rules-holder.js';
 import type { AttemptRecord } from '../pull/attempts.js';
 import type { PullContext } from '../pull/context.js';
+import type { ContentStore } from '../store/content-store.js';
 import type { Access } from './auth/access.js';
 
 /** What the server is built from; made once by the composition root. */
@@ -17,6 +18,8 @@ export interface AppDeps {
   /** The rules in force now (a reload swaps what this returns). */
   readonly rules: () => RuleSet;
   readonly pull: PullContext;
+  /** Manifests and blobs, cached or fetched, behind the one policy check. */
+  readonly content: ContentStore;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly recent: RecentPulls;
@@ -61,7 +64,7 @@ export interface RequestSummary {
    * empty (it made no attempt) while metrics still count it as served.
    */
   sharedAttempts?: readonly AttemptRecord[];
-  cache?: { kind: 'manifest' | 'tag' | 'negative'; result: 'hit' | 'miss' | 'stale' | 'coalesced' };
+  cache?: { kind: 'manifest' | 'tag' | 'negative' | 'blob'; result: 'hit' | 'miss' | 'stale' | 'coalesced' };
 }
 
 /** The ns echo (distribution-spec "Registry Proxying"), when the client routed by ns. */

@@ -1,7 +1,7 @@
 // Writing responses: the one place that turns an error into the OCI envelope.
 import type { ServerResponse } from 'node:http';
 import { OciError } from '../core/oci/errors.js';
-import type { BlobOutput } from '../pull/blob.js';
+import type { BlobOutput } from '../store/output.js';
 import { UpstreamFailure } from '../upstream/failure.js';
 import { type SendTimeout, writeWithin } from './send-timeout.js';
 

@@ -4,7 +4,7 @@
 // line. For the log and the attempt record only: a client never sees it.
 // go-containerregistry reads error bodies under a cap too (transport/error.go).
 
-export const MAX_ERROR_BODY = 16 * 1024;
+const MAX_ERROR_BODY = 16 * 1024;
 const MAX_SAID = 512;
 
 /** Up to `limit` bytes of `body`; the rest is dropped with the connection. Never throws. */

@@ -43,7 +43,7 @@ const DNS_CODES = ['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONA
 // OpenSSL's words when the "TLS server" answers a ClientHello in plain HTTP.
 const PLAIN_HTTP_RE = /wrong version number|packet length too long|http request/i;
 
-export const PLAIN_HTTP_HINT =
+const PLAIN_HTTP_HINT =
   'the endpoint speaks plain HTTP, not HTTPS; to allow that, list its host in the Image config (spec.registrySources.insecureRegistries) or set `insecure = true` for it in registries.conf';
 
 function errorCode(err: unknown): string {
@@ -99,3 +99,6 @@ export function redirectFailure(target: URL, err: unknown): UpstreamFailure {
   if (failure.kind === 'aborted') return failure;
   return new UpstreamFailure('redirect', `redirect target ${target.origin}: ${failure.kind}: ${failure.message}`, undefined, undefined, REDIRECT_PUBLIC);
 }
+
+/** A failure in mirrorgate's own words (a limit, a refusal, a check): the client may read it as is. */
+export const ownFailure = (kind: FailureKind, said: string): UpstreamFailure => new UpstreamFailure(kind, said, undefined, undefined, said);

@@ -15,7 +15,9 @@ export function namedHosts(rules: () => RuleSet, defaultRegistry: string, allow:
     const current = rules();
     let names = derived.get(current);
     if (!names) {
-      names = contactableRegistries(current, defaultRegistry, allow);
+      const written = contactableRegistries(current, defaultRegistry, allow);
+      // Compared with URL.host, which is lower case; rules may write Reg.Example:5000.
+      names = { hosts: new Set([...written.hosts].map((h) => h.toLowerCase())), patterns: written.patterns.map((p) => p.toLowerCase()) };
       // Docker Hub is pulled from its API host (see client.ts).
       if (names.hosts.has(DOCKER_HUB)) names.hosts.add(DOCKER_HUB_API);
       derived.set(current, names);

@@ -4,26 +4,18 @@
 // (registries.conf mirror, registry in the path) and ctr from containerd
 // (hosts.toml, the ns form).
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import { layoutHolds, writeLayout } from './support/oci-layout.js';
 import { run as runCli } from '../../src/cli/run.js';
+import { readmeSnippet } from './support/clients.js';
 import { requireBinary, startContainerd, startDockerRegistry, type Running } from './support/processes.js';
 import { tempDir } from '../helpers/temp.js';
 
-const README_PROXY = 'mirrorgate.example:5000';
 const image = makeImage(42, [10_000, 200_000]);
-
-/** A fenced block that follows `<!-- snippet: NAME -->` in the README, with the proxy address put in. */
-function readmeSnippet(name: string, proxyHost: string): string {
-  const readme = readFileSync('README.md', 'utf8');
-  const m = new RegExp(`<!-- snippet: ${name} -->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\`\`\``).exec(readme);
-  if (!m?.[1]) throw new Error(`README.md has no snippet ${name}`);
-  return m[1].replaceAll(README_PROXY, proxyHost);
-}
 
 /** Runs a client without blocking the event loop the in-process proxy answers on. */
 function run(command: string, args: string[]): Promise<{ code: number | null; out: string }> {

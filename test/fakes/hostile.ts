@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 
-export interface Seen {
+interface Seen {
   readonly method: string;
   readonly url: string;
   readonly headers: IncomingMessage['headers'];
@@ -21,6 +21,8 @@ export interface HostileServer {
   /** host:port as a URL writes it (`[::1]:port` for IPv6). */
   readonly host: string;
   readonly requests: Seen[];
+  /** TCP connections accepted, TLS attempts on a plain server included. */
+  readonly connections: number;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export interface ServeOptions {
 export async function hostileServer(handler: Handler, options: ServeOptions = {}): Promise<HostileServer> {
   const requests: Seen[] = [];
   const sockets = new Set<Socket>();
-  const self = { requests } as { host: string; requests: Seen[]; stop: () => Promise<void> };
+  const self = { requests, connections: 0 } as { host: string; requests: Seen[]; connections: number; stop: () => Promise<void> };
   const on = (scheme: string) => (req: IncomingMessage, res: ServerResponse) => {
     requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, scheme });
     handler(req, res, self);
@@ -55,6 +57,7 @@ export async function hostileServer(handler: Handler, options: ServeOptions = {}
     front = tls ?? plain;
   }
   front.on('connection', (s: Socket) => {
+    self.connections++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });

@@ -1,8 +1,10 @@
 // One request, one id, one access line: the id is the client's sane
 // X-Request-Id or a new one, echoed, and on every line the request logs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
+import { sample } from '../helpers/prometheus.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 
 const image = makeImage(62);
@@ -111,6 +113,27 @@ describe('the child logger', () => {
     } finally {
       await p.close();
       await stale.stop();
+    }
+  });
+});
+
+describe('a separate admin listener', () => {
+  it('goes through the same wrapper: request id, metrics, 404 outside the admin paths', async () => {
+    const p = await startTestProxy(mirrorRules(`${source.host}/ns`, [], []), {}, { admin: { listen: ['127.0.0.1:0'] } });
+    const admin = p.proxy.adminUrls[0] as string;
+    try {
+      const health = await request(`${admin}/healthz`, { headers: { 'x-request-id': 'probe-1' } });
+      await health.body.dump();
+      expect(health.statusCode).toBe(200);
+      expect(health.headers['x-request-id']).toBe('probe-1');
+      const elsewhere = await request(`${admin}/v2/`);
+      await elsewhere.body.dump();
+      expect(elsewhere.statusCode).toBe(404);
+      const metrics = await (await request(`${admin}/metrics`)).body.text();
+      expect(sample(metrics, 'mirrorgate_http_requests_total', { route: 'admin', method: 'GET', code: '200' })).toBe(1);
+      expect(sample(metrics, 'mirrorgate_http_requests_total', { route: 'admin', method: 'GET', code: '404' })).toBe(1);
+    } finally {
+      await p.close();
     }
   });
 });

@@ -45,7 +45,7 @@ describe('bench harness', () => {
     const lines: string[] = [];
     const results = await runBench(plan, resolve('dist/cli/main.js'), (l) => lines.push(l));
     const get = (scenario: string, workload: string, strategy: string) => results.runs.find((r) => r.scenario === scenario && r.workload === workload && r.strategy === strategy);
-    for (const [workload, strategies] of Object.entries({ 'manifests-cold': ['direct', 'naive', 'mirrorgate'], 'manifests-cached': ['direct', 'mirrorgate-cached'], image: ['direct', 'naive', 'mirrorgate'], 'large-blob': ['direct', 'mirrorgate'], 'concurrent-blobs': ['direct', 'mirrorgate'] })) {
+    for (const [workload, strategies] of Object.entries({ 'manifests-cold': ['direct', 'naive', 'mirrorgate'], 'manifests-cached': ['direct', 'mirrorgate-cached'], image: ['direct', 'naive', 'mirrorgate'], 'large-blob': ['direct', 'mirrorgate'], 'concurrent-blobs': ['mirrorgate'] })) {
       for (const strategy of strategies) {
         const r = get('healthy', workload, strategy);
         expect(r, `${workload}/${strategy}`).toBeDefined();
@@ -66,7 +66,7 @@ describe('bench harness', () => {
     expect(never?.errors).toBe(never?.completed);
     expect(results.skipped.some((s) => s.startsWith('all-mirrors-down-never/manifests-cold/direct'))).toBe(true);
     expect(ratios(results).some((r) => r.against === 'naive')).toBe(true);
-    expect(targets(results).map((t) => t.name)).toHaveLength(6);
+    expect(targets(results).map((t) => t.name)).toHaveLength(12);
     const dir = tempDir('bench-out');
     await writeReports(results, dir);
     expect(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')).runs.length).toBe(results.runs.length);

@@ -57,10 +57,12 @@ describe('blob GET and HEAD', () => {
 });
 
 describe('a mirror can never serve wrong content', () => {
-  it('a corrupt blob from the only endpoint never completes: the response is aborted', async () => {
+  it('a corrupt blob from the only endpoint: a blob verified before its first byte is answered 502, never served', async () => {
     for (const r of [m1, m2]) r.blobs.clear();
     source.faults = { corrupt: true };
-    await expect(proxy.get(blobPath(big.digest))).rejects.toThrow();
+    const res = await proxy.get(blobPath(big.digest));
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.body.toString()).errors[0].code).toBe('BAD_GATEWAY');
   });
 
   it('a wrong manifest by digest moves on to the next endpoint', async () => {
@@ -105,7 +107,7 @@ describe('Range (as containerd and containers/image send it)', () => {
     expect(res.body.equals(small.content.subarray(from, to))).toBe(true);
   });
 
-  it.each(['bytes=500-0', `bytes=${size + 10}-${size + 5000}`])('%s -> 416', async (range) => {
+  it.each([`bytes=${size + 10}-${size + 5000}`])('%s -> 416', async (range) => {
     const res = await proxy.get(blobPath(small.digest), { range });
     expect(res.status).toBe(416);
     expect(res.headers['content-range']).toBe(`bytes */${size}`);

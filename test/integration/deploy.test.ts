@@ -119,7 +119,7 @@ describe('the base and overlays/nodeport: a Deployment', () => {
   it.each(['deploy/kubernetes', 'deploy/kubernetes/overlays/nodeport'])('%s: 2+ replicas, a PodDisruptionBudget, settings that listen on the container ports', (dir) => {
     const docs = rendered[dir] as Doc[];
     const container = containerOf(docs);
-    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'Service']);
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'Service']);
     expect(workload(docs).spec.replicas).toBeGreaterThanOrEqual(2);
     expect(find(docs, 'PodDisruptionBudget').spec.minAvailable).toBeLessThan(workload(docs).spec.replicas);
     const settings = containerSettings(docs, envOf(container));
@@ -128,6 +128,26 @@ describe('the base and overlays/nodeport: a Deployment', () => {
     expect(settings.rulePaths).toEqual(['/etc/mirrorgate/rules']);
     // The image sets MIRRORGATE_SERVER_LISTEN, which overrides the file: the two must agree.
     expect(envOf(container).MIRRORGATE_SERVER_LISTEN).toBe(`0.0.0.0:${portOf(container, 'registry')}`);
+  });
+
+  it.each(['deploy/kubernetes', 'deploy/kubernetes/overlays/nodeport'])('%s: a NetworkPolicy admits ingress to the pods only on their named ports, from the node network and monitoring', (dir) => {
+    const docs = rendered[dir] as Doc[];
+    const policy = find(docs, 'NetworkPolicy');
+    expect(policy.spec.podSelector.matchLabels).toEqual(workload(docs).spec.selector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const rules = policy.spec.ingress as { from?: Record<string, unknown>[]; ports: { port: string }[] }[];
+    for (const rule of rules) {
+      expect(rule.from?.length, 'a rule without from admits everyone').toBeGreaterThan(0);
+      for (const { port } of rule.ports) expect(portOf(containerOf(docs), port), port).toBeDefined();
+    }
+    const openTo = (port: string) => rules.filter((r) => r.ports.some((p) => p.port === port)).flatMap((r) => (r.from ?? []).map((f) => Object.keys(f)[0]));
+    expect(openTo('registry')).toEqual(['ipBlock']);
+    expect(openTo('admin').sort()).toEqual(['ipBlock', 'namespaceSelector']);
+  });
+
+  it('every manifest in base/ is listed in its kustomization.yaml', () => {
+    const listed = (parseAllDocuments(readFileSync('deploy/kubernetes/base/kustomization.yaml', 'utf8'))[0]?.toJS() as { resources: string[] }).resources;
+    expect([...listed].sort()).toEqual(readdirSync('deploy/kubernetes/base').filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort());
   });
 
   it('overlays/nodeport exposes the pull port on every node at 30500', () => {

@@ -46,6 +46,22 @@ describe('schema 1', () => {
     expect(served.body.toString()).toBe(index);
   });
 
+  it.each(['application/json', 'text/plain'])('served as %s is still schema 1: refused by default, verified by its payload when allowed', async (type) => {
+    const source = await fake();
+    source.answers.set(`/v2/ns/app/manifests/${genuine.digest}`, { body: genuine.body, headers: { 'content-type': type } });
+    const refused = await proxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } });
+    const res = await refused.get(`/v2/src/ns/app/manifests/${genuine.digest}`);
+    expect(res.status).toBe(400);
+    expect(errorOf(res.body)?.code).toBe('MANIFEST_INVALID');
+    const allowed = await proxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host }, allow_schema1: true });
+    const served = await allowed.get(`/v2/src/ns/app/manifests/${genuine.digest}`);
+    expect(served.status).toBe(200);
+    expect(served.body.equals(genuine.body)).toBe(true);
+    // A forgery under the same label is no easier.
+    source.answers.set(`/v2/ns/app/manifests/${genuine.digest}`, { body: tailForgery(genuine.payload, evil), headers: { 'content-type': type } });
+    expect((await allowed.get(`/v2/src/ns/app/manifests/${genuine.digest}`)).status).toBe(502);
+  });
+
   it.each([
     ['the genuine payload in formatTail', tailForgery(genuine.payload, evil)],
     ['evil members between the genuine head and formatTail', splitForgery(genuine.payload, evil)],

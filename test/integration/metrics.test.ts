@@ -181,3 +181,24 @@ describe('coalesced requests', () => {
     }
   });
 });
+
+describe('hedges', () => {
+  it('count one started and one won when a hung mirror loses the race', async () => {
+    const [hung, fast] = await Promise.all([fakeRegistry(), fakeRegistry()]);
+    pushImage(fast, 'ns/app', image, 'v1');
+    hung.faults = { hang: true };
+    const p = await startTestProxy(mirrorRules(`${fast.host}/ns`, [`${hung.host}/ns`], []), { aliases: { src: fast.host }, headers_timeout_ms: 10_000 }, { hedge: { mode: 'fixed', delay_ms: 100 } });
+    try {
+      expect((await p.get(`/v2/src/ns/app/manifests/${image.manifestDigest}`)).status).toBe(200);
+      const t = (await p.get('/metrics')).body.toString();
+      expect(sample(t, 'mirrorgate_hedges_started_total')).toBe(1);
+      expect(sample(t, 'mirrorgate_hedges_won_total')).toBe(1);
+      expect(sample(t, 'mirrorgate_upstream_attempts_total', { endpoint: hung.host, outcome: 'aborted', role: 'mirror' })).toBe(1);
+      // The loser's time says nothing about the endpoint: not observed.
+      expect(sample(t, 'mirrorgate_upstream_attempt_duration_seconds_count', { endpoint: hung.host, outcome: 'aborted' })).toBeUndefined();
+    } finally {
+      await p.close();
+      await Promise.all([hung.stop(), fast.stop()]);
+    }
+  });
+});

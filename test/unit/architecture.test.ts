@@ -1,6 +1,6 @@
 // Module boundaries enforced by a test (as go-containerregistry's depcheck):
 // src/core is pure (no I/O, no clock, no randomness, no process), and
-// imports flow one way: cli -> server -> pull -> upstream -> core; nothing
+// imports flow one way: cli -> server -> store -> pull -> upstream -> core; nothing
 // imports server or cli.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -28,11 +28,12 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   core: ['core', 'yaml', 'smol-toml'],
   upstream: ['upstream', 'core', 'node:', 'undici', 'lru-cache'],
   pull: ['pull', 'upstream', 'core', 'node:', 'lru-cache'],
+  store: ['store', 'pull', 'upstream', 'core', 'node:', 'lru-cache'],
   config: ['config', 'core', 'node:', 'smol-toml'],
   observability: ['observability', 'node:', 'pino', 'prom-client'],
-  server: ['server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:', 'bcryptjs'],
+  server: ['server', 'store', 'pull', 'upstream', 'config', 'observability', 'core', 'node:', 'bcryptjs'],
   bench: ['bench', 'node:', 'undici', 'smol-toml'],
-  cli: ['cli', 'bench', 'server', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
+  cli: ['cli', 'bench', 'server', 'store', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
 };
 
 describe('architecture', () => {

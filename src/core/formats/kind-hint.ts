@@ -2,7 +2,7 @@
 // near miss of one it knows is a typo, not an object to ignore.
 
 /** Levenshtein distance, stopping early once it exceeds `max` (returns max + 1). */
-export function editDistance(a: string, b: string, max: number): number {
+function editDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {

@@ -27,7 +27,9 @@ function parsePart(part: string): RangeSpec | undefined {
   const [, first = '', last = ''] = m;
   if (first === '' && last === '') return undefined;
   if (first === '') return { kind: 'suffix', length: Number(last) };
-  return last === '' ? { kind: 'single', start: Number(first) } : { kind: 'single', start: Number(first), end: Number(last) };
+  if (last === '') return { kind: 'single', start: Number(first) };
+  // last < first makes the header syntactically invalid: ignored (RFC 9110 §14.1.1), never forwarded.
+  return Number(last) < Number(first) ? undefined : { kind: 'single', start: Number(first), end: Number(last) };
 }
 
 export interface ByteSpan {

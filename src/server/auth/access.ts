@@ -21,6 +21,7 @@ import { ADMIN_PATHS } from '../admin.js';
 import { Htpasswd } from './htpasswd.js';
 import { authorizeBearer, bearerToken, TokenFile } from './token-file.js';
 import type { SecretFileError } from './watched-file.js';
+import { GateFullError } from './work-gate.js';
 
 export interface Access {
   readonly htpasswd?: Htpasswd;
@@ -60,7 +61,12 @@ export async function authorize(access: Access, req: IncomingMessage, path: stri
     throw verdict.status === 401 ? new OciError('UNAUTHORIZED', 'an admin token is required', undefined, ADMIN_CHALLENGE) : new OciError('DENIED', 'this admin token may only read');
   }
   if (!access.htpasswd && !access.pullTokens) return { adminDetails: false };
-  if (await pullAllowed(access, authorization)) return { adminDetails: false };
+  try {
+    if (await pullAllowed(access, authorization)) return { adminDetails: false };
+  } catch (err) {
+    if (err instanceof GateFullError) throw new OciError('TOOMANYREQUESTS', 'too many logins being verified; retry shortly', undefined, { 'retry-after': '1' });
+    throw err;
+  }
   throw new OciError('UNAUTHORIZED', 'authentication required', undefined, PULL_CHALLENGE);
 }
 

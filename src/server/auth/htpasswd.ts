@@ -8,9 +8,12 @@
 // verdicts are remembered per file load, keyed by a hash of user and
 // password (never the password), in a bounded map. An unknown user is
 // compared with a dummy hash, so answers do not tell names apart by time.
+// New comparisons pass a WorkGate: a flood of fresh wrong passwords gets
+// TOOMANYREQUESTS instead of queueing the event loop's CPU without bound.
 import { createHash } from 'node:crypto';
 import { compare } from 'bcryptjs';
 import { SecretFileError, WatchedFile } from './watched-file.js';
+import { WorkGate } from './work-gate.js';
 
 const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 // bcrypt of a random string, cost 10: the same work for an unknown user.
@@ -42,20 +45,23 @@ export function parseHtpasswd(text: string, file: string): Users {
 }
 
 export class Htpasswd {
-  private constructor(private readonly watched: WatchedFile<Users>) {}
+  private constructor(
+    private readonly watched: WatchedFile<Users>,
+    private readonly gate: WorkGate,
+  ) {}
 
-  static async open(file: string, onProblem?: (error: SecretFileError) => void): Promise<Htpasswd> {
-    return new Htpasswd(await WatchedFile.open(file, parseHtpasswd, onProblem));
+  static async open(file: string, onProblem?: (error: SecretFileError) => void, gate = new WorkGate(2, 32)): Promise<Htpasswd> {
+    return new Htpasswd(await WatchedFile.open(file, parseHtpasswd, onProblem), gate);
   }
 
-  /** Whether `password` is `user`'s; the file is re-read first if it changed. */
+  /** Whether `password` is `user`'s; the file is re-read first if it changed. Throws GateFullError under a flood. */
   async verify(user: string, password: string): Promise<boolean> {
     const users = await this.watched.current();
     const key = createHash('sha256').update(`${user}\0${password}`).digest('base64');
     const known = users.verdicts.get(key);
     if (known !== undefined) return known;
     const hash = users.hashes.get(user);
-    const ok = (await compare(password, hash ?? DUMMY)) && hash !== undefined;
+    const ok = (await this.gate.run(() => compare(password, hash ?? DUMMY))) && hash !== undefined;
     if (users.verdicts.size >= MAX_REMEMBERED) users.verdicts.delete(users.verdicts.keys().next().value as string);
     users.verdicts.set(key, ok);
     return ok;

@@ -79,6 +79,9 @@ describe('Range', () => {
     ['items=0-1', { kind: 'ignored' }],
     ['bytes=abc', { kind: 'ignored' }],
     ['bytes=-', { kind: 'ignored' }],
+    // last < first is syntactically invalid: the header is ignored (RFC 9110 §14.1.1).
+    ['bytes=500-0', { kind: 'ignored' }],
+    ['bytes=1e+23-', { kind: 'ignored' }],
   ])('%s', (header, expected) => {
     expect(parseRange(header)).toEqual(expected);
   });
@@ -89,7 +92,6 @@ describe('Range', () => {
     ['bytes=-500', 2048, 'bytes 1548-2047/2048'],
     ['bytes=-5000', 2048, 'bytes 0-2047/2048'],
     ['bytes=2000-5000', 2048, 'bytes 2000-2047/2048'],
-    ['bytes=500-0', 2048, undefined],
     ['bytes=5000-10000', 2048, undefined],
     ['bytes=-0', 2048, undefined],
   ])('%s of %i -> %s', (header, size, expected) => {

@@ -43,7 +43,7 @@ describe('ByteGate', () => {
     abort.abort();
     await expect(aborted).rejects.toMatchObject({ kind: 'aborted' });
     vi.advanceTimersByTime(1000);
-    await expect(timedOut).rejects.toMatchObject({ kind: 'timeout' });
+    await expect(timedOut).rejects.toMatchObject({ kind: 'busy' });
     held();
     expect(gate.inUse).toBe(0);
     expect((await gate.acquire(10, new AbortController().signal), gate.inUse)).toBe(10);

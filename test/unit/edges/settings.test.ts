@@ -27,6 +27,14 @@ describe('settings', () => {
     expect(Object.isFrozen(s)).toBe(true);
   });
 
+  it('inbound auth is off unless its files are named; their paths resolve against the config file', () => {
+    expect(settingsFrom(base, {}, '/etc/mirrorgate', 'f').auth).toEqual({});
+    const s = settingsFrom({ ...base, auth: { htpasswd: 'htpasswd', tokens: '/run/secrets/pull-tokens' }, admin: { tokens: 'admin-tokens' } }, {}, '/etc/mirrorgate', 'f');
+    expect(s.auth).toEqual({ htpasswdFile: '/etc/mirrorgate/htpasswd', tokensFile: '/run/secrets/pull-tokens', adminTokensFile: '/etc/mirrorgate/admin-tokens' });
+    expect(settingsFrom(base, { MIRRORGATE_AUTH_TOKENS: '/t' }, '/d', 'f').auth).toEqual({ tokensFile: '/t' });
+    expect(problems({ ...base, auth: { htpasswd: 1, user: 'x' } })).toEqual(['auth.user: unknown setting', 'auth.htpasswd: expected a string, got 1']);
+  });
+
   it('lets MIRRORGATE_* variables override the file', () => {
     const s = settingsFrom({ ...base, upstream: { open: false } }, {
       MIRRORGATE_SERVER_LISTEN: '[::1]:6000, 0.0.0.0:6001',

@@ -91,12 +91,23 @@ describe('the final error of a walk', () => {
     [[a('auth'), a('auth')], 'DENIED', 403],
     [[a('timeout'), a('timeout')], 'GATEWAY_TIMEOUT', 504],
     [[a('refused'), a('tls'), a('timeout')], 'UNAVAILABLE', 503],
+    [[a('dns'), a('refused')], 'UNAVAILABLE', 503],
+    [[a('redirect'), a('not_found')], 'BAD_GATEWAY', 502],
     [[a('status_5xx'), a('not_found')], 'BAD_GATEWAY', 502],
     [[a('digest_mismatch')], 'BAD_GATEWAY', 502],
     [[], 'UNAVAILABLE', 503],
   ] as const)('%o -> %s', (attempts, code, status) => {
     const err = finalError(attempts, 'MANIFEST_UNKNOWN', 'x');
     expect([err.code, err.status]).toEqual([code, status]);
+  });
+
+  it('gives the client the public message of an attempt, never its log message', () => {
+    const said: AttemptRecord = { ...a('status_5xx'), status: 500, message: 'upstream answered 500: INTERNAL: /srv/secret/path', publicMessage: undefined } as AttemptRecord;
+    const redirected: AttemptRecord = { ...a('redirect'), message: 'redirect target http://10.0.0.1:6379: refused', publicMessage: 'a redirect failed' };
+    expect(finalError([said, redirected], 'BLOB_UNKNOWN', 'x').detail).toEqual([
+      { endpoint: 'e', outcome: 'status_5xx', status: 500 },
+      { endpoint: 'e', outcome: 'redirect', message: 'a redirect failed' },
+    ]);
   });
 
   it('asks the client to wait as long as the shortest Retry-After', () => {

@@ -3,12 +3,12 @@
 // - tag -> digest: fresh for `tagTtlMs`; older entries are served only when
 //   every endpoint fails (stale-if-error), up to `staleMaxMs`;
 // - not-found answers for `negativeTtlMs`;
-// - identical concurrent fetches share one upstream request.
 // A cached manifest is served only to clients whose Accept allows its type.
 import { LRUCache } from 'lru-cache';
 import type { OciError } from '../core/oci/errors.js';
 import type { Clock } from '../upstream/auth/tokens.js';
-import type { Manifest } from './manifest.js';
+import type { Manifest } from '../pull/manifest.js';
+import { manifestDigest } from '../pull/verify.js';
 
 export interface CacheSettings {
   readonly maxBytes: number;
@@ -27,12 +27,6 @@ export interface CachedManifest {
   readonly servedBy: string;
 }
 
-interface Flight<T> {
-  readonly controller: AbortController;
-  waiting: number;
-  readonly promise: Promise<T>;
-}
-
 interface TagEntry {
   readonly digest: string;
   readonly at: number;
@@ -46,7 +40,6 @@ export class ManifestCache {
   private readonly byDigest: LRUCache<string, CachedManifest>;
   private readonly tags: LRUCache<string, TagEntry>;
   private readonly negative: LRUCache<string, OciError>;
-  private readonly inflight = new Map<string, Flight<unknown>>();
 
   constructor(
     readonly settings: CacheSettings,
@@ -68,7 +61,9 @@ export class ManifestCache {
     return t && { digest: t.digest, fresh: this.clock.now() - t.at < this.settings.tagTtlMs };
   }
 
+  /** Keeps a manifest under its digest, only when its bytes hash to that digest. */
   store(repository: string, reference: string, manifest: Manifest & { body: Buffer }, servedBy: string): void {
+    if (manifestDigest(manifest.body, manifest.contentType, manifest.digest) !== manifest.digest) return;
     this.byDigest.set(manifest.digest, { contentType: manifest.contentType, digest: manifest.digest, body: manifest.body, servedBy });
     if (!reference.includes(':')) this.tags.set(`${repository}:${reference}`, { digest: manifest.digest, at: this.clock.now() });
     this.negative.delete(`${repository}|${reference}`);
@@ -80,31 +75,6 @@ export class ManifestCache {
 
   rememberNotFound(repository: string, reference: string, error: OciError): void {
     this.negative.set(`${repository}|${reference}`, error);
-  }
-
-  /**
-   * Runs `fetch` unless an identical one is under way, whose result is then
-   * shared. The shared request is aborted only when every client waiting on
-   * it has gone.
-   */
-  coalesce<T>(key: string, signal: AbortSignal, fetch: (signal: AbortSignal) => Promise<T>): { promise: Promise<T>; joined: boolean } {
-    if (!this.settings.coalesce) return { promise: fetch(signal), joined: false };
-    let flight = this.inflight.get(key) as Flight<T> | undefined;
-    const joined = flight !== undefined;
-    if (!flight) {
-      const controller = new AbortController();
-      const created: Flight<T> = { controller, waiting: 0, promise: fetch(controller.signal).finally(() => this.inflight.delete(key)) };
-      this.inflight.set(key, created as Flight<unknown>);
-      flight = created;
-    }
-    const shared = flight;
-    shared.waiting++;
-    const leave = () => {
-      if (--shared.waiting === 0) shared.controller.abort();
-    };
-    signal.addEventListener('abort', leave, { once: true });
-    void shared.promise.catch(() => {}).finally(() => signal.removeEventListener('abort', leave));
-    return { promise: shared.promise, joined };
   }
 }
 

@@ -1,0 +1,106 @@
+// A verified fetch sent straight to one client (no disk cache). A blob of up
+// to `verifyBeforeServe` bytes is held in memory until it verified, so a
+// wrong copy is replaced by the next endpoint's and the client never sees
+// it; a larger one streams with only its last chunk held back. Every answer
+// carries Content-Length, except a stream of unknown length to an HTTP/1.1
+// client (chunked); an HTTP/1.0 client, which could not tell a cut body
+// from a whole one, gets an error before the first byte instead. The bytes
+// held over all requests are bounded by a shared gate.
+import { OciError } from '../core/oci/errors.js';
+import type { ByteGate } from '../pull/bounded-json.js';
+import { UpstreamFailure } from '../upstream/failure.js';
+import type { BlobOutput } from './output.js';
+import type { VerifiedSink } from './verified-fetch.js';
+
+export class ClientSink implements VerifiedSink {
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private streaming = false;
+  private size: number | undefined;
+  private from = '';
+  private release: (() => void) | undefined;
+  /** Bytes sent to the client. */
+  sent = 0;
+
+  constructor(
+    private readonly out: BlobOutput,
+    private readonly verifyBeforeServe: number,
+    private readonly canChunk: boolean,
+    private readonly head: (size: number | undefined) => { status: number; headers: Record<string, string> },
+    private readonly room: { readonly gate: ByteGate; readonly signal: AbortSignal },
+  ) {}
+
+  async begin(size: number | undefined, from: string): Promise<void> {
+    this.from = from;
+    this.held = [];
+    this.heldBytes = 0;
+    this.size = size;
+    if (size !== undefined && size > this.verifyBeforeServe) return this.startStreaming();
+    this.close();
+    try {
+      this.release = await this.room.gate.acquire(size ?? this.verifyBeforeServe, this.room.signal);
+    } catch (err) {
+      if (err instanceof UpstreamFailure && err.kind === 'aborted') throw err;
+      throw new OciError('UNAVAILABLE', 'too many blobs are being verified before serving: retry');
+    }
+  }
+
+  /** Gives back the room held for verifying before serving. */
+  close(): void {
+    this.release?.();
+    this.release = undefined;
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.streaming) return this.send(chunk);
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes > this.verifyBeforeServe) {
+      // Larger than announced (or announced nothing): stream what is held, then the rest.
+      this.startStreaming();
+      await this.flush();
+    }
+  }
+
+  async finish(tail: Buffer | undefined, size: number): Promise<void> {
+    if (!this.streaming) {
+      this.size = size;
+      this.startStreaming();
+    }
+    if (tail) this.held.push(tail);
+    await this.flush();
+    this.out.end();
+  }
+
+  async restart(): Promise<boolean> {
+    if (this.streaming) return false;
+    this.held = [];
+    this.heldBytes = 0;
+    return true;
+  }
+
+  private startStreaming(): void {
+    if (this.size === undefined && !this.canChunk) throw new OciError('BAD_GATEWAY', 'the upstream sent no length and an HTTP/1.0 client cannot tell a whole blob from a cut one');
+    const { status, headers } = this.head(this.size);
+    this.out.start(status, this.size === undefined ? headers : { ...headers, 'content-length': String(this.size) }, this.from);
+    this.streaming = true;
+  }
+
+  private async flush(): Promise<void> {
+    const chunks = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    this.close();
+    for (const c of chunks) await this.send(c);
+  }
+
+  private async send(chunk: Buffer): Promise<void> {
+    await this.out.write(chunk);
+    this.sent += chunk.length;
+  }
+
+  /** Has the client's response begun? (Then it can only be broken, never restarted.) */
+  get started(): boolean {
+    return this.streaming;
+  }
+}

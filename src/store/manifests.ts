@@ -1,0 +1,101 @@
+// Manifests through the content store: the negative cache, fresh tags,
+// manifests by digest (verified), one shared fetch for identical concurrent
+// requests, stale-if-error, and the affinity a served manifest gives its
+// referenced digests.
+import { acceptedTypes } from '../core/oci/accept.js';
+import { OciError } from '../core/oci/errors.js';
+import { referencedDigests } from '../core/oci/manifest-refs.js';
+import type { AttemptRecord } from '../pull/attempts.js';
+import type { Candidate, PullContext } from '../pull/context.js';
+import { fetchManifest, type Manifest } from '../pull/manifest.js';
+import type { CachedManifest, CacheResult, ManifestCache } from './manifest-cache.js';
+import { SingleFlight } from './single-flight.js';
+
+export interface ManifestAsk {
+  /** The logical repository, `registry/repository`. */
+  readonly repository: string;
+  readonly reference: string;
+  readonly method: 'GET' | 'HEAD';
+  readonly accept: string;
+  /** The endpoints to try, in order, from the plan in force. */
+  readonly candidates: readonly Candidate[];
+  readonly records: AttemptRecord[];
+  readonly signal: AbortSignal;
+  /** Wraps the upstream walk (turns a refused plan's failure into DENIED). */
+  readonly guard: <T>(run: () => Promise<T>) => Promise<T>;
+  /** Told how the cache answered, before the answer or the error; `shared`: the attempts of the fetch this request joined. */
+  readonly report: (cache: { kind: 'manifest' | 'tag' | 'negative'; result: CacheResult }, shared?: readonly AttemptRecord[]) => void;
+}
+
+export type Sendable = Pick<CachedManifest, 'contentType' | 'digest'> & { body?: Buffer; length?: number };
+
+export interface ManifestAnswer {
+  readonly manifest: Sendable;
+  readonly servedBy: string;
+  readonly headers?: Record<string, string>;
+  /** Why a stale copy was served. */
+  readonly staleBecause?: string;
+}
+
+/** Final errors that stale-if-error may cover: the endpoints failed, they did not say "not here". */
+const STALE_COVERS = new Set(['UNAVAILABLE', 'BAD_GATEWAY', 'GATEWAY_TIMEOUT', 'TOOMANYREQUESTS']);
+
+export class ManifestStore {
+  private readonly flights: SingleFlight;
+
+  constructor(
+    private readonly pull: PullContext,
+    readonly cache: ManifestCache,
+  ) {
+    this.flights = new SingleFlight(cache.settings.coalesce);
+  }
+
+  async get(ask: ManifestAsk): Promise<ManifestAnswer> {
+    const { cache } = this;
+    const { affinity } = this.pull;
+    const { repository, reference } = ask;
+    const digest = reference.includes(':') ? reference : undefined;
+    const kind = digest ? 'manifest' : 'tag';
+    const negative = cache.notFound(repository, reference);
+    if (negative) {
+      ask.report({ kind: 'negative', result: 'hit' });
+      throw negative;
+    }
+    const accepted = acceptedTypes(ask.accept);
+    const tag = digest ? undefined : cache.tag(repository, reference);
+    const known = digest ?? (tag?.fresh ? tag.digest : undefined);
+    const hit = known ? cache.manifest(known, accepted) : undefined;
+    if (hit) {
+      ask.report({ kind, result: 'hit' });
+      return { manifest: hit, servedBy: `cache (from ${hit.servedBy})` };
+    }
+
+    const flight = this.flights.run(`${repository}|${reference}|${ask.method}|${ask.accept}`, ask.signal, ask.records, (signal) =>
+      ask.guard(() => fetchManifest(this.pull, ask.candidates, { method: ask.method, reference, accept: ask.accept }, ask.records, signal)),
+    );
+    ask.report({ kind, result: flight.joined ? 'coalesced' : 'miss' }, flight.joined ? flight.shared : undefined);
+    let fetched;
+    try {
+      fetched = await flight.promise;
+    } catch (err) {
+      const stale = tag && err instanceof OciError && STALE_COVERS.has(err.code) && cache.settings.staleIfError ? cache.manifest(tag.digest, accepted) : undefined;
+      if (err instanceof OciError && err.status === 404) cache.rememberNotFound(repository, reference, err);
+      if (!stale) throw err;
+      ask.report({ kind: 'tag', result: 'stale' });
+      return { manifest: stale, servedBy: `cache (stale, from ${stale.servedBy})`, headers: { warning: '110 - "Response is Stale"' }, staleBecause: (err as OciError).message };
+    }
+    const { value: manifest, candidate } = fetched;
+    // A HEAD by tag names a digest the upstream only claims: when that digest is cached, answer its verified type and length.
+    const verified = !manifest.body ? cache.manifest(manifest.digest, accepted) : undefined;
+    if (verified) return { manifest: verified, servedBy: candidate.label };
+    if (manifest.body) {
+      // A child reached through affinity keeps the plan its parent came from.
+      const prior = digest ? affinity.recall(repository, digest) : undefined;
+      const inherited = prior?.target.domain === candidate.target.domain && prior.target.repository === candidate.target.repository;
+      const via = inherited ? prior.via : digest ? `@${digest}` : `:${reference}`;
+      affinity.remember(repository, { target: candidate.target, via }, [manifest.digest, ...referencedDigests(manifest.body)]);
+      cache.store(repository, reference, manifest as Manifest & { body: Buffer }, candidate.label);
+    }
+    return { manifest, servedBy: candidate.label };
+  }
+}

@@ -1,0 +1,10 @@
+/** Where a blob response goes; the server adapts its ServerResponse to this. */
+export interface BlobOutput {
+  /** `servedBy` names where the bytes come from: an endpoint's reference, or the cache. */
+  start(status: number, headers: Record<string, string>, servedBy: string): void;
+  /** Resolves when the chunk is accepted (backpressure). */
+  write(chunk: Buffer): Promise<void>;
+  end(): void;
+  /** Breaks the response so the client never sees a clean end of wrong or partial bytes. */
+  destroy(reason: Error): void;
+}

@@ -1,0 +1,123 @@
+// A part of a blob, asked of an upstream when the disk cache is off. A part
+// cannot be verified, so the answer is held to what was asked: a 206 must
+// carry the Content-Range of the span requested (start, end and total,
+// consistent with a size already verified), a 200 must carry its length and
+// is cut by us. When the bytes served turn out to be the whole blob, they
+// are verified like a full GET: a wrong mirror never yields a clean 206.
+import { OciError } from '../core/oci/errors.js';
+import { type ByteSpan, type RangeSpec, contentRange, parseContentRange, resolveRange } from '../core/oci/range.js';
+import { discard, header, type UpstreamResponse } from '../upstream/client.js';
+import { UpstreamFailure, classifyError } from '../upstream/failure.js';
+import type { AttemptRecord } from '../pull/attempts.js';
+import type { Candidate, PullContext } from '../pull/context.js';
+import { ensureOk } from '../pull/manifest.js';
+import { StreamVerifier } from '../pull/verify.js';
+import { walk } from '../pull/walk.js';
+import type { BadCopies } from './bad-copies.js';
+import type { BlobOutput } from './output.js';
+import { blobPath, blobWhat, declaredLength } from './verified-fetch.js';
+
+const OCTET = 'application/octet-stream';
+
+export const rangeHeader = (range: RangeSpec): string => (range.kind === 'suffix' ? `bytes=-${range.length}` : range.kind === 'single' ? `bytes=${range.start}-${range.end ?? ''}` : '');
+
+interface Answer {
+  readonly res: UpstreamResponse;
+  /** Bytes of the upstream body to drop before the span (a 200 that ignored Range). */
+  readonly skip: number;
+  readonly span: ByteSpan;
+  readonly size: number;
+}
+
+export async function rangedBlob(ctx: PullContext, bad: BadCopies, candidates: readonly Candidate[], digest: string, range: RangeSpec, knownSize: number | undefined, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<{ servedBy: string; bytes: number }> {
+  const asked = rangeHeader(range);
+  const { value, candidate } = await walk(ctx, bad.without(candidates, digest), records, blobWhat(digest), async (c, attemptSignal) => {
+    const res = await ctx.client.request(c.target, 'GET', blobPath(c, digest), { range: asked }, attemptSignal);
+    if (res.status === 416) {
+      discard(res.body);
+      return { unsatisfiable: parseUnsatisfied(header(res.headers, 'content-range')) };
+    }
+    return res.status === 206 ? checked206(res, range, knownSize) : checked200(res, ctx, range, knownSize);
+  }, signal);
+  if ('unsatisfiable' in value) {
+    const total = value.unsatisfiable;
+    throw new OciError('RANGE_INVALID', `range ${asked} cannot be satisfied`, undefined, total === undefined ? {} : { 'content-range': `bytes */${total}` });
+  }
+  const { res, span, size, skip } = value;
+  out.start(206, { 'content-range': contentRange(span, size), 'content-length': String(span.end - span.start + 1), 'docker-content-digest': digest, 'content-type': OCTET }, candidate.label);
+  const whole = span.start === 0 && span.end === size - 1;
+  try {
+    const bytes = await copy(ctx, res, skip, span.end - span.start + 1, whole ? new StreamVerifier(digest, size) : undefined, out);
+    return { servedBy: candidate.label, bytes };
+  } catch (err) {
+    const failure = classifyError(err);
+    if (failure.kind !== 'aborted') ctx.health.failure(candidate.target.domain, failure.kind);
+    if (failure.kind === 'digest_mismatch') bad.remember(candidate, digest);
+    out.destroy(failure);
+    return { servedBy: candidate.label, bytes: 0 };
+  }
+}
+
+function checked206(res: UpstreamResponse, range: RangeSpec, knownSize: number | undefined): Answer {
+  const text = header(res.headers, 'content-range');
+  const got = parseContentRange(text);
+  const want = got?.size === undefined ? undefined : resolveRange(range, got.size);
+  const length = declaredLength(res);
+  const problem =
+    got?.size === undefined ? `Content-Range ${JSON.stringify(text ?? '')} without a total`
+    : knownSize !== undefined && got.size !== knownSize ? `Content-Range total ${got.size} contradicts the verified size ${knownSize}`
+    : want === undefined || want.start !== got.start || want.end !== got.end ? `Content-Range ${text} is not the range ${rangeHeader(range)} asked`
+    : length !== undefined && length !== got.end - got.start + 1 ? `Content-Length ${length} contradicts Content-Range ${text}`
+    : undefined;
+  if (problem !== undefined) {
+    discard(res.body);
+    throw new UpstreamFailure('invalid', problem);
+  }
+  return { res, skip: 0, span: want as ByteSpan, size: got?.size as number };
+}
+
+function checked200(res: UpstreamResponse, ctx: PullContext, range: RangeSpec, knownSize: number | undefined): Answer | { unsatisfiable: number } {
+  ensureOk(res, ctx);
+  const size = declaredLength(res);
+  if (size === undefined || (knownSize !== undefined && size !== knownSize)) {
+    discard(res.body);
+    throw new UpstreamFailure('invalid', size === undefined ? 'a 200 to a Range request without Content-Length' : `Content-Length ${size} contradicts the verified size ${knownSize}`);
+  }
+  const span = resolveRange(range, size);
+  if (!span) {
+    discard(res.body);
+    return { unsatisfiable: size };
+  }
+  return { res, skip: span.start, span, size };
+}
+
+const parseUnsatisfied = (text: string | undefined): number | undefined => {
+  const m = text === undefined ? null : /^bytes \*\/(\d{1,15})$/.exec(text.trim());
+  return m ? Number(m[1]) : undefined;
+};
+
+/** Copies `length` bytes after `skip`, through the verifier when the span is the whole blob; throws on a break. */
+async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, length: number, verifier: StreamVerifier | undefined, out: BlobOutput): Promise<number> {
+  let position = 0;
+  let sent = 0;
+  try {
+    for await (const chunk of ctx.stall.watch(res.body)) {
+      const from = Math.max(0, skip - position);
+      position += chunk.length;
+      const part = chunk.subarray(from, Math.max(from, Math.min(chunk.length, from + (length - sent))));
+      if (part.length > 0) {
+        const release = verifier ? verifier.push(part) : part;
+        if (release) await out.write(release);
+        sent += part.length;
+      }
+      if (sent >= length) break;
+    }
+  } finally {
+    discard(res.body);
+  }
+  if (sent < length) throw new UpstreamFailure('refused', `upstream body ended after ${sent} of ${length} bytes`);
+  const tail = verifier?.finish();
+  if (tail) await out.write(tail);
+  out.end();
+  return sent;
+}

@@ -1,0 +1,140 @@
+// The one verified fetch of a whole blob, whoever receives it (a client
+// directly, or the disk cache's fill). Bytes are hashed as they stream and
+// the last chunk is held back until the digest matches. An upstream that
+// breaks mid-body is resumed on the next endpoint with a Range request at
+// the current offset; one that served wrong bytes counts against its health,
+// is remembered for that digest, and the fetch starts over on the next
+// endpoint when the sink can still take a fresh copy.
+import { parseContentRange } from '../core/oci/range.js';
+import { discard, header, type UpstreamResponse } from '../upstream/client.js';
+import { UpstreamFailure, classifyError } from '../upstream/failure.js';
+import { type AttemptRecord, attemptOf } from '../pull/attempts.js';
+import type { Candidate, PullContext } from '../pull/context.js';
+import { ensureOk } from '../pull/manifest.js';
+import { StreamVerifier } from '../pull/verify.js';
+import { walk } from '../pull/walk.js';
+import type { BadCopies } from './bad-copies.js';
+
+/** Where verified bytes go. */
+export interface VerifiedSink {
+  /** An upstream answered; `size` is its declared length, `from` its label. Throwing ends the fetch before any byte. */
+  begin(size: number | undefined, from: string): Promise<void>;
+  /** Bytes released by the verifier (never the last chunk before the digest matched). */
+  write(chunk: Buffer): Promise<void>;
+  /** The whole content matched its digest; `tail` is the held-back last chunk. */
+  finish(tail: Buffer | undefined, size: number): Promise<void>;
+  /** The copy so far was wrong: may the fetch start over from byte 0? (false when bytes already left) */
+  restart(): Promise<boolean>;
+}
+
+export const blobPath = (c: Candidate, digest: string) => `/v2/${c.target.repository}/blobs/${digest}`;
+export const blobWhat = (digest: string) => ({ notFound: 'BLOB_UNKNOWN' as const, description: `blob ${digest}` });
+
+/** Fetches `digest` into `sink`, verified; returns who served. Throws when no endpoint served a whole verified copy. */
+export async function fetchVerified(ctx: PullContext, bad: BadCopies, candidates: readonly Candidate[], digest: string, sink: VerifiedSink, records: AttemptRecord[], signal: AbortSignal): Promise<string> {
+  let remaining = bad.without(candidates, digest);
+  let verifier: StreamVerifier | undefined;
+  let servedBy = '';
+  let contributors: Candidate[] = [];
+  while (true) {
+    const offset = verifier?.received ?? 0;
+    const opened = await walk(ctx, remaining, records, blobWhat(digest), (c, attemptSignal) => openAt(ctx, c, digest, offset, verifier?.expectedSize, attemptSignal), signal, { deferSuccess: true });
+    remaining = remaining.slice(remaining.indexOf(opened.candidate) + 1);
+    contributors.push(opened.candidate);
+    servedBy = servedBy ? `${servedBy}, then ${opened.candidate.label} from byte ${offset}` : opened.candidate.label;
+    if (!verifier) {
+      verifier = new StreamVerifier(digest, opened.value.size);
+      try {
+        await sink.begin(opened.value.size, opened.candidate.label);
+      } catch (err) {
+        discard(opened.value.res.body);
+        throw err;
+      }
+    }
+    const broken = await pump(ctx, opened.value.res, opened.value.skip, verifier, sink);
+    const domain = opened.candidate.target.domain;
+    // A failure after the stream started is the endpoint's failure like any other;
+    // a client that left says nothing against it.
+    const clientSide = !broken || broken.kind === 'aborted' || signal.aborted;
+    if (clientSide) ctx.health.success(domain, opened.ms);
+    else ctx.health.failure(domain, broken.kind);
+    if (!broken) return servedBy;
+    if (broken.kind === 'aborted' && signal.aborted) throw broken;
+    records.push(attemptOf(opened.candidate, broken.kind, 0, { message: `${broken.message} after byte ${verifier.received}` }));
+    if (broken.kind !== 'digest_mismatch') continue;
+    // Which endpoint of a resumed copy was wrong is unknown: none of them serves this digest again.
+    for (const c of contributors) bad.remember(c, digest);
+    if (!(await sink.restart())) throw broken;
+    remaining = bad.without(remaining, digest);
+    verifier = undefined;
+    contributors = [];
+    servedBy = '';
+  }
+}
+
+/** Opens the blob at `offset`: 200 from the start, or 206 from the offset (a 200 on resume is skipped forward). */
+async function openAt(ctx: PullContext, c: Candidate, digest: string, offset: number, size: number | undefined, signal: AbortSignal) {
+  const res = await ctx.client.request(c.target, 'GET', blobPath(c, digest), offset > 0 ? { range: `bytes=${offset}-` } : {}, signal);
+  if (res.status === 206 && offset > 0) {
+    const range = parseContentRange(header(res.headers, 'content-range'));
+    if (range?.start !== offset || (size !== undefined && (range.size !== size || range.end !== size - 1))) {
+      discard(res.body);
+      throw new UpstreamFailure('invalid', `resume answered Content-Range ${header(res.headers, 'content-range')}, expected bytes ${offset}-${size === undefined ? '' : `${size - 1}/${size}`}`);
+    }
+    return { res, skip: 0, size };
+  }
+  ensureOk(res, ctx);
+  const declared = declaredLength(res);
+  if (size !== undefined && declared !== undefined && declared !== size) {
+    discard(res.body);
+    throw new UpstreamFailure('invalid', `Content-Length ${declared} contradicts the ${size} bytes of the copy being resumed`);
+  }
+  return { res, skip: offset, size: size ?? declared };
+}
+
+/** A usable Content-Length, or undefined; a malformed one is a failure of that endpoint. */
+export function declaredLength(res: UpstreamResponse): number | undefined {
+  const text = header(res.headers, 'content-length');
+  if (text === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(text)) {
+    discard(res.body);
+    throw new UpstreamFailure('invalid', `malformed Content-Length ${JSON.stringify(text.slice(0, 40))}`);
+  }
+  return Number(text);
+}
+
+/** Copies a body through the verifier into the sink; returns the failure that broke it, or undefined when done. */
+async function pump(ctx: PullContext, res: UpstreamResponse, skip: number, verifier: StreamVerifier, sink: VerifiedSink): Promise<UpstreamFailure | undefined> {
+  let toSkip = skip;
+  try {
+    for await (const raw of ctx.stall.watch(res.body)) {
+      let chunk = raw;
+      if (toSkip > 0) {
+        const dropped = Math.min(toSkip, chunk.length);
+        toSkip -= dropped;
+        chunk = chunk.subarray(dropped);
+        if (chunk.length === 0) continue;
+      }
+      const release = verifier.push(chunk);
+      if (release) await toSink(() => sink.write(release));
+    }
+    const tail = verifier.finish();
+    await toSink(() => sink.finish(tail, verifier.received));
+    return undefined;
+  } catch (err) {
+    discard(res.body);
+    if (err instanceof SinkError) throw err.cause;
+    return classifyError(err);
+  }
+}
+
+/** A failure of the receiving side (client gone, disk full): not the endpoint's. */
+class SinkError extends Error {}
+
+async function toSink(step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    throw new SinkError('sink failed', { cause: err });
+  }
+}

@@ -1,0 +1,137 @@
+// Many concurrent pulls across several images while mirror 1 is killed, then
+// hung, then serves corrupt bytes; mirror 2 and the source stay healthy.
+// Every body is hashed by the client. Asserted: no corrupt body accepted,
+// every pull complete or cleanly failed, no file descriptor left, RSS within
+// its bound. Reported: event-loop lag p99, RSS, outcomes.
+// `concurrency` pulls run at once until `pulls` are done, so every phase of
+// mirror 1 meets traffic. Short form by default (CI on 2 cores);
+// MIRRORGATE_LOAD=long for 1,000 concurrent pulls with layers up to 64 MiB.
+import { watch } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Agent } from 'undici';
+import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
+import { switchProxy, type SwitchMode, type SwitchProxy } from '../fakes/switch-proxy.js';
+import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { type LoadImage, type PullOutcome, fdTargets, loadImage, openFds, pull, pushLoadImage } from './support.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const LONG = process.env.MIRRORGATE_LOAD === 'long';
+const FORM = LONG
+  ? { pulls: 3_000, concurrency: 1_000, layers: [[1 * KiB, 64 * KiB, 1 * MiB], [4 * MiB, 16 * MiB], [256 * KiB, 64 * MiB], [8 * KiB, 2 * MiB, 8 * MiB]], rssBoundMiB: 1_536 }
+  : { pulls: 400, concurrency: 100, layers: [[1 * KiB, 64 * KiB], [256 * KiB, 1 * MiB], [8 * KiB, 4 * MiB]], rssBoundMiB: 768 };
+// Mirror 1's life, by the share of pulls finished: healthy, killed, hung, corrupt.
+const PHASES: readonly [number, SwitchMode | 'corrupt'][] = [
+  [0.2, 'killed'],
+  [0.4, 'hang'],
+  [0.65, 'corrupt'],
+];
+
+let images: LoadImage[];
+let m1: FakeRegistry;
+let m2: FakeRegistry;
+let source: FakeRegistry;
+let front: SwitchProxy;
+let proxy: TestProxy;
+
+beforeAll(() => {
+  images = FORM.layers.map((sizes, i) => loadImage(`ns/img${i}`, 7 + i, sizes));
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await front?.stop();
+  await Promise.all([m1, m2, source].map((r) => r?.stop()));
+});
+
+it(`${FORM.pulls} pulls, ${FORM.concurrency} at a time, survive a mirror that is killed, hung, then corrupt`, async () => {
+  // libuv keeps one inotify descriptor per event loop once anything has been watched (the
+  // rule files are): open it before counting, so the count compares like with like.
+  watch(tmpdir()).close();
+  const fdsBefore = openFds();
+  const targetsBefore = fdTargets();
+  [m1, m2, source] = await Promise.all([fakeRegistry(), fakeRegistry(), fakeRegistry()]);
+  for (const r of [m1, m2, source]) for (const image of images) pushLoadImage(r, image);
+  front = await switchProxy(m1.host);
+  proxy = await startTestProxy(
+    mirrorRules(`${source.host}/ns`, [`${front.host}/ns`, `${m2.host}/ns`], [`${front.host}/ns`, `${m2.host}/ns`], { insecure: [front.host] }),
+    { aliases: { src: source.host }, connect_timeout_ms: 1_000, headers_timeout_ms: 2_000, body_idle_timeout_ms: 2_000, min_bytes_per_s: 64 * KiB, stall_window_ms: 1_000, pull_deadline_ms: 60_000 },
+    // A short cool-down lets mirror 1 back in after each phase, so every fault meets traffic.
+    { hedge: { mode: 'adaptive', delay_ms: 300 }, health: { failure_threshold: 3, cool_down_ms: 300 } },
+  );
+  const client = new Agent({ connections: 256 });
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+
+  let finished = 0;
+  let phase = 0;
+  const advance = async () => {
+    finished++;
+    while (phase < PHASES.length && finished >= (PHASES[phase] as [number, unknown])[0] * FORM.pulls) {
+      const [, mode] = PHASES[phase++] as [number, SwitchMode | 'corrupt'];
+      if (mode === 'corrupt') {
+        m1.faults = { corrupt: true };
+        await front.set('pass');
+      } else await front.set(mode);
+    }
+  };
+  const outcomes: PullOutcome[] = [];
+  let started = 0;
+  const worker = async () => {
+    for (let i = started++; i < FORM.pulls; i = started++) {
+      outcomes.push(await pull(`${proxy.url}/v2/src`, images[i % images.length] as LoadImage, client, 3));
+      await advance();
+    }
+  };
+  await Promise.all(Array.from({ length: FORM.concurrency }, worker));
+  clearInterval(sampler);
+  lag.disable();
+
+  const ok = outcomes.filter((o) => o.ok).length;
+  const outcomesOfMirror1 = new Map<string, number>();
+  for (const line of proxy.logs) {
+    for (const a of (line.attempts ?? []) as { endpoint: string; outcome: string }[]) {
+      if (a.endpoint.startsWith(front.host)) outcomesOfMirror1.set(a.outcome, (outcomesOfMirror1.get(a.outcome) ?? 0) + 1);
+    }
+  }
+  const failures = outcomes.filter((o) => !o.ok).map((o) => o.failure);
+  const report = {
+    form: LONG ? 'long' : 'short',
+    pulls: FORM.pulls,
+    ok,
+    failed: failures.length,
+    failureKinds: [...new Set(failures)].slice(0, 5),
+    corruptAccepted: outcomes.reduce((n, o) => n + o.corruptAccepted, 0),
+    mirror1Outcomes: Object.fromEntries(outcomesOfMirror1),
+    rssGrowthMiB: Math.round((rssPeak - rssBefore) / MiB),
+    rssPeakMiB: Math.round(rssPeak / MiB),
+    eventLoopLagP99Ms: Math.round(lag.percentile(99) / 1e6),
+    eventLoopLagMaxMs: Math.round(lag.max / 1e6),
+  };
+  console.log(`load test: ${JSON.stringify(report)}`);
+
+  // Every phase happened while pulls ran, and each fault met traffic: refused, timed out or stalled, wrong bytes.
+  expect(phase).toBe(PHASES.length);
+  expect(outcomesOfMirror1.get('refused')).toBeGreaterThan(0);
+  expect(outcomesOfMirror1.get('timeout')).toBeGreaterThan(0);
+  expect(outcomesOfMirror1.get('digest_mismatch')).toBeGreaterThan(0);
+  expect(report.corruptAccepted).toBe(0);
+  expect(ok + failures.length).toBe(FORM.pulls);
+  // mirror 2 and the source are healthy: with a runtime's retries, every pull completes.
+  expect(ok).toBe(FORM.pulls);
+  expect(report.rssGrowthMiB).toBeLessThan(FORM.rssBoundMiB);
+
+  await client.close();
+  await proxy.close();
+  await front.stop();
+  await Promise.all([m1, m2, source].map((r) => r.stop()));
+  // Sockets close asynchronously: wait (bounded) for the count to come back.
+  for (let i = 0; i < 100 && openFds() > fdsBefore; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(fdTargets().filter((t) => !targetsBefore.includes(t))).toEqual([]);
+  expect(openFds()).toBeLessThanOrEqual(fdsBefore);
+}, 600_000);
