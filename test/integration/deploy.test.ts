@@ -59,7 +59,9 @@ function containerSettings(docs: Doc[], env: Record<string, string>) {
 async function probesAnswerOnAdminPort(docs: Doc[]): Promise<void> {
   const root = mountedFiles(docs);
   const toml = parseToml(readFileSync(join(root, 'mirrorgate.toml'), 'utf8'));
-  const settings = settingsFrom(toml, { MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0', MIRRORGATE_ADMIN_LISTEN: '127.0.0.1:0' }, root, 'mirrorgate.toml');
+  // The blob cache directory the pod mounts is moved under the test's own temporary root.
+  const moved = { MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0', MIRRORGATE_ADMIN_LISTEN: '127.0.0.1:0', MIRRORGATE_CACHE_BLOBS_DIR: join(root, 'blobs') };
+  const settings = settingsFrom(toml, moved, root, 'mirrorgate.toml');
   const proxy = await startProxy(settings, { log: createLogger('silent'), watch: false });
   try {
     for (const path of ['/readyz', '/healthz', '/metrics', '/status']) {
@@ -96,6 +98,14 @@ describe.each(KUSTOMIZATIONS)('%s', (dir) => {
     const pause = container.lifecycle.preStop.exec.command as string[];
     expect(pause[0]).toBe('sleep');
     expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(Number(pause[1]) * 1000 + GRACE_MS);
+  });
+
+  it('keeps the blob cache on a writable volume (the root filesystem is read-only)', () => {
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    const { dir } = containerSettings(docs, {}).blobCache;
+    expect(dir).not.toBe('');
+    const mount = container.volumeMounts.find((m: { mountPath: string }) => dir.startsWith(`${m.mountPath}/`));
+    expect(pod.volumes.find((v: { name: string }) => v.name === mount?.name)?.emptyDir).toBeDefined();
   });
 
   it('keeps the admin port off every Service that pull clients use', () => {
