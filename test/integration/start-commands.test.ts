@@ -11,6 +11,10 @@ import { tempDir } from '../helpers/temp.js';
 
 const dockerfile = readFileSync('Dockerfile', 'utf8');
 
+// The example config keeps blobs in /tmp/mirrorgate/blobs; the children here keep them under the
+// run's own temporary root instead, which is checked empty at the end.
+process.env.MIRRORGATE_CACHE_BLOBS_DIR = join(tempDir('blobs'), 'blobs');
+
 function dockerfileCommand(): string[] {
   const exec = (instruction: string): string[] => {
     const line = dockerfile.split('\n').find((l) => l.startsWith(`${instruction} [`));
