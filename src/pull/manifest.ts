@@ -2,7 +2,7 @@
 // reaches the client; HEAD answers carry the same digest, type and length.
 import { OciError } from '../core/oci/errors.js';
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
-import { UpstreamFailure, classifyStatus, ownFailure } from '../upstream/failure.js';
+import { type FailureKind, UpstreamFailure, classifyStatus, ownFailure } from '../upstream/failure.js';
 import type { AttemptRecord } from './attempts.js';
 import { withHeldBody } from './bounded-json.js';
 import type { Candidate, PullContext } from './context.js';
@@ -51,7 +51,7 @@ function schema1Refusal(err: unknown, records: readonly AttemptRecord[]): OciErr
   return new OciError('MANIFEST_INVALID', `schema 1 manifest not supported: ${SCHEMA1_REFUSED}`, err.detail);
 }
 
-const UNANSWERED = new Set(['refused', 'dns', 'timeout', 'tls', 'busy', 'circuit_open', 'aborted', 'not_found']);
+const UNANSWERED: ReadonlySet<string> = new Set<FailureKind>(['refused', 'dns', 'timeout', 'tls', 'redirect', 'busy', 'circuit_open', 'aborted', 'not_found']);
 
 function walkManifest(ctx: PullContext, candidates: readonly Candidate[], req: ManifestRequest, records: AttemptRecord[], signal: AbortSignal): Promise<WalkResult<Manifest>> {
   const what = { notFound: 'MANIFEST_UNKNOWN', description: `manifest ${req.reference}` } as const;

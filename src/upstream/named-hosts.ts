@@ -15,7 +15,8 @@ export function namedHosts(rules: () => RuleSet, defaultRegistry: string, allow:
     const current = rules();
     let names = derived.get(current);
     if (!names) {
-      const written = contactableRegistries(current, defaultRegistry, allow);
+      // A registry the rules block is named only to be refused: it gets no exemption.
+      const written = contactableRegistries(current, defaultRegistry, allow, { contactOnly: true });
       // Compared with URL.host, which is lower case; rules may write Reg.Example:5000.
       names = { hosts: new Set([...written.hosts].map((h) => h.toLowerCase())), patterns: written.patterns.map((p) => p.toLowerCase()) };
       // Docker Hub is pulled from its API host (see client.ts).

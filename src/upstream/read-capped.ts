@@ -1,4 +1,4 @@
-import { UpstreamFailure } from './failure.js';
+import { ownFailure } from './failure.js';
 
 /** Reads a body whole, refusing more than `limit` bytes (manifests, tokens, error bodies). */
 export async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () => void }, limit: number): Promise<Buffer> {
@@ -8,8 +8,7 @@ export async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () =>
     size += chunk.length;
     if (size > limit) {
       body.destroy?.();
-      const said = `response body larger than ${limit} bytes`;
-      throw new UpstreamFailure('invalid', said, undefined, undefined, said);
+      throw ownFailure('invalid', `response body larger than ${limit} bytes`);
     }
     chunks.push(chunk);
   }

@@ -1,6 +1,6 @@
 // Blobs over real sockets: verification, resume across endpoints, Range.
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { request } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
@@ -133,12 +133,12 @@ describe('client disconnects', () => {
     m1.faults = { delayMs: 300 };
     const controller = new AbortController();
     const pending = request(`${proxy.url}${blobPath(big.digest)}`, { signal: controller.signal }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 100));
+    // Abort once the request reached m1 (counted, not timed: a loaded machine may take longer).
+    await vi.waitFor(() => expect(m1.count(big.digest)).toBe(1), { timeout: 5_000, interval: 10 });
     controller.abort();
     await pending;
-    await new Promise((r) => setTimeout(r, 400));
     // The proxy dropped its request to m1 with the client, and tried nothing else.
-    expect(m1.closedEarly).toBe(1);
+    await vi.waitFor(() => expect(m1.closedEarly).toBe(1), { timeout: 5_000, interval: 20 });
     expect(m2.count(big.digest)).toBe(0);
     expect(source.count(big.digest)).toBe(0);
   });

@@ -106,6 +106,15 @@ describe('deeply nested bodies', () => {
     expect(growth).toBeLessThan(400 * 1024 * 1024);
   });
 
+  it('labelled schema 1 are refused unread while schema 1 is not allowed', async () => {
+    const [mirror, source] = [await fake(), await fake()];
+    mirror.answers.set('/v2/ns/app/manifests/v1', s1(nested));
+    const p = await proxy(mirrorRules(`${source.host}/ns`, [], [`${mirror.host}/ns`]), { aliases: { src: source.host } });
+    const res = await p.get('/v2/src/ns/app/manifests/v1');
+    expect(res.status).toBe(400);
+    expect(p.proxy.pull.manifestBuffer.peak).toBe(0);
+  });
+
   it('in a referrers tag are invalid from that endpoint, not a crash reported as refused', async () => {
     const source = await fake();
     const digest = `sha256:${'b'.repeat(64)}`;

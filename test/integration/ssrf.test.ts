@@ -50,6 +50,16 @@ describe('redirects to internal addresses', () => {
     expect(attemptMessages(p, path).join()).toContain('169.254.169.254 (link-local)');
   });
 
+  it('a registry the rules block is named only to be refused: a redirect to it is filtered like any other', async () => {
+    const internal = await serve(internalService());
+    const source = await serve(redirectingRegistry((path) => `http://${internal.host}${path}`));
+    const image = `apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  registrySources:\n    insecureRegistries: ["${source.host}"]\n    blockedRegistries: ["${internal.host}"]\n`;
+    const p = await startTestProxy({ 'image.yaml': image }, { aliases: { src: source.host }, allow: [source.host] });
+    later(() => p.close());
+    expect((await p.get(`/v2/src/ns/app/manifests/${DIGEST}`)).status).toBe(502);
+    expect(internal.requests).toHaveLength(0);
+  });
+
   it('upstream.allow names an internal host:port, which may then be reached', async () => {
     const internal = await serve(internalService());
     const source = await serve(redirectingRegistry((path) => `http://${internal.host}${path}`));

@@ -1,7 +1,7 @@
 // One rule file's text -> decoded rule objects. YAML multi-document files,
 // JSON, `kind: List` and `*List` wrappers as `oc get -o yaml` and oc-mirror
 // write them, and registries.conf TOML.
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { type Document, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { DiagnosticSink } from '../rules/diagnostics.js';
 import { type Json, type JsonObject, isObject, quote, readList, readObject, readString } from './fields.js';
 import { decodeMirrorSet } from './mirror-sets.js';
@@ -57,13 +57,26 @@ export function parseRuleFile(file: string, text: string, sink: DiagnosticSink):
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
       // An alias without its anchor, or too many aliases: found only when the document is built.
-      fileSink.error(at(doc.range[0]), `invalid YAML: ${(err as Error).message.split('\n')[0]}`);
+      fileSink.error(at(unresolvedAlias(doc) ?? doc.range[0]), `invalid YAML: ${(err as Error).message.split('\n')[0]}`);
       return;
     }
     if (value === null || value === undefined) return;
     objects.push(...decodeItem(file, value, where, fileSink));
   });
   return objects;
+}
+
+/** Where the first alias without an anchor is, if any. */
+function unresolvedAlias(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 function decodeItem(file: string, value: Json, where: string, sink: DiagnosticSink): RuleObject[] {

@@ -19,7 +19,17 @@ const MAX_PARAMS = 32;
 const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
 const isTchar = (s: string, i: number) => i < s.length && TCHAR[s.charCodeAt(i)] === 1;
-const isOws = (s: string, i: number) => s[i] === ' ' || s[i] === '\t';
+// Character codes: indexing a string makes a one-character string per step, charCodeAt does not.
+const SP = 32;
+const HTAB = 9;
+const COMMA = 44;
+const EQUALS = 61;
+const DQUOTE = 34;
+const BACKSLASH = 92;
+const isOws = (s: string, i: number) => {
+  const c = s.charCodeAt(i);
+  return c === SP || c === HTAB;
+};
 
 class Scanner {
   i = 0;
@@ -40,12 +50,12 @@ class Scanner {
     const parts: string[] = [];
     let start = ++this.i;
     for (; this.i < this.s.length; this.i++) {
-      const c = this.s[this.i];
-      if (c === '"') {
+      const c = this.s.charCodeAt(this.i);
+      if (c === DQUOTE) {
         parts.push(this.s.slice(start, this.i++));
         return parts.join('');
       }
-      if (c === '\\') {
+      if (c === BACKSLASH) {
         parts.push(this.s.slice(start, this.i));
         start = ++this.i; // the escaped character is kept as it is
       }
@@ -55,7 +65,7 @@ class Scanner {
 
   /** Skips to the next list separator, after something unreadable. */
   skipElement(): void {
-    while (this.i < this.s.length && this.s[this.i] !== ',') this.i++;
+    while (this.i < this.s.length && this.s.charCodeAt(this.i) !== COMMA) this.i++;
   }
 }
 
@@ -66,7 +76,7 @@ export function parseChallenges(header: string | readonly string[] | undefined):
   const scan = new Scanner(text);
   const out: { scheme: string; params: Record<string, string>; count: number }[] = [];
   while (scan.i < text.length && out.length <= MAX_CHALLENGES) {
-    while (isOws(text, scan.i) || text[scan.i] === ',') scan.i++;
+    while (isOws(text, scan.i) || text.charCodeAt(scan.i) === COMMA) scan.i++;
     if (scan.i >= text.length) break;
     const name = scan.token();
     if (name === '') {
@@ -76,13 +86,13 @@ export function parseChallenges(header: string | readonly string[] | undefined):
     }
     scan.skipOws();
     const current = out.at(-1);
-    if (text[scan.i] !== '=') {
+    if (text.charCodeAt(scan.i) !== EQUALS) {
       out.push({ scheme: name.toLowerCase(), params: Object.create(null) as Record<string, string>, count: 0 });
       continue;
     }
     scan.i++;
     scan.skipOws();
-    const value = text[scan.i] === '"' ? scan.quoted() : scan.token();
+    const value = text.charCodeAt(scan.i) === DQUOTE ? scan.quoted() : scan.token();
     if (value === undefined) break;
     const key = name.toLowerCase();
     // A parameter before any scheme belongs to nothing; a repeated one keeps its first value.

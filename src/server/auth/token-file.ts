@@ -15,7 +15,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SecretFileError, WatchedFile } from './watched-file.js';
 
-export const TOKEN_ROLES = ['read-write', 'read-only'] as const;
+const TOKEN_ROLES = ['read-write', 'read-only'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
 /** Who a valid token belongs to. */
@@ -28,7 +28,7 @@ interface Entry extends TokenIdentity {
   readonly hash: Buffer;
 }
 
-export const MIN_TOKEN_LENGTH = 16;
+const MIN_TOKEN_LENGTH = 16;
 
 /** A token file's problems, each by line number. */
 export { SecretFileError as TokenFileError };

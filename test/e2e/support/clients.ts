@@ -65,7 +65,7 @@ export function ctrFetch(socket: string, certsDir: string, ref: string): Promise
   return run('ctr', ['--address', socket, 'content', 'fetch', '--hosts-dir', certsDir, ref]);
 }
 
-export const README_PROXY = 'mirrorgate.example:5000';
+const README_PROXY = 'mirrorgate.example:5000';
 
 /** A fenced block that follows `<!-- snippet: NAME -->` in the README, with the proxy address put in. */
 export function readmeSnippet(name: string, proxyHost: string): string {

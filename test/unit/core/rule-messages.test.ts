@@ -38,7 +38,7 @@ describe('syntax errors give line and column', () => {
   it.each([
     ['YAML', 'r.yaml', 'kind: ImageDigestMirrorSet\nspec: [a, b\nc: d\n', 'r.yaml: document 1, line 3, column 1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
     ['YAML in the second document', 'r.yaml', 'kind: List\nitems: []\n---\nkind: x\n  bad: indent\n', 'r.yaml: document 2, line 4, column 7: invalid YAML: Nested mappings are not allowed in compact mappings'],
-    ['a YAML alias without its anchor', 'r.yaml', 'kind: List\nitems: *missing\n', 'r.yaml: document 1, line 1, column 1: invalid YAML: Unresolved alias'],
+    ['a YAML alias without its anchor', 'r.yaml', 'kind: List\nitems: *missing\n', 'r.yaml: document 1, line 2, column 8: invalid YAML: Unresolved alias'],
     ['TOML', 'registries.conf', '[[registry]]\nprefix = "quay.io"\nlocation = \n', 'registries.conf: line 3, column 12: invalid TOML: '],
   ])('%s', (_name, file, text, start) => {
     const { errors } = diagnostics({ [file]: text });
