@@ -94,16 +94,27 @@ export const SETTINGS = {
       to: listenAddresses,
     }),
     tokens: key('string', '', 'auth.adminTokensFile', 'token file (see Security): `/metrics` and `/status` need `Authorization: Bearer <token>`; `/healthz` stays open and `/readyz` answers probes without its details', { to: optionalPath, shownDefault: 'unset' }),
+    tls_cert: key('string', '', 'adminTlsCertFile', 'serve the admin listener (and the rules API on it) over HTTPS with this PEM certificate (and `admin.tls_key`)', { to: optionalPath, shownDefault: 'unset' }),
+    tls_key: key('string', '', 'adminTlsKeyFile', 'the PEM key of `admin.tls_cert`', { to: optionalPath, shownDefault: 'unset' }),
   },
   auth: {
     htpasswd: key('string', '', 'auth.htpasswdFile', 'bcrypt htpasswd file (`htpasswd -B`): pulls need `Basic` credentials of one of its users (see Security)', { to: optionalPath, shownDefault: 'unset' }),
     tokens: key('string', '', 'auth.tokensFile', 'token file: pulls need one of its tokens, as `Bearer <token>` or as the `Basic` password with any user name', { to: optionalPath, shownDefault: 'unset' }),
   },
+  api: {
+    enabled: key('boolean', false, 'api.enabled', 'serve the Kubernetes-style rules API on the admin listener (needs `admin.listen`, `api.state_dir` and `api.tokens`)'),
+    state_dir: key('string', '', 'api.stateDir', 'where the rules API keeps its objects, durably', { to: optionalPath, shownDefault: 'unset' }),
+    tokens: key('string', '', 'api.tokensFile', 'bearer tokens file of the rules API', { to: optionalPath, shownDefault: 'unset' }),
+    watch_history: key('integer', 1_000, 'api.watchHistory', 'changes kept for watches to resume from; older resource versions answer 410', { check: positive }),
+  },
   rules: {
     paths: key('list', [], 'rulePaths', 'rule files and directories, as for `resolve`', {
-      check: (v) => (v.length === 0 ? 'needs at least one rules file or directory' : undefined),
       to: (v: readonly string[], { path }: Convert) => v.map(path),
-      shownDefault: '(required)',
+      shownDefault: '(required unless `rules.kubernetes`)',
+    }),
+    kubernetes: key('string', '', 'kubernetes', 'follow the rule kinds on a cluster: `in-cluster` or a kubeconfig path ("Replicas that follow a cluster")', {
+      to: (v: string, { path }: Convert) => (v === '' || v === 'in-cluster' ? v : path(v)),
+      shownDefault: '`""`',
     }),
   },
   upstream: {
@@ -118,7 +129,7 @@ export const SETTINGS = {
     headers_timeout_ms: key('integer', 30_000, 'headersTimeoutMs', 'per upstream request: waiting for the response headers', { check: positive }),
     body_idle_timeout_ms: key('integer', 30_000, 'bodyIdleTimeoutMs', 'per upstream request: a body that sends nothing for this long', { check: positive }),
     max_manifest_bytes: key('integer', 4 * 1024 * 1024, 'maxManifestBytes', 'larger manifests are refused, never buffered', { check: positive, shownDefault: '4 MiB' }),
-    manifest_buffer_bytes: key('integer', 32 * 1024 * 1024, 'manifestBufferBytes', 'manifest, tag-list and referrers bodies held for reading, parsing and verification at once, over all requests; others wait (up to `headers_timeout_ms`). JSON from upstreams nesting deeper than 64 levels is refused as `invalid` before it is parsed', { check: positive, shownDefault: '32 MiB' }),
+    manifest_buffer_bytes: key('integer', 32 * 1024 * 1024, 'manifestBufferBytes', 'manifest, tag-list and referrers bodies held for reading, parsing and verification at once, over all requests; others wait (up to `headers_timeout_ms`, then the client gets 429 TOOMANYREQUESTS). JSON from upstreams nesting deeper than 64 levels is refused as `invalid` before it is parsed', { check: positive, shownDefault: '32 MiB' }),
     allow_schema1: key('boolean', false, 'allowSchema1', "serve deprecated Docker schema-1 manifests (containerd 2 and distribution 3 refuse them too). Refused ones count as `invalid` for that endpoint; when no endpoint has anything else the client gets `400 MANIFEST_INVALID`. When allowed, a signed schema-1 body must be exactly its payload plus a last `signatures` member (the payload is derived from the body, not from the upstream's `formatLength`/`formatTail`), else it is a digest mismatch"),
     affinity_ttl_ms: key('integer', 10 * 60_000, 'affinityTtlMs', 'how long a digest that a served manifest references prefers the endpoint that served that manifest', { check: positive }),
     min_bytes_per_s: key('integer', 16 * 1024, 'dataPath.minBytesPerS', "a blob body slower than this over `stall_window_ms` of waiting for it is a stall: the pull resumes with `Range` on the next endpoint and the stall counts against the endpoint's health (time spent waiting for a slow client does not count)", { check: positive }),

@@ -6,9 +6,13 @@ import { dirname, resolve } from 'node:path';
 import { parse } from 'smol-toml';
 import { SETTINGS, envName, type DeclaredSettings, type Kind, type KeyDecl } from './settings-schema.js';
 
-export type Settings = Omit<DeclaredSettings, 'tlsCertFile' | 'tlsKeyFile'> & {
+type TlsFiles = { readonly certFile: string; readonly keyFile: string };
+
+export type Settings = Omit<DeclaredSettings, 'tlsCertFile' | 'tlsKeyFile' | 'adminTlsCertFile' | 'adminTlsKeyFile'> & {
   /** `server.tls_cert` and `server.tls_key`, set together or not at all. */
-  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly tls?: TlsFiles;
+  /** `admin.tls_cert` and `admin.tls_key`: TLS for the admin listener (and the rules API on it). */
+  readonly adminTls?: TlsFiles;
   /** Timeout overrides per upstream host[:port] (`[endpoint_timeouts."host:port"]`). */
   readonly endpointTimeouts: ReadonlyMap<string, EndpointTimeouts>;
 };
@@ -91,6 +95,10 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
   // Unset keys of an endpoint take the upstream values.
   const upstream = Object.fromEntries(Object.keys(TIMEOUT_KEYS).map((name) => [name, values.get((SETTINGS.upstream as Record<string, KeyDecl>)[name] as KeyDecl) as number]));
   const endpointTimeouts = readEndpointTimeouts(doc.endpoint_timeouts, upstream, problems);
+  // Rules come from files or from a followed cluster; with neither there is nothing to serve by.
+  if ((values.get(SETTINGS.rules.paths) as string[] | undefined)?.length === 0 && values.get(SETTINGS.rules.kubernetes) === '') {
+    problems.push('rules.paths: needs at least one rules file or directory, or rules.kubernetes to follow a cluster');
+  }
   if (problems.length > 0) throw new InvalidSettingsError(file, problems);
   return freeze(values, endpointTimeouts, baseDir, file);
 }
@@ -119,6 +127,12 @@ function readEndpointTimeouts(raw: unknown, upstream: Record<string, number>, pr
   return out;
 }
 
+/** A certificate and its key, set together or not at all. */
+function tlsPair(section: string, certFile: string | undefined, keyFile: string | undefined, file: string): TlsFiles | undefined {
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new InvalidSettingsError(file, [`${section}.tls_cert and ${section}.tls_key: set both or neither`]);
+  return certFile && keyFile ? { certFile, keyFile } : undefined;
+}
+
 /** Each key's converted value at its field (`group.field` nested), then the settings made of two keys. */
 function freeze(values: Map<KeyDecl, unknown>, endpointTimeouts: Map<string, EndpointTimeouts>, baseDir: string, file: string): Settings {
   const convert = { path: (p: string) => resolve(baseDir, p) };
@@ -128,9 +142,13 @@ function freeze(values: Map<KeyDecl, unknown>, endpointTimeouts: Map<string, End
     const into = group === undefined ? out : ((out[group] ??= {}) as Record<string, unknown>);
     into[field] = decl.to(raw as never, convert);
   }
-  const { tlsCertFile: certFile, tlsKeyFile: keyFile, ...rest } = out as { tlsCertFile?: string; tlsKeyFile?: string };
-  if ((certFile === undefined) !== (keyFile === undefined)) throw new InvalidSettingsError(file, ['server.tls_cert and server.tls_key: set both or neither']);
-  return Object.freeze({ ...rest, ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}), endpointTimeouts }) as unknown as Settings;
+  const { tlsCertFile, tlsKeyFile, adminTlsCertFile, adminTlsKeyFile, ...rest } = out as Record<string, string | undefined>;
+  const tls = tlsPair('server', tlsCertFile, tlsKeyFile, file);
+  const adminTls = tlsPair('admin', adminTlsCertFile, adminTlsKeyFile, file);
+  const settings = Object.freeze({ ...rest, ...(tls ? { tls } : {}), ...(adminTls ? { adminTls } : {}), endpointTimeouts }) as unknown as Settings;
+  if (settings.api.enabled && settings.adminListen.length === 0) throw new InvalidSettingsError(file, ['api.enabled: the rules API is served on the admin listener; set admin.listen']);
+  if (settings.api.enabled && (!settings.api.stateDir || !settings.api.tokensFile)) throw new InvalidSettingsError(file, ['api.state_dir and api.tokens: both are required when api.enabled is true']);
+  return settings;
 }
 
 export async function loadSettings(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Settings> {

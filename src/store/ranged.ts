@@ -31,15 +31,17 @@ interface Answer {
 
 export async function rangedBlob(ctx: PullContext, bad: BadCopies, candidates: readonly Candidate[], digest: string, range: RangeSpec, knownSize: number | undefined, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<{ servedBy: string; bytes: number }> {
   const asked = rangeHeader(range);
-  const { value, candidate } = await walk(ctx, bad.without(candidates, digest), records, blobWhat(digest), async (c, attemptSignal) => {
+  const { value, candidate, ms } = await walk(ctx, bad.without(candidates, digest), records, blobWhat(digest), async (c, attemptSignal) => {
     const res = await ctx.client.request(c.target, 'GET', blobPath(c, digest), { range: asked }, attemptSignal);
     if (res.status === 416) {
       discard(res.body);
       return { unsatisfiable: parseUnsatisfied(header(res.headers, 'content-range')) };
     }
     return res.status === 206 ? checked206(res, range, knownSize) : checked200(res, ctx, range, knownSize);
-  }, signal);
+  }, signal, { deferSuccess: true });
+  const domain = candidate.target.domain;
   if ('unsatisfiable' in value) {
+    ctx.health.success(domain, ms);
     const total = value.unsatisfiable;
     throw new OciError('RANGE_INVALID', `range ${asked} cannot be satisfied`, undefined, total === undefined ? {} : { 'content-range': `bytes */${total}` });
   }
@@ -48,10 +50,13 @@ export async function rangedBlob(ctx: PullContext, bad: BadCopies, candidates: r
   const whole = span.start === 0 && span.end === size - 1;
   try {
     const bytes = await copy(ctx, res, skip, span.end - span.start + 1, whole ? new StreamVerifier(digest, size) : undefined, out);
+    ctx.health.success(domain, ms);
     return { servedBy: candidate.label, bytes };
   } catch (err) {
     const failure = classifyError(err);
-    if (failure.kind !== 'aborted') ctx.health.failure(candidate.target.domain, failure.kind);
+    // The endpoint's failure, unless the client left.
+    if (failure.kind === 'aborted' || signal.aborted) ctx.health.success(domain, ms);
+    else ctx.health.failure(domain, failure.kind);
     if (failure.kind === 'digest_mismatch') bad.remember(candidate, digest);
     out.destroy(failure);
     return { servedBy: candidate.label, bytes: 0 };

@@ -47,6 +47,8 @@ export async function fetchVerified(ctx: PullContext, bad: BadCopies, candidates
       try {
         await sink.begin(opened.value.size, opened.candidate.label);
       } catch (err) {
+        // Refused on our side (an HTTP/1.0 client, no room): the endpoint did nothing wrong.
+        ctx.health.success(opened.candidate.target.domain, opened.ms);
         discard(opened.value.res.body);
         throw err;
       }

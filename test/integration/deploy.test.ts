@@ -17,6 +17,7 @@ import { Metrics } from '../../src/observability/metrics.js';
 import { resolve } from '../../src/core/index.js';
 import { renderClientRegistriesConf, renderHostsToml } from '../../src/core/render/client-config.js';
 import { requireBinary } from '../e2e/support/processes.js';
+import { FOLLOWED } from '../../src/cluster/resources.js';
 import { makePki } from '../helpers/tls.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -210,6 +211,33 @@ describe('overlays/node-local: a DaemonSet reached on 127.0.0.1 of every node', 
   });
 });
 
+describe('overlays/follow-cluster: replicas that follow the cluster with a read-only service account', () => {
+  const docs = render('deploy/kubernetes/overlays/follow-cluster');
+  const container = containerOf(docs);
+  const pod = workload(docs).spec.template.spec;
+  const rulesOf = (d: Doc) => (d as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }).rules;
+
+  it('reads its rules from the cluster only (no rule files), as in-cluster', () => {
+    const settings = containerSettings(docs, envOf(container));
+    expect(settings.kubernetes).toBe('in-cluster');
+    expect(settings.rulePaths).toEqual([]);
+    expect(pod.serviceAccountName).toBe(find(docs, 'ServiceAccount').metadata.name);
+  });
+
+  it('may get, list and watch exactly the kinds it follows, the ConfigMaps of openshift-config only, and nothing else', () => {
+    const granted = rulesOf(find(docs, 'ClusterRole')).flatMap((r) => r.resources.map((res) => ({ group: r.apiGroups[0], res, verbs: r.verbs })));
+    const clusterScoped = FOLLOWED.filter((f) => f.namespace === undefined).map((f) => ({ group: f.apiVersion.split('/')[0], res: f.plural, verbs: ['get', 'list', 'watch'] }));
+    expect(granted.sort((a, b) => a.res.localeCompare(b.res))).toEqual(clusterScoped.sort((a, b) => a.res.localeCompare(b.res)));
+    const role = find(docs, 'Role') as Doc & { metadata: { namespace: string } };
+    expect(role.metadata.namespace).toBe('openshift-config');
+    expect(rulesOf(role)).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }]);
+    for (const binding of docs.filter((d) => d.kind.endsWith('RoleBinding')) as (Doc & { subjects: { name: string }[]; roleRef: { name: string } })[]) {
+      expect(binding.subjects.map((x) => x.name)).toEqual([pod.serviceAccountName]);
+      expect(docs.some((d) => d.kind.endsWith('Role') && !d.kind.endsWith('Binding') && d.metadata.name === binding.roleRef.name)).toBe(true);
+    }
+  });
+});
+
 describe('Dockerfile HEALTHCHECK', () => {
   const dockerfile = readFileSync('Dockerfile', 'utf8');
   const cmd = JSON.parse(/^\s*CMD (\[.*\])$/m.exec(dockerfile.slice(dockerfile.indexOf('HEALTHCHECK')))?.[1] as string) as string[];
@@ -226,7 +254,7 @@ describe('Dockerfile HEALTHCHECK', () => {
     const settings = settingsFrom({ ...doc, rules: { paths: ['rules'] } }, {}, root, 't');
     const proxy = await startProxy(settings, { log: createLogger('silent'), watch: false });
     const port = (url: string | undefined) => new URL(url as string).port;
-    const written = { server: { ...doc.server, listen: [`0.0.0.0:${port(proxy.urls[0])}`] }, ...(doc.admin ? { admin: { listen: [`0.0.0.0:${port(proxy.adminUrls[0])}`] } } : {}), rules: { paths: ['rules'] } };
+    const written = { server: { ...doc.server, listen: [`0.0.0.0:${port(proxy.urls[0])}`] }, ...(doc.admin ? { admin: { ...doc.admin, listen: [`0.0.0.0:${port(proxy.adminUrls[0])}`] } } : {}), rules: { paths: ['rules'] } };
     const file = join(root, 'mirrorgate.toml');
     writeFileSync(file, Object.entries(written).map(([section, keys]) => `[${section}]\n${Object.entries(keys).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join('\n')}\n`).join('\n'));
     return { file, proxy };
@@ -253,10 +281,12 @@ describe('Dockerfile HEALTHCHECK', () => {
   it.each([
     { name: 'the Kubernetes settings: /healthz on the admin listener (404 on the pull port)', doc: { server: { listen: ['127.0.0.1:0'] }, admin: { listen: ['127.0.0.1:0'] } } },
     { name: 'plain settings: /healthz on the pull listener', doc: { server: { listen: ['127.0.0.1:0'] } } },
-    { name: 'TLS on the pull listener', tls: true, doc: { server: { listen: ['127.0.0.1:0'] } } },
+    { name: 'TLS on the pull listener', tls: 'server', doc: { server: { listen: ['127.0.0.1:0'] } } },
+    { name: 'TLS on the admin listener', tls: 'admin', doc: { server: { listen: ['127.0.0.1:0'] }, admin: { listen: ['127.0.0.1:0'] } } },
   ])('exits 0 for $name, and 1 once mirrorgate is gone', async ({ doc, tls }) => {
     const pki = tls ? makePki() : undefined;
-    const { file, proxy } = await serving(pki ? { server: { ...doc.server, tls_cert: pki.certFile, tls_key: pki.keyFile } } : doc);
+    const files = pki ? { tls_cert: pki.certFile, tls_key: pki.keyFile } : {};
+    const { file, proxy } = await serving(tls === 'server' ? { ...doc, server: { ...doc.server, ...files } } : tls === 'admin' ? { ...doc, admin: { ...doc.admin, ...files } } : doc);
     try {
       expect(await check(file)).toBe(0);
     } finally {

@@ -11,10 +11,6 @@ import { tempDir } from '../helpers/temp.js';
 
 const dockerfile = readFileSync('Dockerfile', 'utf8');
 
-// The example config keeps blobs in /tmp/mirrorgate/blobs; the children here keep them under the
-// run's own temporary root instead, which is checked empty at the end.
-process.env.MIRRORGATE_CACHE_BLOBS_DIR = join(tempDir('blobs'), 'blobs');
-
 function dockerfileCommand(): string[] {
   const exec = (instruction: string): string[] => {
     const line = dockerfile.split('\n').find((l) => l.startsWith(`${instruction} [`));
@@ -34,7 +30,8 @@ function npmStartCommand(): string[] {
 
 /** Starts the command, waits for its "listening" log line, returns the URL, its output so far and a stop function. */
 function startServing(args: string[], env: Record<string, string>): Promise<{ url: string; pid: number; output: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The example config keeps blobs under /tmp/mirrorgate: here, in a directory this test file removes.
+  const child = spawn(process.execPath, args, { env: { ...process.env, MIRRORGATE_CACHE_BLOBS_DIR: join(tempDir('blobs'), 'cache'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`no listening line within 10 s:\n${out}`)), 10_000);
