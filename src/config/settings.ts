@@ -17,7 +17,7 @@ export type Settings = Omit<DeclaredSettings, 'tlsCertFile' | 'tlsKeyFile' | 'ad
   readonly endpointTimeouts: ReadonlyMap<string, EndpointTimeouts>;
 };
 
-export interface EndpointTimeouts {
+interface EndpointTimeouts {
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyIdleTimeoutMs: number;

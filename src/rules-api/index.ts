@@ -30,7 +30,7 @@ export interface RulesApi {
   serve(holder: RulesHolder, log: Logger): (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
-export const API_PATH = /^\/(api|apis|openapi|version)(\/|$)/;
+const API_PATH = /^\/(api|apis|openapi|version)(\/|$)/;
 
 export async function openRulesApi(o: RulesApiOptions, log: Logger): Promise<RulesApi> {
   const tokens = await TokenFile.open(o.tokensFile, { onProblem: (e) => log.error({ problems: e.problems }, 'rules API token file not reloaded: the previous tokens stay in force') });

@@ -23,7 +23,7 @@ interface Entry {
 }
 
 /** Leaf field paths of an object: metadata only through labels and annotations; lists and scalars are leaves. */
-export function leafPaths(object: JsonObject, subresource?: string): Path[] {
+function leafPaths(object: JsonObject, subresource?: string): Path[] {
   const out: Path[] = [];
   const walk = (v: Json, path: string[]) => {
     if (isObject(v) && Object.keys(v).length > 0) for (const [k, c] of Object.entries(v)) walk(c, [...path, k]);

@@ -7,7 +7,7 @@ import type { Resource } from './kinds.js';
 import type { KubeObject } from './object.js';
 import { expired } from './status.js';
 
-export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface Change {
   readonly type: EventType;

@@ -9,7 +9,7 @@ import { startTestProxy, type TestProxy } from './proxy.js';
 export const RW = 'rw-token-0123456789abcdef';
 export const RO = 'ro-token-0123456789abcdef';
 
-export interface ApiResponse {
+interface ApiResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly text: string;
