@@ -147,7 +147,7 @@ function bars(title: string, unit: string, groups: { label: string; values: { se
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" font-family="system-ui,sans-serif">${parts.join('')}</svg>`;
 }
 
-export function html(results: BenchResults): string {
+function html(results: BenchResults): string {
   const byWorkload = (workload: string, metric: (r: RunRecord) => number) =>
     [...new Set(results.runs.filter((r) => r.workload === workload).map((r) => r.scenario))].map((scenario) => ({
       label: scenario,
