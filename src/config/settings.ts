@@ -146,8 +146,14 @@ function freeze(values: Map<KeyDecl, unknown>, endpointTimeouts: Map<string, End
   const tls = tlsPair('server', tlsCertFile, tlsKeyFile, file);
   const adminTls = tlsPair('admin', adminTlsCertFile, adminTlsKeyFile, file);
   const settings = Object.freeze({ ...rest, ...(tls ? { tls } : {}), ...(adminTls ? { adminTls } : {}), endpointTimeouts }) as unknown as Settings;
-  if (settings.api.enabled && settings.adminListen.length === 0) throw new InvalidSettingsError(file, ['api.enabled: the rules API is served on the admin listener; set admin.listen']);
-  if (settings.api.enabled && (!settings.api.stateDir || !settings.api.tokensFile)) throw new InvalidSettingsError(file, ['api.state_dir and api.tokens: both are required when api.enabled is true']);
+  // Reported together, like every other bad setting.
+  const apiProblems = settings.api.enabled
+    ? [
+        ...(!settings.api.stateDir || !settings.api.tokensFile ? ['api.state_dir and api.tokens: both are required when api.enabled is true'] : []),
+        ...(settings.adminListen.length === 0 ? ['api.enabled: the rules API is served on the admin listener; set admin.listen'] : []),
+      ]
+    : [];
+  if (apiProblems.length > 0) throw new InvalidSettingsError(file, apiProblems);
   return settings;
 }
 
