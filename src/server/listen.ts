@@ -1,7 +1,7 @@
 // Binds the handler to every configured address, over HTTPS when a
 // certificate is configured, with limits on what a client may hold, and
 // closes gracefully.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +14,7 @@ export interface Listening {
   close(graceMs?: number): Promise<void>;
 }
 
-export const STREAM_BUFFER_BYTES = 1024 * 1024;
+const STREAM_BUFFER_BYTES = 1024 * 1024;
 
 export interface ClientLimits {
   readonly headersTimeoutMs: number;

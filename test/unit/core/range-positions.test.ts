@@ -1,11 +1,11 @@
 // Range positions past 2^53 (red-team finding "range-forwarding"): digits of
 // any length parse to safe integers, so a range printed back upstream is
-// digits again, never `1e+23`; a first position no blob reaches is
+// digits again, never `1e+23` (the forwarded header itself is checked in
+// test/integration/range-positions.test.ts); a first position no blob reaches is
 // unsatisfiable whatever the size, answered without asking upstream.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRange, resolveRange, type RangeSpec } from '../../../src/core/oci/range.js';
-import { rangeHeader } from '../../../src/store/ranged.js';
 
 const HUGE = '99999999999999999999999';
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -14,19 +14,18 @@ const positions = (spec: RangeSpec): number[] => (spec.kind === 'single' ? [spec
 
 describe('Range positions of any length', () => {
   it.each([
-    [`bytes=0-${HUGE}`, { kind: 'single', start: 0, end: MAX }, `bytes=0-${MAX}`],
-    [`bytes=-${HUGE}`, { kind: 'suffix', length: MAX }, `bytes=-${MAX}`],
-    [`bytes=${HUGE}-`, { kind: 'unsatisfiable' }, ''],
-    [`bytes=${HUGE}-${HUGE}9`, { kind: 'unsatisfiable' }, ''],
-    [`bytes=${MAX}-`, { kind: 'unsatisfiable' }, ''],
-    [`bytes=${MAX - 1}-`, { kind: 'single', start: MAX - 1 }, `bytes=${MAX - 1}-`],
+    [`bytes=0-${HUGE}`, { kind: 'single', start: 0, end: MAX }],
+    [`bytes=-${HUGE}`, { kind: 'suffix', length: MAX }],
+    [`bytes=${HUGE}-`, { kind: 'unsatisfiable' }],
+    [`bytes=${HUGE}-${HUGE}9`, { kind: 'unsatisfiable' }],
+    [`bytes=${MAX}-`, { kind: 'unsatisfiable' }],
+    [`bytes=${MAX - 1}-`, { kind: 'single', start: MAX - 1 }],
     // Still last < first when both are past 2^53: ignored, as any backwards range is.
-    [`bytes=${HUGE}9-${HUGE}`, { kind: 'ignored' }, ''],
-    [`bytes=${HUGE}-5`, { kind: 'ignored' }, ''],
-    ['bytes=0000000000000000000000000007-0000000000000000000000000009', { kind: 'single', start: 7, end: 9 }, 'bytes=7-9'],
-  ])('%s', (header, spec, forwarded) => {
+    [`bytes=${HUGE}9-${HUGE}`, { kind: 'ignored' }],
+    [`bytes=${HUGE}-5`, { kind: 'ignored' }],
+    ['bytes=0000000000000000000000000007-0000000000000000000000000009', { kind: 'single', start: 7, end: 9 }],
+  ])('%s', (header, spec) => {
     expect(parseRange(header)).toEqual(spec);
-    expect(rangeHeader(parseRange(header))).toBe(forwarded);
   });
 
   it.each([
@@ -37,7 +36,7 @@ describe('Range positions of any length', () => {
     expect(resolveRange(parseRange(header), 1000)).toEqual(span);
   });
 
-  it('every parsed position is a safe integer, and what is forwarded is digits', () => {
+  it('every parsed position is a safe integer, so it prints as digits', () => {
     // Small numbers, numbers around 2^53, up to 40 digits, with leading zeros or none at all.
     const number = fc.oneof(fc.nat(2000), fc.bigInt({ min: 2n ** 53n - 10n, max: 2n ** 53n + 10n }), fc.bigInt({ min: 0n, max: 10n ** 40n }));
     const digits = fc.oneof(fc.constant(''), fc.tuple(fc.constantFrom('', '0', '000'), number).map(([zeros, n]) => `${zeros}${n}`));
@@ -45,9 +44,8 @@ describe('Range positions of any length', () => {
     fc.assert(
       fc.property(fc.array(part, { minLength: 1, maxLength: 3 }), (parts) => {
         const spec = parseRange(`bytes=${parts.join(',')}`);
-        const bad = positions(spec).filter((p) => !Number.isSafeInteger(p) || p < 0);
-        const forwarded = rangeHeader(spec);
-        if (bad.length > 0 || (forwarded !== '' && !/^bytes=\d*-\d*$/.test(forwarded))) throw new Error(`${parts.join(',')} -> ${JSON.stringify(spec)} -> ${forwarded}`);
+        const bad = positions(spec).filter((p) => !Number.isSafeInteger(p) || p < 0 || !/^\d+$/.test(String(p)));
+        if (bad.length > 0) throw new Error(`${parts.join(',')} -> ${JSON.stringify(spec)}`);
       }),
       { numRuns: 2000 },
     );
