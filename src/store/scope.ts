@@ -9,12 +9,12 @@
 import { createHash } from 'node:crypto';
 import type { Candidate } from '../pull/context.js';
 
-/** One endpoint as it is contacted: scheme, repository, reference, and the CA trusted for it. */
-export function endpointKey(c: Candidate): string {
-  const { target } = c;
-  const ca = target.ca === undefined ? '' : `#ca:${createHash('sha256').update(target.ca).digest('hex').slice(0, 16)}`;
-  return `${target.insecure ? 'http' : 'https'}://${target.domain}/${target.repository}|${c.reference}${ca}`;
+/**
+ * The identity of a walk over `candidates`, in order: each endpoint as it
+ * is contacted (scheme, host, repository, reference, role, the CA trusted for
+ * it). Hashed, so that cache keys stay small whatever the rules name.
+ */
+export function walkKey(candidates: readonly Candidate[]): string {
+  const walk = candidates.map(({ target: t, role, reference }) => [t.insecure, t.domain, t.repository, reference, role, t.ca ?? null]);
+  return createHash('sha256').update(JSON.stringify(walk)).digest('base64url');
 }
-
-/** The identity of a walk over `candidates`, in order. */
-export const walkKey = (candidates: readonly Candidate[]): string => candidates.map(endpointKey).join(' ');
