@@ -1,7 +1,7 @@
 // Blobs through the content store. With the disk cache: a cached blob is
 // sent from its file (full, any Range, HEAD) without upstream contact; a
-// missing one is filled once, whoever asks meanwhile reading the growing
-// file. Without it: the whole blob streams verified to the client, and a
+// missing one is filled once per walk, whoever asks through the same
+// endpoints meanwhile reading the growing file. Without it: the whole blob streams verified to the client, and a
 // part is asked upstream under strict checks. Either way a wrong copy is
 // never served whole and clean, and its endpoint is left out for that
 // digest afterwards.
@@ -22,6 +22,7 @@ import type { BlobDisk } from './disk.js';
 import { BlobFill } from './fill.js';
 import type { BlobOutput } from './output.js';
 import { rangedBlob } from './ranged.js';
+import { walkKey } from './scope.js';
 import { sendFile, sendGrowing, untilChangedOrAborted } from './read-file.js';
 import { SingleFlight } from './single-flight.js';
 import { blobPath, blobWhat, declaredLength, fetchVerified } from './verified-fetch.js';
@@ -145,9 +146,13 @@ export class BlobStore {
   }
 
   private async fromFill(disk: BlobDisk, candidates: readonly Candidate[], req: BlobRequest, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<BlobResult> {
-    const flight = this.flights.run(req.digest, signal, records, (shared) => {
+    // Shared only by requests walking the same endpoints: a request joining
+    // another's walk would inherit its failure (a registry without the blob,
+    // a slow one) without its own endpoints ever being tried.
+    const key = `${req.digest} ${walkKey(candidates)}`;
+    const flight = this.flights.run(key, signal, records, (shared) => {
       const fill = new BlobFill(disk, req.digest, this.verifyBeforeServe);
-      this.fills.set(req.digest, fill);
+      this.fills.set(key, fill);
       return fetchVerified(this.ctx, this.bad, candidates, req.digest, fill, records, shared).then(
         (servedBy) => {
           this.remember(req.digest, fill.size as number);
@@ -162,11 +167,11 @@ export class BlobStore {
       );
     });
     const settled = flight.promise.then(() => undefined, () => undefined);
-    const fill = this.fills.get(req.digest) as BlobFill;
+    const fill = this.fills.get(key) as BlobFill;
     // Once the flight is over nobody can join this fill: forget it, and let it close its file with its last reader.
     if (!flight.joined) {
       void settled.then(() => {
-        if (this.fills.get(req.digest) === fill) this.fills.delete(req.digest);
+        if (this.fills.get(key) === fill) this.fills.delete(key);
         fill.seal();
       });
     }

@@ -85,9 +85,10 @@ export class BlobDisk {
     return join(this.dir, 'tmp', randomUUID());
   }
 
-  /** Gives a verified, fsynced temporary file its content address; one larger than the cache is dropped. */
+  /** Gives a verified, fsynced temporary file its content address (true); one larger than the cache, or already cached, is dropped. */
   async commit(temp: string, digest: string, size: number): Promise<boolean> {
-    if (!DIGEST.test(digest) || size > this.maxBytes) {
+    // Already here: filled meanwhile by a request walking other endpoints (the same verified bytes).
+    if (!DIGEST.test(digest) || size > this.maxBytes || this.index.has(digest)) {
       await unlink(temp).catch(() => {});
       return false;
     }

@@ -3,6 +3,8 @@
 // - tag -> digest: fresh for `tagTtlMs`; older entries are served only when
 //   every endpoint fails (stale-if-error), up to `staleMaxMs`;
 // - not-found answers for `negativeTtlMs`;
+// tags and not-found answers under the `scope` of the walk that learnt them
+// (store/scope.ts), so only the same walk under the rules in force finds them.
 // A cached manifest is served only to clients whose Accept allows its type.
 import { LRUCache } from 'lru-cache';
 import type { OciError } from '../core/oci/errors.js';
@@ -56,25 +58,25 @@ export class ManifestCache {
   }
 
   /** The digest a tag had, and whether that is still fresh. */
-  tag(repository: string, tag: string): { digest: string; fresh: boolean } | undefined {
-    const t = this.tags.get(`${repository}:${tag}`);
+  tag(scope: string, tag: string): { digest: string; fresh: boolean } | undefined {
+    const t = this.tags.get(`${scope}:${tag}`);
     return t && { digest: t.digest, fresh: this.clock.now() - t.at < this.settings.tagTtlMs };
   }
 
   /** Keeps a manifest under its digest, only when its bytes hash to that digest. */
-  store(repository: string, reference: string, manifest: Manifest & { body: Buffer }, servedBy: string): void {
+  store(scope: string, reference: string, manifest: Manifest & { body: Buffer }, servedBy: string): void {
     if (manifestDigest(manifest.body, manifest.contentType, manifest.digest) !== manifest.digest) return;
     this.byDigest.set(manifest.digest, { contentType: manifest.contentType, digest: manifest.digest, body: manifest.body, servedBy });
-    if (!reference.includes(':')) this.tags.set(`${repository}:${reference}`, { digest: manifest.digest, at: this.clock.now() });
-    this.negative.delete(`${repository}|${reference}`);
+    if (!reference.includes(':')) this.tags.set(`${scope}:${reference}`, { digest: manifest.digest, at: this.clock.now() });
+    this.negative.delete(`${scope}|${reference}`);
   }
 
-  notFound(repository: string, reference: string): OciError | undefined {
-    return this.negative.get(`${repository}|${reference}`);
+  notFound(scope: string, reference: string): OciError | undefined {
+    return this.negative.get(`${scope}|${reference}`);
   }
 
-  rememberNotFound(repository: string, reference: string, error: OciError): void {
-    this.negative.set(`${repository}|${reference}`, error);
+  rememberNotFound(scope: string, reference: string, error: OciError): void {
+    this.negative.set(`${scope}|${reference}`, error);
   }
 }
 

@@ -1,7 +1,9 @@
 // Manifests through the content store: the negative cache, fresh tags,
 // manifests by digest (verified), one shared fetch for identical concurrent
 // requests, stale-if-error, and the affinity a served manifest gives its
-// referenced digests.
+// referenced digests. Tags, "not found" answers and shared fetches are kept
+// under the request's walk (`scope`, store/scope.ts), not under its name:
+// only a request walking the same endpoints under the rules in force gets them.
 import { acceptedTypes } from '../core/oci/accept.js';
 import { OciError } from '../core/oci/errors.js';
 import { referencedDigests } from '../core/oci/manifest-refs.js';
@@ -12,7 +14,7 @@ import type { CachedManifest, CacheResult, ManifestCache } from './manifest-cach
 import { SingleFlight } from './single-flight.js';
 
 export interface ManifestAsk {
-  /** The logical repository, `registry/repository`. */
+  /** The logical repository, `registry/repository`, for affinity (the caches key by the walk instead). */
   readonly repository: string;
   readonly reference: string;
   readonly method: 'GET' | 'HEAD';
@@ -50,19 +52,20 @@ export class ManifestStore {
     this.flights = new SingleFlight(cache.settings.coalesce);
   }
 
-  async get(ask: ManifestAsk): Promise<ManifestAnswer> {
+  /** `scope`: the identity of the walk of the request's plan (store/scope.ts walkKey). */
+  async get(ask: ManifestAsk, scope: string): Promise<ManifestAnswer> {
     const { cache } = this;
     const { affinity } = this.pull;
     const { repository, reference } = ask;
     const digest = reference.includes(':') ? reference : undefined;
     const kind = digest ? 'manifest' : 'tag';
-    const negative = cache.notFound(repository, reference);
+    const negative = cache.notFound(scope, reference);
     if (negative) {
       ask.report({ kind: 'negative', result: 'hit' });
       throw negative;
     }
     const accepted = acceptedTypes(ask.accept);
-    const tag = digest ? undefined : cache.tag(repository, reference);
+    const tag = digest ? undefined : cache.tag(scope, reference);
     const known = digest ?? (tag?.fresh ? tag.digest : undefined);
     const hit = known ? cache.manifest(known, accepted) : undefined;
     if (hit) {
@@ -70,7 +73,7 @@ export class ManifestStore {
       return { manifest: hit, servedBy: `cache (from ${hit.servedBy})` };
     }
 
-    const flight = this.flights.run(`${repository}|${reference}|${ask.method}|${ask.accept}`, ask.signal, ask.records, (signal) =>
+    const flight = this.flights.run(`${scope}|${reference}|${ask.method}|${ask.accept}`, ask.signal, ask.records, (signal) =>
       ask.guard(() => fetchManifest(this.pull, ask.candidates, { method: ask.method, reference, accept: ask.accept }, ask.records, signal)),
     );
     ask.report({ kind, result: flight.joined ? 'coalesced' : 'miss' }, flight.joined ? flight.shared : undefined);
@@ -79,7 +82,7 @@ export class ManifestStore {
       fetched = await flight.promise;
     } catch (err) {
       const stale = tag && err instanceof OciError && STALE_COVERS.has(err.code) && cache.settings.staleIfError ? cache.manifest(tag.digest, accepted) : undefined;
-      if (err instanceof OciError && err.status === 404) cache.rememberNotFound(repository, reference, err);
+      if (err instanceof OciError && err.status === 404) cache.rememberNotFound(scope, reference, err);
       if (!stale) throw err;
       ask.report({ kind: 'tag', result: 'stale' });
       return { manifest: stale, servedBy: `cache (stale, from ${stale.servedBy})`, headers: { warning: '110 - "Response is Stale"' }, staleBecause: (err as OciError).message };
@@ -94,7 +97,7 @@ export class ManifestStore {
       const inherited = prior?.target.domain === candidate.target.domain && prior.target.repository === candidate.target.repository;
       const via = inherited ? prior.via : digest ? `@${digest}` : `:${reference}`;
       affinity.remember(repository, { target: candidate.target, via }, [manifest.digest, ...referencedDigests(manifest.body)]);
-      cache.store(repository, reference, manifest as Manifest & { body: Buffer }, candidate.label);
+      cache.store(scope, reference, manifest as Manifest & { body: Buffer }, candidate.label);
     }
     return { manifest, servedBy: candidate.label };
   }

@@ -2,7 +2,7 @@
 // passes it on to a real registry: put in front of a source that must not be
 // contacted, it tells a test whether anyone (mirrorgate or a client falling
 // back on its own) reached it.
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface CountingForwarder {
@@ -17,11 +17,10 @@ export interface CountingForwarder {
   close(): Promise<void>;
 }
 
-export async function countingForwarder(target: string): Promise<CountingForwarder> {
+/** Passes a request on to `target` (host:port) and its answer back. */
+export function forwardTo(target: string): (req: IncomingMessage, res: ServerResponse) => void {
   const [targetHost, targetPort] = target.split(':') as [string, string];
-  const seen: string[] = [];
-  const server: Server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
+  return (req, res) => {
     const upstream = request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers, timeout: 30_000 }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
@@ -29,6 +28,15 @@ export async function countingForwarder(target: string): Promise<CountingForward
     upstream.on('timeout', () => upstream.destroy(new Error('forwarder timeout')));
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
+  };
+}
+
+export async function countingForwarder(target: string): Promise<CountingForwarder> {
+  const forward = forwardTo(target);
+  const seen: string[] = [];
+  const server: Server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    forward(req, res);
   });
   server.on('connection', () => seen.push('connection'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

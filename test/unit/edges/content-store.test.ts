@@ -1,5 +1,5 @@
 // The content store's entry checks: what goes into the caches is what it claims to be.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,5 +35,20 @@ describe('blob cache directory', () => {
     await expect(BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: () => {} })).rejects.toThrow(/not be writable by group or others/);
     chmodSync(dir, 0o700);
     await expect(BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: () => {} })).resolves.toBeInstanceOf(BlobDisk);
+  });
+
+  it('a second verified copy of a cached blob (two walks filled it at once) is dropped and counted once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-disk-'));
+    dirs.push(dir);
+    const sizes: number[] = [];
+    const disk = await BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: (bytes) => sizes.push(bytes) });
+    const body = Buffer.from('layer');
+    const digest = digestOf('sha256', body);
+    for (const _ of [1, 2]) {
+      const temp = disk.tempPath();
+      writeFileSync(temp, body);
+      await disk.commit(temp, digest, body.length);
+    }
+    expect({ size: disk.lookup(digest), total: sizes.at(-1), tmp: readdirSync(join(dir, 'tmp')) }).toEqual({ size: body.length, total: body.length, tmp: [] });
   });
 });
