@@ -53,9 +53,13 @@ export function containerEnd(bytes: Uint8Array, start: number): number {
 
 // mirrorgate's own words, so the client may read them too (failure.ts).
 
-/** JSON.parse of an upstream body, refusing deep nesting and bad syntax as `invalid` from that endpoint. */
+/**
+ * JSON.parse of an upstream body. Nesting past our bound is `declined` (a
+ * property of the content, which anyone may publish); bad syntax is `invalid`
+ * (registries validate manifests on push, so it is the endpoint that broke).
+ */
 export function parseUpstreamJson(bytes: Uint8Array, what: string, maxDepth = MAX_JSON_DEPTH): unknown {
-  if (jsonDepth(bytes, maxDepth) > maxDepth) throw ownFailure('invalid', `${what} nests deeper than ${maxDepth} levels`);
+  if (jsonDepth(bytes, maxDepth) > maxDepth) throw ownFailure('declined', `${what} nests deeper than ${maxDepth} levels`);
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as unknown;
   } catch {
@@ -148,7 +152,7 @@ export async function withHeldBody<T>(gate: ByteGate, res: UpstreamResponse, lim
   if (declared > limit) {
     discard(res.body);
     // The declared size is the upstream's word: the log has it, the client only mirrorgate's limit.
-    throw new UpstreamFailure('invalid', `${what} of ${declared} bytes is larger than the ${limit}-byte limit`, undefined, undefined, `${what} larger than the ${limit}-byte limit`);
+    throw new UpstreamFailure('declined', `${what} of ${declared} bytes is larger than the ${limit}-byte limit`, undefined, undefined, `${what} larger than the ${limit}-byte limit`);
   }
   const release = await gate.acquire(text !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? declared : limit, signal);
   try {

@@ -63,7 +63,8 @@ async function fromTagSchema(ctx: PullContext, c: Candidate, digest: string, art
   const index = (await withHeldBody(ctx.manifestBuffer, res, MAX_LIST_BYTES, `referrers tag ${tag}`, signal, (b) => parseUpstreamJson(b, `referrers tag ${tag}`))) as {
     manifests?: unknown;
   } | null;
-  if (typeof index !== 'object' || index === null || Array.isArray(index)) throw ownFailure('invalid', `referrers tag ${tag} is not an image index`);
+  // Anyone may push another kind of manifest under such a tag: the content's fault, not the endpoint's.
+  if (typeof index !== 'object' || index === null || Array.isArray(index)) throw ownFailure('declined', `referrers tag ${tag} is not an image index`);
   const manifests = (Array.isArray(index.manifests) ? (index.manifests as { artifactType?: unknown }[]) : []).filter((m) => artifactType === undefined || m?.artifactType === artifactType);
   return { index: Buffer.from(JSON.stringify({ ...EMPTY_INDEX, ...index, manifests })), filtersApplied: artifactType !== undefined };
 }

@@ -7,7 +7,7 @@
 // host:port a client names would otherwise stay here for good.
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../upstream/auth/tokens.js';
-import type { FailureKind } from '../upstream/failure.js';
+import { ENDPOINT_FAILURES, type FailureKind } from '../upstream/failure.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -26,8 +26,6 @@ interface EndpointRecord {
   lastOutcome?: string;
 }
 
-/** Failures that say something about the endpoint itself, not about the content asked for. */
-const HEALTH_FAILURES: ReadonlySet<FailureKind> = new Set(['refused', 'dns', 'timeout', 'tls', 'status_5xx', 'digest_mismatch', 'invalid', 'redirect']);
 const LATENCY_WEIGHT = 0.2;
 const DEFAULT_MAX_ENDPOINTS = 1_000;
 
@@ -90,7 +88,7 @@ export class EndpointHealth {
     r.lastOutcome = kind;
     const wasProbe = r.probeAt !== undefined;
     delete r.probeAt;
-    if (!HEALTH_FAILURES.has(kind)) {
+    if (!ENDPOINT_FAILURES.has(kind)) {
       // The endpoint answered: it is up, whatever it said about the content.
       if (wasProbe || r.openedAt === undefined) r.failures = 0;
       if (wasProbe) delete r.openedAt;

@@ -47,7 +47,7 @@ export async function fetchManifest(ctx: PullContext, candidates: readonly Candi
 function schema1Refusal(err: unknown, records: readonly AttemptRecord[]): OciError | undefined {
   if (!(err instanceof OciError) || err.code !== 'BAD_GATEWAY') return undefined;
   const answered = records.filter((r) => !UNANSWERED.has(r.outcome));
-  if (answered.length === 0 || !answered.every((r) => r.outcome === 'invalid' && r.message === SCHEMA1_REFUSED)) return undefined;
+  if (answered.length === 0 || !answered.every((r) => r.outcome === 'declined' && r.message === SCHEMA1_REFUSED)) return undefined;
   return new OciError('MANIFEST_INVALID', `schema 1 manifest not supported: ${SCHEMA1_REFUSED}`, err.detail);
 }
 
@@ -99,7 +99,7 @@ function checkedHead(res: UpstreamResponse, req: ManifestRequest, ctx: PullConte
 function refuseSchema1(ctx: PullContext, contentType: string | undefined, unread?: UpstreamResponse['body']): void {
   if (ctx.allowSchema1 || !isSchema1(contentType)) return;
   if (unread) discard(unread);
-  throw ownFailure('invalid', SCHEMA1_REFUSED);
+  throw ownFailure('declined', SCHEMA1_REFUSED);
 }
 
 /** Throws the failure an answer other than 200 means (the upstream client classified error statuses). */

@@ -16,11 +16,24 @@ export type FailureKind =
   | 'not_found'
   | 'auth' // 401/403 after authenticating, or a token that could not be had
   | 'digest_mismatch'
-  | 'invalid' // a response that breaks the protocol (bad Content-Range, manifest too large…)
+  | 'invalid' // a response that breaks the protocol (bad Content-Range or Content-Length, not JSON, too many redirects…)
+  | 'declined' // a correct answer with content mirrorgate will not serve (schema 1, over a size or nesting bound…)
   | 'redirect' // a redirect target on another origin failed or was refused (what exactly: in the log only)
   | 'busy' // skipped: the endpoint asked us to back off (Retry-After)
   | 'circuit_open' // skipped: the endpoint failed repeatedly and is cooling down
   | 'aborted'; // the client went away
+
+/**
+ * The failures that say the endpoint itself is unwell and count towards
+ * opening its circuit (pull/health.ts). The line: what the endpoint did
+ * (unreachable, slow, 5xx, bytes that are not the digest asked for, a
+ * response that breaks the protocol) counts; what it answered about one piece
+ * of content does not, since anyone who can publish an image on a shared
+ * registry chooses that. So `declined` (content mirrorgate refuses by its own
+ * settings and bounds), `not_found`, `auth` and 429 leave the circuit alone:
+ * three pulls of one schema-1 image must not send everyone's pulls elsewhere.
+ */
+export const ENDPOINT_FAILURES: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'dns', 'timeout', 'tls', 'status_5xx', 'digest_mismatch', 'invalid', 'redirect']);
 
 /** An attempt on one endpoint that did not produce a usable response. */
 export class UpstreamFailure extends Error {

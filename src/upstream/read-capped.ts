@@ -8,7 +8,8 @@ export async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () =>
     size += chunk.length;
     if (size > limit) {
       body.destroy?.();
-      throw ownFailure('invalid', `response body larger than ${limit} bytes`);
+      // mirrorgate's own bound, not a fault of the endpoint (failure.ts ENDPOINT_FAILURES).
+      throw ownFailure('declined', `response body larger than ${limit} bytes`);
     }
     chunks.push(chunk);
   }

@@ -1,7 +1,7 @@
 // Credentials stay with the registry they belong to: its origin (scheme, host,
 // port) and its token realm. Redirect targets on other origins get no
 // Authorization and cannot win it with a challenge of their own; Basic goes to
-// a realm only over TLS, or in clear to the same insecure host.
+// a realm only over TLS, or in clear to the same insecure origin (host and port).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { fakeRegistry } from '../../src/bench/simulated-registry.js';
@@ -73,32 +73,36 @@ describe('a redirect to another origin', () => {
 });
 
 describe('Basic credentials to a token realm', () => {
-  /** An insecure (plain HTTP) registry whose realm is `realmHost`; the realm hands out a token to anyone. */
-  async function scene(realmName: 'localhost' | '127.0.0.1') {
-    const realm = await serve(hostileServer((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"realm-token","expires_in":300}')));
-    const realmHost = `${realmName}:${realm.host.split(':')[1]}`;
+  type Where = 'another host' | 'the same host name on another port' | 'the registry itself';
+  const giveToken = (res: ServerResponse) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"realm-token","expires_in":300}');
+
+  /** An insecure (plain HTTP) registry whose token realm is `where`; returns the Authorization headers the realm saw. */
+  async function realmSaw(where: Where): Promise<string[]> {
+    const other = await serve(hostileServer((_req, res) => giveToken(res)));
+    const realmOf = (self: HostileServer) =>
+      where === 'another host' ? `localhost:${other.host.split(':')[1]}` : where === 'the registry itself' ? self.host : other.host;
     const source = await serve(
-      hostileServer((req, res) => {
+      hostileServer((req, res, self) => {
+        if (req.url?.startsWith('/token')) return giveToken(res);
         if (req.headers.authorization !== 'Bearer realm-token') {
-          return void res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${realmHost}/token",service="s"` }).end();
+          return void res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${realmOf(self)}/token",service="s"` }).end();
         }
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"no"}]}');
       }),
     );
     const auth = credentialsFile(later, { [source.host]: { username: 'alice', password: 'source-secret' } });
-    const p = await proxyFor(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host }, credentials: auth, allow: [realmHost] });
+    const p = await proxyFor(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host }, credentials: auth, allow: [realmOf(source)] });
     expect((await p.get('/v2/src/ns/app/manifests/v1')).status).toBe(404);
-    return realm;
+    const asked = where === 'the registry itself' ? source.requests.filter((r) => r.url.startsWith('/token')) : other.requests;
+    expect(asked).toHaveLength(1);
+    return asked.flatMap((r) => (r.headers.authorization ? [r.headers.authorization] : []));
   }
 
-  it('go nowhere over plain HTTP when the realm is another host', async () => {
-    const realm = await scene('localhost');
-    expect(realm.requests).toHaveLength(1);
-    expect(authorizations(realm)).toEqual([]);
+  it.each(['another host', 'the same host name on another port'] as const)('go nowhere over plain HTTP when the realm is %s', async (where) => {
+    expect(await realmSaw(where)).toEqual([]);
   });
 
-  it('go over plain HTTP to the same insecure host', async () => {
-    const realm = await scene('127.0.0.1');
-    expect(authorizations(realm)).toEqual([basicOf('alice', 'source-secret')]);
+  it('go over plain HTTP to the same insecure origin (host and port)', async () => {
+    expect(await realmSaw('the registry itself')).toEqual([basicOf('alice', 'source-secret')]);
   });
 });

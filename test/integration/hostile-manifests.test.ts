@@ -27,14 +27,14 @@ const evil = { fsLayers: [{ blobSum: `sha256:${'e'.repeat(64)}` }] };
 const s1 = (body: Buffer) => ({ body, headers: { 'content-type': SCHEMA1_SIGNED } });
 
 describe('schema 1', () => {
-  it('is refused by default: invalid from that endpoint, failover, and MANIFEST_INVALID when none has another', async () => {
+  it('is refused by default: declined from that endpoint, failover, and MANIFEST_INVALID when none has another', async () => {
     const [mirror, source] = [await fake(), await fake()];
     mirror.answers.set(`/v2/ns/app/manifests/${genuine.digest}`, s1(genuine.body));
     const p = await proxy(mirrorRules(`${source.host}/ns`, [`${mirror.host}/ns`], []), { aliases: { src: source.host } });
     const res = await p.get(`/v2/src/ns/app/manifests/${genuine.digest}`);
     expect(res.status).toBe(400);
     expect(errorOf(res.body)).toMatchObject({ code: 'MANIFEST_INVALID', message: expect.stringContaining('upstream.allow_schema1') });
-    expect(p.attemptsFor(`/v2/src/ns/app/manifests/${genuine.digest}`)[0]?.map((a) => a.outcome)).toEqual(['invalid', 'not_found']);
+    expect(p.attemptsFor(`/v2/src/ns/app/manifests/${genuine.digest}`)[0]?.map((a) => a.outcome)).toEqual(['declined', 'not_found']);
 
     // An endpoint that has a schema-2 manifest under the tag serves it after the refused one.
     mirror.answers.set('/v2/ns/app/manifests/v1', s1(genuine.body));
@@ -83,13 +83,13 @@ describe('schema 1', () => {
 describe('deeply nested bodies', () => {
   const nested = Buffer.from(`${'['.repeat(2_000_000)}${']'.repeat(2_000_000)}`);
 
-  it('answer 30 concurrent requests with invalid, holding no more manifest bytes than the buffer allows', async () => {
+  it('answer 30 concurrent requests with declined, holding no more manifest bytes than the buffer allows', async () => {
     const mirror = await fake();
     const source = await fake();
     for (let i = 0; i < 30; i++) mirror.answers.set(`/v2/ns/app/manifests/t${i}`, s1(nested));
     const cap = 8 * 1024 * 1024;
-    const p = await proxy(mirrorRules(`${source.host}/ns`, [], [`${mirror.host}/ns`]), { aliases: { src: source.host }, allow_schema1: true, manifest_buffer_bytes: cap, headers_timeout_ms: 30_000 }, { health: { failure_threshold: 1000 } });
-    // The circuit would open after a few failures and spare the rest; every request must meet the body here.
+    const p = await proxy(mirrorRules(`${source.host}/ns`, [], [`${mirror.host}/ns`]), { aliases: { src: source.host }, allow_schema1: true, manifest_buffer_bytes: cap, headers_timeout_ms: 30_000 });
+    // Declined content leaves the circuit closed, so every request meets the body here.
     const rssBefore = process.memoryUsage().rss;
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => p.get(`/v2/src/ns/app/manifests/t${i}`)));
     const growth = process.memoryUsage().rss - rssBefore;
@@ -100,7 +100,7 @@ describe('deeply nested bodies', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(30).fill(502));
     for (let i = 0; i < 30; i++) {
       const [first] = p.attemptsFor(`/v2/src/ns/app/manifests/t${i}`)[0] ?? [];
-      expect(first).toMatchObject({ outcome: 'invalid', message: expect.stringContaining('nests deeper than 64 levels') });
+      expect(first).toMatchObject({ outcome: 'declined', message: expect.stringContaining('nests deeper than 64 levels') });
     }
     // Generous: 30 bodies of 4 MB are 120 MB as bytes alone; parsed they took 892 MB.
     expect(growth).toBeLessThan(400 * 1024 * 1024);
@@ -115,14 +115,14 @@ describe('deeply nested bodies', () => {
     expect(p.proxy.pull.manifestBuffer.peak).toBe(0);
   });
 
-  it('in a referrers tag are invalid from that endpoint, not a crash reported as refused', async () => {
+  it('in a referrers tag are declined from that endpoint, not a crash reported as refused', async () => {
     const source = await fake();
     const digest = `sha256:${'b'.repeat(64)}`;
     source.answers.set(`/v2/ns/app/manifests/sha256-${'b'.repeat(64)}`, { body: nested, headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' } });
     const p = await proxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } });
     const res = await p.get(`/v2/src/ns/app/referrers/${digest}`);
     expect(res.status).toBe(502);
-    expect(p.attemptsFor(`/v2/src/ns/app/referrers/${digest}`)[0]?.[0]).toMatchObject({ outcome: 'invalid', message: expect.stringContaining('nests deeper') });
+    expect(p.attemptsFor(`/v2/src/ns/app/referrers/${digest}`)[0]?.[0]).toMatchObject({ outcome: 'declined', message: expect.stringContaining('nests deeper') });
   });
 });
 

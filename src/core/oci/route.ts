@@ -4,6 +4,19 @@
 //   /v2/foo/bar/manifests/1.0?ns=quay.io      containerd hosts.toml host
 //   /quay.io/v2/foo/bar/manifests/1.0?ns=…    containerd host URL with a path
 //   /v2/library/busybox/manifests/latest       no registry: the default one (Docker registry-mirrors)
+//
+// The registry host is lower-cased here, before anything decides on it. Host
+// names are case-insensitive (RFC 4343): DNS and the address filter take
+// `QUAY.IO` for `quay.io`, so the rules (blockedRegistries, mirror sources,
+// NeverContactSource), the allow list, cache keys and the connection must see
+// one form too, or an upper-case spelling walks past every rule. The node is
+// laxer: distribution/reference's grammar allows upper case in a domain and
+// keeps it (splitDockerDomain even takes an upper-case first component for
+// a domain), and containers/image matches registries.conf prefixes and
+// policy.json scopes byte by byte (sysregistriesv2 refMatchingPrefix), so
+// there `LOCALHOST:5000/x` escapes a block on `localhost:5000`. A rule whose
+// host has upper case matches no pull here (README, "Where the API documents
+// and the cluster disagree").
 import { DIGEST, DOMAIN, PATH_COMPONENT, TAG } from '../reference/grammar.js';
 import { OciError } from './errors.js';
 
@@ -34,6 +47,9 @@ export interface RouteOptions {
   /** Alias -> registry host[:port] for registries that cannot be a path component. */
   readonly aliases: ReadonlyMap<string, string>;
 }
+
+/** The one form of a registry host[:port] every later decision sees. */
+const canonicalHost = (host: string): string => host.toLowerCase();
 
 const NAME_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 const TAG_RE = new RegExp(`^${TAG}$`);
@@ -79,7 +95,10 @@ function routePing(method: string): Route {
 }
 
 function splitRegistry(outerPrefix: string, fullName: string, ns: string | undefined, options: RouteOptions): { registry: string; repository: string; clientPrefix: string; qualified: boolean; ns?: string } {
-  const resolveAlias = (host: string): string => options.aliases.get(host) ?? host;
+  const resolveAlias = (host: string): string => {
+    const named = canonicalHost(host);
+    return canonicalHost(options.aliases.get(named) ?? named);
+  };
   if (ns !== undefined) {
     if (!HOST_RE.test(ns)) throw new OciError('NAME_INVALID', `invalid ns query parameter ${JSON.stringify(ns)}: expected host[:port]`);
     // A host URL with a path (`/quay.io/v2/…`) or override_path (`/v2/quay.io/…`) repeats the namespace.
@@ -93,15 +112,15 @@ function splitRegistry(outerPrefix: string, fullName: string, ns: string | undef
     };
   }
   if (outerPrefix !== '') {
-    if (!looksLikeHost(outerPrefix, options.aliases)) throw new OciError('NAME_UNKNOWN', `unknown path prefix ${JSON.stringify(outerPrefix)}: expected a registry host`);
+    if (!looksLikeHost(canonicalHost(outerPrefix), options.aliases)) throw new OciError('NAME_UNKNOWN', `unknown path prefix ${JSON.stringify(outerPrefix)}: expected a registry host`);
     return { registry: resolveAlias(outerPrefix), repository: fullName, clientPrefix: outerPrefix, qualified: true };
   }
   const slash = fullName.indexOf('/');
   const first = slash === -1 ? '' : fullName.slice(0, slash);
-  if (first !== '' && looksLikeHost(first, options.aliases)) {
+  if (first !== '' && looksLikeHost(canonicalHost(first), options.aliases)) {
     return { registry: resolveAlias(first), repository: fullName.slice(slash + 1), clientPrefix: '', qualified: true };
   }
-  return { registry: options.defaultRegistry, repository: fullName, clientPrefix: '', qualified: false };
+  return { registry: canonicalHost(options.defaultRegistry), repository: fullName, clientPrefix: '', qualified: false };
 }
 
 function checkName(repository: string, fullName: string): void {

@@ -10,8 +10,15 @@
 // compared with a dummy hash, so answers do not tell names apart by time.
 // New comparisons pass a WorkGate: a flood of fresh wrong passwords gets
 // TOOMANYREQUESTS instead of queueing the event loop's CPU without bound.
+//
+// bcrypt reads only the first 72 bytes of a password, so a longer one would
+// be matched by its prefix plus any suffix. Such a password is refused
+// outright. That is stricter than distribution, whose htpasswd auth calls
+// golang.org/x/crypto's CompareHashAndPassword, which has no length check
+// (only GenerateFromPassword refuses over 72 bytes, ErrPasswordTooLong), so
+// there the prefix wins; no hash can hold the bytes past 72 anyway.
 import { createHash } from 'node:crypto';
-import { compare } from 'bcryptjs';
+import { compare, truncates } from 'bcryptjs';
 import { SecretFileError, WatchedFile } from './watched-file.js';
 import { WorkGate } from './work-gate.js';
 
@@ -56,6 +63,7 @@ export class Htpasswd {
 
   /** Whether `password` is `user`'s; the file is re-read first if it changed. Throws GateFullError under a flood. */
   async verify(user: string, password: string): Promise<boolean> {
+    if (truncates(password)) return false;
     const users = await this.watched.current();
     const key = createHash('sha256').update(`${user}\0${password}`).digest('base64');
     const known = users.verdicts.get(key);

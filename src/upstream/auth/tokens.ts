@@ -8,8 +8,9 @@
 // reached through the address filter like everything else, with the TLS
 // policy (extra CA, insecure) of the endpoint that sent the challenge, and it
 // gets the registry's Basic credentials only over TLS, or over plain HTTP only
-// when it is that same insecure host. What a realm on another host did is
-// for the log only, like a redirect target's answer.
+// when it is that same insecure origin: scheme, host and port (RFC 6454), as
+// another port on the same host is another service. What a realm on another
+// host did is for the log only, like a redirect target's answer.
 import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
 import { request } from 'undici';
@@ -126,8 +127,8 @@ export class TokenCache {
   }
 }
 
-/** Basic credentials go to a realm over TLS, or in clear only to the same host the (insecure) registry is. */
+/** Basic credentials go to a realm over TLS, or in clear only to the very origin the (insecure) registry answered on. */
 function mayCarryCredentials(realm: URL, origin: ChallengeOrigin): boolean {
   if (realm.protocol === 'https:') return true;
-  return origin.tls.insecure && realm.hostname === origin.endpoint.hostname;
+  return origin.tls.insecure && realm.origin === origin.endpoint.origin;
 }

@@ -53,6 +53,28 @@ describe('parseRoute', () => {
     expect(route(method, url)).toMatchObject(expected);
   });
 
+  // Host names are case-insensitive (RFC 4343): every later decision sees the lower-case form.
+  it.each([
+    ['/v2/libpod/busybox/manifests/latest?ns=QUAY.IO', { registry: 'quay.io', repository: 'libpod/busybox', ns: 'QUAY.IO' }],
+    ['/v2/app/manifests/v1?ns=LOCALHOST:5000', { registry: 'localhost:5000', repository: 'app' }],
+    ['/v2/Quay.Io/libpod/busybox/manifests/latest', { registry: 'quay.io', repository: 'libpod/busybox' }],
+    ['/QUAY.IO/v2/libpod/busybox/manifests/latest', { registry: 'quay.io', repository: 'libpod/busybox', clientPrefix: 'QUAY.IO' }],
+    ['/v2/LOCALHOST/app/tags/list', { registry: 'localhost', repository: 'app' }],
+    ['/v2/REG5000/ns/app/manifests/v1', { registry: 'registry.local:5000', repository: 'ns/app' }],
+  ])('GET %s names the registry in lower case', (url, expected) => {
+    expect(route('GET', url)).toMatchObject(expected);
+  });
+
+  it('lower-cases the default registry and alias targets too', () => {
+    const upper = { defaultRegistry: 'Docker.IO', aliases: new Map([['src', 'Registry.Local:5000']]) };
+    const at = (url: string) => {
+      const u = new URL(url, 'http://proxy');
+      return parseRoute('GET', u.pathname, u.searchParams, upper);
+    };
+    expect(at('/v2/library/busybox/manifests/latest')).toMatchObject({ registry: 'docker.io', qualified: false });
+    expect(at('/v2/src/ns/app/manifests/v1')).toMatchObject({ registry: 'registry.local:5000', repository: 'ns/app' });
+  });
+
   it.each([
     ['GET', '/v2/quay.io/Upper/manifests/latest', 'NAME_INVALID', 400],
     ['GET', '/v2/quay.io/a//b/manifests/latest', 'NAME_INVALID', 400],

@@ -38,14 +38,14 @@ describe('circuit breaker', () => {
     expect(health.admit('m1')).toBe(true);
   });
 
-  it('answers about content (404, auth, 429) do not open the circuit, and reset the failure count', () => {
+  it('answers about content (404, auth, 429, content mirrorgate declines) do not open the circuit, and reset the failure count', () => {
     const { health } = setup();
     health.failure('m1', 'refused');
     health.failure('m1', 'refused');
     health.failure('m1', 'not_found');
     health.failure('m1', 'refused');
     expect(health.state('m1')).toBe('closed');
-    for (const kind of ['not_found', 'auth', 'status_429'] as const) for (let i = 0; i < 5; i++) health.failure('m2', kind);
+    for (const kind of ['not_found', 'auth', 'status_429', 'declined'] as const) for (let i = 0; i < 5; i++) health.failure('m2', kind);
     expect(health.state('m2')).toBe('closed');
   });
 

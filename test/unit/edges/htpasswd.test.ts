@@ -25,6 +25,18 @@ describe('htpasswd', () => {
     expect(await users.verify('', '')).toBe(false);
   });
 
+  it('refuses a password over 72 bytes (bcrypt reads 72), so no suffix is accepted after the first 72', async () => {
+    const long = `${'p'.repeat(72)}-the-part-that-matters`;
+    const multibyte = `${'ü'.repeat(36)}x`; // 37 characters, 73 bytes in UTF-8
+    const at72 = 'q'.repeat(72);
+    await writeFile(file, `alice:${hashSync(long, 4)}\nbob:${hashSync(multibyte, 4)}\ncarol:${hashSync(at72, 4)}\n`);
+    const users = await Htpasswd.open(file);
+    expect(await users.verify('alice', `${'p'.repeat(72)}WRONG`)).toBe(false);
+    expect(await users.verify('alice', long)).toBe(false);
+    expect(await users.verify('bob', `${'ü'.repeat(36)}y`)).toBe(false);
+    expect(await users.verify('carol', at72)).toBe(true);
+  });
+
   it('refuses non-bcrypt hashes, lines without a user and repeats, by line number and user only', () => {
     const text = `a:$apr1$xyz$abc\n:${hashSync('x', 4)}\nb:${hashSync('x', 4)}\nb:${hashSync('y', 4)}\nplain-secret\n`;
     expect(() => parseHtpasswd(text, 'f')).toThrow(/line 1: the hash of "a" is not bcrypt[\s\S]*line 2: expected user:bcrypt-hash[\s\S]*line 4: "b" repeats an earlier line[\s\S]*line 5: expected user:bcrypt-hash/);

@@ -50,6 +50,6 @@ describe('schema-1 payload (libtrust pretty signature)', () => {
 
   it('refuses deep nesting as invalid before parsing it', () => {
     const nested = Buffer.from(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
-    expect(() => schema1Payload(nested)).toThrow(expect.objectContaining({ kind: 'invalid', message: expect.stringContaining('nests deeper than 64') }));
+    expect(() => schema1Payload(nested)).toThrow(expect.objectContaining({ kind: 'declined', message: expect.stringContaining('nests deeper than 64') }));
   });
 });
