@@ -32,8 +32,8 @@ describe('blob cache directory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-disk-'));
     dirs.push(dir);
     chmodSync(dir, 0o777);
-    await expect(BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: () => {} })).rejects.toThrow(/not be writable by group or others/);
+    await expect(BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: () => {}, discarded: () => {} })).rejects.toThrow(/not be writable by group or others/);
     chmodSync(dir, 0o700);
-    await expect(BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: () => {} })).resolves.toBeInstanceOf(BlobDisk);
+    await expect(BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: () => {}, discarded: () => {} })).resolves.toBeInstanceOf(BlobDisk);
   });
 });
