@@ -141,7 +141,7 @@ async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics
     ? await BlobDisk.open(dir, maxBytes, {
         evicted: () => metrics.blobEvictions.inc(),
         size: (bytes) => metrics.blobCacheBytes.set(bytes),
-        discarded: (digest) => log.warn({ digest, dir }, 'a cached blob did not hash to its name: removed, fetched again from upstream'),
+        discarded: (digest) => log.warn({ digest, dir }, 'a cached blob found at start did not verify against its name: removed, fetched again from upstream'),
       })
     : undefined;
   return new BlobStore(pull, new BadCopies(pull.clock), disk, verifyBeforeServeBytes, {

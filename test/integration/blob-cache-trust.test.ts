@@ -40,7 +40,7 @@ async function start(): Promise<TestProxy> {
 }
 
 const cached = (name = hex) => join(dir, 'blobs', 'sha256', name);
-const discarded = (p: TestProxy) => p.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('a cached blob did not hash to its name'));
+const discarded = (p: TestProxy) => p.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('a cached blob found at start did not verify'));
 
 describe('a cache tree others could write into is refused at start, naming the path', () => {
   for (const sub of ['blobs', 'blobs/sha256']) {
