@@ -36,7 +36,12 @@ export async function ensurePrivateDir(path: string, follow: boolean): Promise<v
         : writableByOthers(s)
           ? `has mode ${mode}: chmod go-w it`
           : undefined;
-  if (problem) throw new Error(`cache.blobs.dir: ${path} ${problem}; every directory of the cache must belong to mirrorgate's user and not be writable by group or others (who can write there decides what is served under a digest)`);
+  if (problem) throw new UnsafeCacheDirError(`cache.blobs.dir: ${path} ${problem}; every directory of the cache must belong to mirrorgate's user and not be writable by group or others (who can write there decides what is served under a digest)`);
+}
+
+/** A cache directory others could write into: a setting to mend, so the CLI prints it without a stack. */
+export class UnsafeCacheDirError extends Error {
+  override readonly name = 'UnsafeCacheDirError';
 }
 
 /** A regular file that only this user may change. */

@@ -10,7 +10,8 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, r
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
-import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { runCli } from '../helpers/cli.js';
+import { mirrorRules, startTestProxy, writeRules, type TestProxy } from '../helpers/proxy.js';
 import { tempDir } from '../helpers/temp.js';
 
 const real = Buffer.from('the genuine blob content '.repeat(40));
@@ -52,6 +53,17 @@ describe('a cache tree others could write into is refused at start, naming the p
       await expect(start()).rejects.toThrow(`${join(dir, sub)} has mode 0775`);
     });
   }
+
+  it('serve exits 2 with that one line, no stack', () => {
+    chmodSync(join(dir, 'blobs', 'sha256'), 0o777);
+    const config = join(tempDir('blob-trust-config'), 'mirrorgate.toml');
+    writeFileSync(config, `[server]\nlisten = ["127.0.0.1:0"]\n[rules]\npaths = ["${writeRules(mirrorRules(`${source.host}/ns`, [], []))}"]\n[cache.blobs]\ndir = "${dir}"\n`);
+    const result = runCli(['serve', '--config', config]);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr: `mirrorgate: cache.blobs.dir: ${join(dir, 'blobs', 'sha256')} has mode 0777: chmod go-w it; every directory of the cache must belong to mirrorgate's user and not be writable by group or others (who can write there decides what is served under a digest)\n`,
+    });
+  });
 
   it('a subdirectory that is a symbolic link to a directory elsewhere', async () => {
     const elsewhere = join(tempDir('blob-trust-elsewhere'), 'sha256');
