@@ -1,7 +1,9 @@
 // The composition root: settings + rules -> a listening proxy. Everything
 // stateful (logger, metrics, agents, caches, endpoint state, the rules
 // holder) is made here and passed in.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RulesHolder } from '../config/rules-holder.js';
+import { openRulesApi, type RulesApiOptions } from '../rules-api/index.js';
 import type { Settings } from '../config/settings.js';
 import type { RuleSet } from '../core/rules/model.js';
 import { withoutSelf } from '../core/rules/self-mirrors.js';
@@ -29,6 +31,7 @@ import { loadCredentials } from '../upstream/auth/credentials.js';
 import { TokenCache, type Clock } from '../upstream/auth/tokens.js';
 import { UpstreamClient } from '../upstream/client.js';
 import { StallWatch, realTimers } from '../upstream/stall.js';
+import { clusterSource, type ClusterSource } from '../cluster/cluster-source.js';
 import { namedHosts } from '../upstream/named-hosts.js';
 import { systemWallClock, type WallClock } from '../upstream/retry-after.js';
 
@@ -57,16 +60,50 @@ function rulesWithoutSelf(holder: RulesHolder, advertised: readonly string[]): (
   };
 }
 
-export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean } = {}): Promise<Proxy> {
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The rules API answers its paths on the admin listener; everything else is the admin handler's. */
+function withRulesApi(api: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined, admin: Handler): Handler {
+  if (!api) return admin;
+  return (req, res) => {
+    void api(req, res).then((handled) => {
+      if (!handled) admin(req, res);
+    });
+  };
+}
+
+/**
+ * With rules.kubernetes, the cluster's rule objects are a rule source. The first
+ * list is awaited, so a replica normally starts on the cluster's rules; when the
+ * API server cannot be reached, pulls are refused until it has been listed.
+ */
+async function followCluster(settings: Settings, log: Logger, reload: (source: string) => void): Promise<ClusterSource | undefined> {
+  if (settings.kubernetes === '') return undefined;
+  const source = clusterSource(settings.kubernetes, {
+    onChange: () => reload('cluster'),
+    onStatus: (kind, error) => (error === undefined ? log.info({ kind }, 'cluster: following again') : log.warn({ kind, error }, 'cluster: list/watch failing; the last rules read stay in force')),
+  });
+  await source.start();
+  const status = source.status();
+  log.info({ server: status.server, synced: status.synced, connected: status.connected }, 'cluster: following rule objects');
+  return source;
+}
+
+export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean; api?: Pick<RulesApiOptions, 'bookmarkIntervalMs' | 'now'> } = {}): Promise<Proxy> {
   const log = options.log ?? createLogger(settings.logLevel);
   const clock = options.clock ?? { now: () => performance.now() };
   const wall = options.wallClock ?? systemWallClock;
   const wallClock = () => wall.now();
-  const holder = await RulesHolder.load(settings.rulePaths);
+  const api = settings.api.enabled ? await openRulesApi({ stateDir: settings.api.stateDir as string, tokensFile: settings.api.tokensFile as string, watchHistory: settings.api.watchHistory, ...options.api }, log) : undefined;
+  // Changes the follower sees before the holder exists are in its first read.
+  let holder: RulesHolder | undefined;
+  const cluster = await followCluster(settings, log, (changed) => void holder?.reload([changed]));
+  holder = await RulesHolder.load(settings.rulePaths, [...(api ? [api.source] : []), ...(cluster ? [cluster] : [])]);
   for (const w of holder.current().warnings) log.warn({ warning: w }, 'rules warning');
   const health = new EndpointHealth(settings.health, clock);
   const metrics = new Metrics(health, { version: packageVersion(), maxEndpoints: settings.metricsMaxEndpoints, wallClock });
   metrics.rulesLoaded(holder.generation, true, holder.current().objects, namedRegistries(holder.current()).hosts);
+  if (cluster) metrics.followCluster(cluster.status);
   holder.onReload((outcome, rules) => {
     metrics.reloads.inc({ result: outcome.ok ? 'ok' : 'failed' });
     metrics.rulesLoaded(outcome.generation, outcome.ok, rules.objects, namedRegistries(rules).hosts);
@@ -103,14 +140,18 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     recent: new RecentPulls(),
     series: new EndpointSeries(clock, metrics.endpoints),
     wallClock,
-    rulesState: () => ({ generation: holder.generation, lastReload: holder.lastReload }),
+    rulesState: () => ({
+      generation: holder.generation,
+      lastReload: holder.lastReload,
+      ...(cluster ? { cluster: { ...cluster.status(), inForce: cluster.complete(holder.documents('cluster')) } } : {}),
+    }),
     access: await loadAccess(settings, log),
     draining: () => draining,
   };
   let draining = false;
   const separateAdmin = settings.adminListen.length > 0;
   const listening = await listen(settings.listen, settings.tls, createHandler(deps, !separateAdmin));
-  const admin = separateAdmin ? await listen(settings.adminListen, undefined, createAdminHandler(deps)) : undefined;
+  const admin = separateAdmin ? await listen(settings.adminListen, settings.adminTls, withRulesApi(api?.serve(holder, log), createAdminHandler(deps))) : undefined;
   const stopWatching = options.watch === false ? () => {} : holder.watch();
   log.info({ urls: listening.urls, adminUrls: admin?.urls ?? [], rules: holder.current().objects.length }, 'mirrorgate listening');
   return {
@@ -122,6 +163,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     close: async (graceMs = settings.dataPath.shutdownGraceMs) => {
       draining = true;
       stopWatching();
+      cluster?.stop();
       // The admin listener stays up meanwhile, answering /readyz with 503.
       await listening.close(graceMs);
       await admin?.close();

@@ -14,7 +14,11 @@ export interface Settings {
   /** Response header naming the endpoint that served; empty disables it. */
   readonly servedByHeader: string;
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** TLS for the admin listener (and the rules API on it). */
+  readonly adminTls?: { readonly certFile: string; readonly keyFile: string };
   readonly rulePaths: readonly string[];
+  /** Follow the rule kinds on a cluster: '' (off), `in-cluster` (the pod's service account), or a kubeconfig path. */
+  readonly kubernetes: string;
   readonly defaultRegistry: string;
   readonly aliases: ReadonlyMap<string, string>;
   readonly open: boolean;
@@ -42,6 +46,8 @@ export interface Settings {
   readonly auth: { readonly htpasswdFile?: string; readonly tokensFile?: string; readonly adminTokensFile?: string };
   /** Data-path bounds: stall detection, the overall pull deadline, slow readers, shutdown. */
   readonly dataPath: { readonly minBytesPerS: number; readonly stallWindowMs: number; readonly pullDeadlineMs: number; readonly sendTimeoutMs: number; readonly shutdownGraceMs: number };
+  /** The rules API on the admin listener: off unless enabled; objects persisted under stateDir; bearer tokens file. */
+  readonly api: { readonly enabled: boolean; readonly stateDir?: string; readonly tokensFile?: string; readonly watchHistory: number };
   readonly cache: { readonly maxBytes: number; readonly tagTtlMs: number; readonly staleIfError: boolean; readonly staleMaxMs: number; readonly negativeTtlMs: number; readonly coalesce: boolean };
   /** The disk blob cache; `dir` empty: off. */
   readonly blobCache: { readonly dir: string; readonly maxBytes: number; readonly verifyBeforeServeBytes: number };
@@ -78,13 +84,22 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, Key>>>> = {
   admin: {
     listen: { kind: 'list', default: [], check: (v: string[]) => v.map(checkListen).find(Boolean) },
     tokens: { kind: 'string', default: '' },
+    tls_cert: { kind: 'string', default: '' },
+    tls_key: { kind: 'string', default: '' },
   },
   auth: {
     htpasswd: { kind: 'string', default: '' },
     tokens: { kind: 'string', default: '' },
   },
+  api: {
+    enabled: { kind: 'boolean', default: false },
+    state_dir: { kind: 'string', default: '' },
+    tokens: { kind: 'string', default: '' },
+    watch_history: { kind: 'integer', default: 1_000, check: positive },
+  },
   rules: {
-    paths: { kind: 'list', default: [], check: (v: string[]) => (v.length === 0 ? 'needs at least one rules file or directory' : undefined) },
+    paths: { kind: 'list', default: [] },
+    kubernetes: { kind: 'string', default: '' },
   },
   upstream: {
     default_registry: { kind: 'string', default: 'docker.io' },
@@ -218,6 +233,9 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
     }
   }
   const endpointTimeouts = readEndpointTimeouts(doc.endpoint_timeouts, values.upstream as Record<string, number>, problems);
+  const rules = values.rules as { paths?: string[]; kubernetes?: string };
+  // Rules come from files or from a followed cluster; with neither there is nothing to serve by.
+  if (rules.paths?.length === 0 && rules.kubernetes === '') problems.push('rules.paths: needs at least one rules file or directory, or rules.kubernetes to follow a cluster');
   if (problems.length > 0) throw new InvalidSettingsError(file, problems);
   return freeze(values, endpointTimeouts, baseDir, file);
 }
@@ -252,8 +270,15 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
   const cert = get<string>('server', 'tls_cert');
   const key = get<string>('server', 'tls_key');
   if ((cert === '') !== (key === '')) throw new InvalidSettingsError(file, ['server.tls_cert and server.tls_key: set both or neither']);
+  const kubernetes = get<string>('rules', 'kubernetes');
+  const adminCert = get<string>('admin', 'tls_cert');
+  const adminKey = get<string>('admin', 'tls_key');
+  if ((adminCert === '') !== (adminKey === '')) throw new InvalidSettingsError(file, ['admin.tls_cert and admin.tls_key: set both or neither']);
+  if (get<boolean>('api', 'enabled') && get<string[]>('admin', 'listen').length === 0) throw new InvalidSettingsError(file, ['api.enabled: the rules API is served on the admin listener; set admin.listen']);
   const credentials = get<string>('upstream', 'credentials');
   const optionalPath = (section: string, key: string): string | undefined => (get<string>(section, key) ? path(get<string>(section, key)) : undefined);
+  const api = { stateDir: optionalPath('api', 'state_dir'), tokensFile: optionalPath('api', 'tokens') };
+  if (get<boolean>('api', 'enabled') && (!api.stateDir || !api.tokensFile)) throw new InvalidSettingsError(file, ['api.state_dir and api.tokens: both are required when api.enabled is true']);
   const auth = { htpasswdFile: optionalPath('auth', 'htpasswd'), tokensFile: optionalPath('auth', 'tokens'), adminTokensFile: optionalPath('admin', 'tokens') };
   return Object.freeze({
     listen: get<string[]>('server', 'listen').map((a) => parseListen(a) as { host: string; port: number }),
@@ -261,7 +286,9 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
     advertise: get<string[]>('server', 'advertise'),
     servedByHeader: get<string>('server', 'served_by_header'),
     ...(cert ? { tls: { certFile: path(cert), keyFile: path(key) } } : {}),
+    ...(adminCert ? { adminTls: { certFile: path(adminCert), keyFile: path(adminKey) } } : {}),
     rulePaths: get<string[]>('rules', 'paths').map(path),
+    kubernetes: kubernetes === '' || kubernetes === 'in-cluster' ? kubernetes : path(kubernetes),
     defaultRegistry: get<string>('upstream', 'default_registry'),
     aliases: new Map(Object.entries(get<Record<string, string>>('upstream', 'aliases'))),
     open: get<boolean>('upstream', 'open'),
@@ -288,6 +315,7 @@ function freeze(v: Record<string, Record<string, unknown>>, endpointTimeouts: Ma
       sendTimeoutMs: get<number>('server', 'send_timeout_ms'),
       shutdownGraceMs: get<number>('server', 'shutdown_grace_ms'),
     },
+    api: { enabled: get<boolean>('api', 'enabled'), watchHistory: get<number>('api', 'watch_history'), ...Object.fromEntries(Object.entries(api).filter(([, v]) => v !== undefined)) },
     cache: {
       maxBytes: get<number>('cache', 'max_bytes'),
       tagTtlMs: get<number>('cache', 'tag_ttl_ms'),

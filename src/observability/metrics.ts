@@ -78,6 +78,22 @@ export class Metrics {
     });
   }
 
+  /** Gauges of a followed cluster: listed once (synced) and currently reachable (connected), per kind. */
+  followCluster(status: () => { resources: readonly { kind: string; synced: boolean; error?: string }[] }): void {
+    const gauge = (name: string, help: string, value: (r: { synced: boolean; error?: string }) => boolean) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['kind'],
+        registers: this.r,
+        collect() {
+          for (const r of status().resources) this.set({ kind: r.kind }, value(r) ? 1 : 0);
+        },
+      });
+    gauge('mirrorgate_cluster_synced', 'Followed cluster: 1 once the kind has been listed since start.', (r) => r.synced);
+    gauge('mirrorgate_cluster_connected', 'Followed cluster: 1 while the list and watch of the kind work; 0 while failing (the last rules read stay in force).', (r) => r.error === undefined);
+  }
+
   /** The bounded label value for an upstream endpoint or registry. */
   endpoint(host: string): string {
     return this.endpoints.label(host);

@@ -19,12 +19,14 @@ export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: Serv
     res.end('method not allowed\n');
   } else if (path === '/healthz') send(200, 'text/plain; charset=utf-8', 'ok\n');
   else if (path === '/readyz') {
-    const { generation, lastReload } = deps.rulesState();
+    const { generation, lastReload, cluster } = deps.rulesState();
     // Ready while some rules are in force; a failed reload is reported, the old rules still serve.
-    // Not ready once shutting down, so load balancers stop sending while pulls in flight finish.
-    const ready = !deps.draining();
-    const status = { ready, ...(ready ? {} : { reason: 'shutting down' }) };
-    send(ready ? 200 : 503, 'application/json', JSON.stringify(details ? { ...status, rules: { generation, objects: deps.rules().objects.length, lastReload } } : status));
+    // Not ready once shutting down, so load balancers stop sending while pulls in flight finish,
+    // nor while a followed cluster has not been listed (its rules are not in force yet). A cluster
+    // that stops answering later leaves the replica ready on the last rules read, and says so.
+    const reason = deps.draining() ? 'shutting down' : cluster && !cluster.inForce ? 'the rules have not been read from the cluster yet' : undefined;
+    const status = { ready: reason === undefined, ...(reason ? { reason } : {}) };
+    send(reason ? 503 : 200, 'application/json', JSON.stringify(details ? { ...status, rules: { generation, objects: deps.rules().objects.length, lastReload, ...(cluster ? { cluster } : {}) } } : status));
   } else if (path === '/metrics') send(200, deps.metrics.registry.contentType, await deps.metrics.registry.metrics());
   else {
     // Only the page's own script runs (by nonce), nothing loads from elsewhere: a second wall should escaping ever miss.

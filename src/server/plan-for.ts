@@ -12,6 +12,9 @@ import type { RequestContext } from './request-context.js';
 /** `suffix` is `:tag` or `@digest`; `quiet` leaves the request's summary alone (a plan consulted, not walked). */
 export function planFor(ctx: RequestContext, suffix: string, options: { quiet?: boolean } = {}): { plan: Plan; candidates: Candidate[] } {
   const { route, deps } = ctx;
+  // A replica that follows a cluster it has not listed yet would route by a partial rule set
+  // (to sources the cluster's mirror rules may forbid): refuse rather than guess.
+  if (deps.rulesState().cluster?.inForce === false) throw new OciError('UNAVAILABLE', 'the rules have not been read from the cluster yet; try again shortly');
   // Read once: a reload during this request must not mix two rule sets in one plan.
   const rules = deps.rules();
   // Unqualified names go through the search registries as CRI-O would; without any, to the default registry.

@@ -11,6 +11,15 @@ import type { AttemptRecord } from '../pull/attempts.js';
 import type { PullContext } from '../pull/context.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { Access } from './auth/access.js';
+import type { FollowerStatus } from '../cluster/follower.js';
+
+/** The rules' state for /readyz, /status and the pull path. */
+export interface RulesState {
+  readonly generation: number;
+  readonly lastReload: ReloadOutcome;
+  /** Present when a cluster is followed: until `inForce`, the rules in force are not (yet) the cluster's. */
+  readonly cluster?: FollowerStatus & { readonly inForce: boolean };
+}
 
 /** What the server is built from; made once by the composition root. */
 export interface AppDeps {
@@ -27,7 +36,7 @@ export interface AppDeps {
   readonly series: EndpointSeries;
   /** Wall clock (ms since the epoch) for timestamps people read. */
   readonly wallClock: () => number;
-  readonly rulesState: () => { generation: number; lastReload: ReloadOutcome };
+  readonly rulesState: () => RulesState;
   /** Inbound authentication; empty when off. */
   readonly access: Access;
   /** True once shutdown has begun: /readyz answers 503 while requests in flight finish. */

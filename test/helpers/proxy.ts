@@ -31,12 +31,7 @@ export function writeRules(files: Record<string, string>): string {
   return dir;
 }
 
-export async function startTestProxy(
-  rules: Record<string, string>,
-  upstream: Record<string, unknown> = {},
-  sections: Record<string, Record<string, unknown>> = {},
-  options: Pick<Parameters<typeof startProxy>[1] & object, 'clock' | 'wallClock'> = {},
-): Promise<TestProxy> {
+export async function startTestProxy(rules: Record<string, string>, upstream: Record<string, unknown> = {}, sections: Record<string, Record<string, unknown>> = {}, start: Partial<Parameters<typeof startProxy>[1]> = {}): Promise<TestProxy> {
   const dir = writeRules(rules);
   const settings = settingsFrom(
     {
@@ -54,7 +49,7 @@ export async function startTestProxy(
   );
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
-  const proxy = await startProxy(settings, { log: createLogger('info', sink), ...options });
+  const proxy = await startProxy(settings, { log: createLogger('info', sink), ...start });
   const url = proxy.urls[0] as string;
   return {
     url,

@@ -16,6 +16,7 @@ import { Metrics } from '../../src/observability/metrics.js';
 import { resolve } from '../../src/core/index.js';
 import { renderClientRegistriesConf, renderHostsToml } from '../../src/core/render/client-config.js';
 import { requireBinary } from '../e2e/support/processes.js';
+import { FOLLOWED } from '../../src/cluster/resources.js';
 import { makePki } from '../helpers/tls.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -191,6 +192,33 @@ describe('overlays/node-local: a DaemonSet reached on 127.0.0.1 of every node', 
     const expected = renderHostsToml(rules, proxy);
     expect(shipped.sort()).toEqual([...expected.keys()].map((host) => `${host}/hosts.toml`).sort());
     for (const [host, text] of expected) expect(readFileSync(join(certsD, host, 'hosts.toml'), 'utf8')).toBe(text);
+  });
+});
+
+describe('overlays/follow-cluster: replicas that follow the cluster with a read-only service account', () => {
+  const docs = render('deploy/kubernetes/overlays/follow-cluster');
+  const container = containerOf(docs);
+  const pod = workload(docs).spec.template.spec;
+  const rulesOf = (d: Doc) => (d as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }).rules;
+
+  it('reads its rules from the cluster only (no rule files), as in-cluster', () => {
+    const settings = containerSettings(docs, envOf(container));
+    expect(settings.kubernetes).toBe('in-cluster');
+    expect(settings.rulePaths).toEqual([]);
+    expect(pod.serviceAccountName).toBe(find(docs, 'ServiceAccount').metadata.name);
+  });
+
+  it('may get, list and watch exactly the kinds it follows, the ConfigMaps of openshift-config only, and nothing else', () => {
+    const granted = rulesOf(find(docs, 'ClusterRole')).flatMap((r) => r.resources.map((res) => ({ group: r.apiGroups[0], res, verbs: r.verbs })));
+    const clusterScoped = FOLLOWED.filter((f) => f.namespace === undefined).map((f) => ({ group: f.apiVersion.split('/')[0], res: f.plural, verbs: ['get', 'list', 'watch'] }));
+    expect(granted.sort((a, b) => a.res.localeCompare(b.res))).toEqual(clusterScoped.sort((a, b) => a.res.localeCompare(b.res)));
+    const role = find(docs, 'Role') as Doc & { metadata: { namespace: string } };
+    expect(role.metadata.namespace).toBe('openshift-config');
+    expect(rulesOf(role)).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }]);
+    for (const binding of docs.filter((d) => d.kind.endsWith('RoleBinding')) as (Doc & { subjects: { name: string }[]; roleRef: { name: string } })[]) {
+      expect(binding.subjects.map((x) => x.name)).toEqual([pod.serviceAccountName]);
+      expect(docs.some((d) => d.kind.endsWith('Role') && !d.kind.endsWith('Binding') && d.metadata.name === binding.roleRef.name)).toBe(true);
+    }
   });
 });
 

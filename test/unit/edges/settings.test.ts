@@ -59,11 +59,11 @@ describe('settings', () => {
     ).toEqual([
       'extra: unknown section',
       'server.listen: "nowhere" is not host:port (use [::1]:5000 for IPv6)',
-      'rules.paths: needs at least one rules file or directory',
       'upstream.bogus: unknown setting',
       'upstream.open: expected a boolean, got "yes"',
       'upstream.connect_timeout_ms: must be greater than 0',
       'log.level: must be one of fatal, error, warn, info, debug, trace, silent',
+      'rules.paths: needs at least one rules file or directory, or rules.kubernetes to follow a cluster',
     ]);
   });
 
