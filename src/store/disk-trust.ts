@@ -25,18 +25,16 @@ const writableByOthers = (s: Stats): boolean => (s.mode & 0o022) !== 0;
  * operator made; nothing inside it may be.
  */
 export async function ensurePrivateDir(path: string, follow: boolean): Promise<void> {
-  const s = follow ? await stat(path) : await lstat(path);
-  const mode = (s.mode & 0o7777).toString(8).padStart(4, '0');
-  const problem = s.isSymbolicLink()
-    ? 'is a symbolic link, not a directory'
-    : !s.isDirectory()
-      ? 'is not a directory'
-      : !ownedHere(s)
-        ? `belongs to uid ${s.uid}, not to mirrorgate's user (uid ${process.getuid?.()})`
-        : writableByOthers(s)
-          ? `has mode ${mode}: chmod go-w it`
-          : undefined;
+  const problem = dirProblem(follow ? await stat(path) : await lstat(path));
   if (problem) throw new UnsafeCacheDirError(`cache.blobs.dir: ${path} ${problem}; every directory of the cache must belong to mirrorgate's user and not be writable by group or others (who can write there decides what is served under a digest)`);
+}
+
+function dirProblem(s: Stats): string | undefined {
+  if (s.isSymbolicLink()) return 'is a symbolic link, not a directory';
+  if (!s.isDirectory()) return 'is not a directory';
+  if (!ownedHere(s)) return `belongs to uid ${s.uid}, not to mirrorgate's user (uid ${process.getuid?.()})`;
+  if (writableByOthers(s)) return `has mode ${(s.mode & 0o7777).toString(8).padStart(4, '0')}: chmod go-w it`;
+  return undefined;
 }
 
 /** A cache directory others could write into: a setting to mend, so the CLI prints it without a stack. */
