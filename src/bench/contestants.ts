@@ -4,8 +4,11 @@ import { type ProxyProcess, startMirrorgate } from './processes.js';
 import type { BenchPlan, Scenario } from './scenarios.js';
 import { type Scene, type Strategy, sceneRules, strategySettings } from './scene.js';
 
-/** V8 flags a contestant runs with: a larger initial old space avoids the mark-compact regime of long blob copies. */
-const NODE_ARGS: Partial<Record<Strategy, readonly string[]>> = { 'mirrorgate-heap128': ['--initial-old-space-size=128'] };
+/**
+ * The V8 flags of the shipped start command (npm start, the image): a larger initial old
+ * space avoids the mark-compact regime of long blob copies.
+ */
+const SHIPPED_NODE_ARGS = ['--initial-old-space-size=128'];
 
 /** Why a contestant cannot run on this machine, or undefined when it can. */
 export function unavailable(strategy: Strategy, needsWrk = false): string | undefined {
@@ -28,7 +31,7 @@ export async function startContestant(strategy: Strategy, plan: BenchPlan, scene
     case 'registry-proxy-warm':
       return startRegistryProxy(scene.m2.host);
     default:
-      return startMirrorgate(cliPath, strategySettings(strategy, plan, scene), sceneRules(scene, scenario), NODE_ARGS[strategy]);
+      return startMirrorgate(cliPath, strategySettings(strategy, plan, scene), sceneRules(scene, scenario), SHIPPED_NODE_ARGS);
   }
 }
 

@@ -42,12 +42,14 @@ export function ratios(results: BenchResults): Ratio[] {
 export function targets(results: BenchResults): Target[] {
   const { runs, plan } = results;
   const blobs = (strategy: string) => runs.find((r) => r.workload === 'large-blob' && r.strategy === strategy);
-  const [cold, registryCold, registryWarm, nginx, nginxWarm] = ['mirrorgate', 'registry-proxy', 'registry-proxy-warm', 'nginx', 'nginx-cache-warm'].map(blobs);
+  // Cold and verified: through the disk blob cache when it was measured (as the example config runs), else streaming.
+  const [disk, streaming, registryCold, registryWarm, nginx, nginxWarm] = ['mirrorgate-disk', 'mirrorgate', 'registry-proxy', 'registry-proxy-warm', 'nginx', 'nginx-cache-warm'].map(blobs);
+  const cold = disk ?? streaming;
   const warm = blobs('mirrorgate-warm');
   const healthy = runs.find((r) => r.scenario === 'healthy' && r.workload === 'manifests-cold' && r.strategy === 'mirrorgate');
   const manifestCold = (scenario: string) => find(runs, scenario, 'manifests-cold', 'mirrorgate');
   const concurrent = (strategy: string) => runs.find((r) => r.workload === 'concurrent-blobs' && r.strategy === strategy);
-  const many = concurrent('mirrorgate');
+  const many = concurrent('mirrorgate-disk') ?? concurrent('mirrorgate');
   const manyNginx = concurrent('nginx');
   const manifestCpu = runs.find((r) => r.workload === 'manifest-cpu' && r.strategy === 'mirrorgate-cached');
   const out: Target[] = [];
@@ -111,7 +113,8 @@ const COLORS: Readonly<Record<string, string>> = {
   direct: '#8a94a6',
   naive: '#e07a5f',
   mirrorgate: '#3d7ea6',
-  'mirrorgate-heap128': '#5fa8d3',
+  'mirrorgate-disk': '#5fa8d3',
+  'mirrorgate-warm': '#2a9d8f',
   'mirrorgate-cached': '#81b29a',
   nginx: '#f2cc8f',
   'nginx-cache-warm': '#e9c46a',
@@ -144,7 +147,7 @@ function bars(title: string, unit: string, groups: { label: string; values: { se
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" font-family="system-ui,sans-serif">${parts.join('')}</svg>`;
 }
 
-export function html(results: BenchResults): string {
+function html(results: BenchResults): string {
   const byWorkload = (workload: string, metric: (r: RunRecord) => number) =>
     [...new Set(results.runs.filter((r) => r.workload === workload).map((r) => r.scenario))].map((scenario) => ({
       label: scenario,

@@ -53,8 +53,8 @@ const STRATEGIES: Readonly<Record<Workload, readonly Strategy[]>> = {
   'manifests-cached': ['direct', 'mirrorgate-cached'],
   'manifest-cpu': ['mirrorgate-cached'],
   image: ['direct', 'naive', 'mirrorgate'],
-  'large-blob': ['direct', 'nginx', 'nginx-cache-warm', 'registry-proxy', 'registry-proxy-warm', 'mirrorgate', 'mirrorgate-heap128'],
-  'concurrent-blobs': ['nginx', 'registry-proxy', 'mirrorgate', 'mirrorgate-heap128'],
+  'large-blob': ['direct', 'nginx', 'nginx-cache-warm', 'registry-proxy', 'registry-proxy-warm', 'mirrorgate', 'mirrorgate-disk', 'mirrorgate-warm'],
+  'concurrent-blobs': ['nginx', 'registry-proxy', 'mirrorgate', 'mirrorgate-disk'],
 };
 const GiB = 1024 * MiB;
 
@@ -262,6 +262,6 @@ function record(scenario: string, workload: Workload, strategy: Strategy, r: Loa
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
 
-export function line(r: RunRecord): string {
+function line(r: RunRecord): string {
   return `${r.scenario.padEnd(22)} ${r.workload.padEnd(17)} ${r.strategy.padEnd(18)} n=${String(r.completed).padEnd(4)} err=${String(r.errors).padEnd(3)} p50=${fmt(r.p50Ms, 2)}ms p99=${fmt(r.p99Ms, 2)}ms ${fmt(r.reqPerSec)} req/s ${fmt(r.mibPerSec)} MiB/s attempts=${fmt(r.attemptsPerRequest, 2)} cpu=${fmt(r.cpuPercent, 0)}% rss=${fmt(r.peakRssMiB, 0)}MiB${r.cpuSecondsPerGiB !== undefined ? ` cpu-s/GiB=${fmt(r.cpuSecondsPerGiB, 2)}` : ''}${r.cpuMicrosPerRequest !== undefined ? ` cpu-us/req=${fmt(r.cpuMicrosPerRequest, 1)}` : ''}${r.upstreamFetches !== undefined ? ` upstream-fetches=${r.upstreamFetches}` : ''}`;
 }

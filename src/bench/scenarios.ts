@@ -3,7 +3,7 @@
 import { parse } from 'smol-toml';
 import type { Faults } from './simulated-registry.js';
 
-export const WORKLOADS = ['manifests-cold', 'manifests-cached', 'manifest-cpu', 'image', 'large-blob', 'concurrent-blobs'] as const;
+const WORKLOADS = ['manifests-cold', 'manifests-cached', 'manifest-cpu', 'image', 'large-blob', 'concurrent-blobs'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface Scenario {

@@ -5,10 +5,10 @@ import { FakeRegistry } from './simulated-registry.js';
 import { seededRandom } from './random.js';
 import type { BenchPlan, Scenario } from './scenarios.js';
 
-export type Strategy = 'mirrorgate' | 'mirrorgate-heap128' | 'mirrorgate-cached' | 'naive' | 'direct' | 'nginx' | 'nginx-cache-warm' | 'registry-proxy' | 'registry-proxy-warm';
+export type Strategy = 'mirrorgate' | 'mirrorgate-disk' | 'mirrorgate-warm' | 'mirrorgate-cached' | 'naive' | 'direct' | 'nginx' | 'nginx-cache-warm' | 'registry-proxy' | 'registry-proxy-warm';
 
-/** Baselines that keep blobs: primed with one fetch before they are measured. */
-export const WARM: ReadonlySet<Strategy> = new Set(['nginx-cache-warm', 'registry-proxy-warm']);
+/** Contestants that keep blobs, primed with one fetch before they are measured. */
+export const WARM: ReadonlySet<Strategy> = new Set(['nginx-cache-warm', 'registry-proxy-warm', 'mirrorgate-warm']);
 
 export interface Scene {
   readonly m1: FakeRegistry;
@@ -70,5 +70,7 @@ export function strategySettings(strategy: Strategy, plan: BenchPlan, scene: Sce
     return `${base}affinity_ttl_ms = 1\n${aliases}[health]\nfailure_threshold = 1000000000\n[hedge]\nmode = "off"\n${NO_MEMORY}`;
   }
   const hedge = `[hedge]\nmode = "adaptive"\ndelay_ms = ${plan.hedgeDelayMs}\n`;
-  return `${base}${aliases}${hedge}${strategy === 'mirrorgate-cached' ? '' : CACHE_OFF}`;
+  // The disk blob cache lives in the process's own fresh directory: cold at every start.
+  const blobCache = strategy === 'mirrorgate-disk' || strategy === 'mirrorgate-warm' ? '[cache.blobs]\ndir = "blobs"\n' : '';
+  return `${base}${aliases}${hedge}${strategy === 'mirrorgate-cached' ? '' : CACHE_OFF}${blobCache}`;
 }

@@ -1,7 +1,7 @@
 // `mirrorgate healthcheck`: the container HEALTHCHECK. It reads the same
 // settings as `serve` (file and MIRRORGATE_* variables) so it probes the
 // listener that really answers /healthz: the admin listener when one is set,
-// else the first pull listener, over HTTPS when that one serves TLS.
+// else the first pull listener, over HTTPS when the probed one serves TLS.
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { loadSettings, type Settings } from '../config/settings.js';
@@ -26,7 +26,7 @@ const LOOPBACK: Readonly<Record<string, string>> = { '0.0.0.0': '127.0.0.1', '::
 export function healthUrl(settings: Settings): URL {
   const admin = settings.adminListen[0];
   const { host, port } = admin ?? (settings.listen[0] as { host: string; port: number });
-  const scheme = admin === undefined && settings.tls ? 'https' : 'http';
+  const scheme = (admin === undefined ? settings.tls : settings.adminTls) ? 'https' : 'http';
   const reach = LOOPBACK[host] ?? host;
   return new URL(`${scheme}://${reach.includes(':') ? `[${reach}]` : reach}:${port}/healthz`);
 }

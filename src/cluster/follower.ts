@@ -16,7 +16,7 @@ export interface FollowedObject {
   readonly object: Record<string, unknown>;
 }
 
-export interface ResourceStatus {
+interface ResourceStatus {
   readonly kind: string;
   /** Listed at least once since start. */
   readonly synced: boolean;
@@ -58,7 +58,7 @@ interface Followed {
   retry?: NodeJS.Timeout;
 }
 
-export function loadKubeConfig(kubeconfig: string): KubeConfig {
+function loadKubeConfig(kubeconfig: string): KubeConfig {
   const kc = new KubeConfig();
   if (kubeconfig === 'in-cluster') kc.loadFromCluster();
   else kc.loadFromFile(kubeconfig);

@@ -51,6 +51,8 @@ export class RulesHolder {
   private queue: Promise<unknown> = Promise.resolve();
   private pending: { names: Set<string>; done: Promise<ReloadOutcome> } | undefined;
   private readonly listeners: ((outcome: ReloadOutcome, rules: RuleSet) => void)[] = [];
+  /** What each check() compiled, so adopt() can swap it in without compiling again. */
+  private readonly checked = new WeakMap<Candidate, { basis: Snapshot; replaced: Readonly<Record<string, readonly RuleDocument[]>>; next: Snapshot }>();
 
   private constructor(
     readonly sources: readonly RuleSource[],
@@ -97,7 +99,27 @@ export class RulesHolder {
   check(replaced: Readonly<Record<string, readonly RuleDocument[]>>): Candidate {
     const next = new Map(this.snapshot);
     for (const [name, docs] of Object.entries(replaced)) next.set(name, docs);
-    return compileSnapshot(this.sources, next, new DiagnosticSink({ file: '(rules)' }));
+    const candidate = compileSnapshot(this.sources, next, new DiagnosticSink({ file: '(rules)' }));
+    this.checked.set(candidate, { basis: this.snapshot, replaced, next });
+    return candidate;
+  }
+
+  /**
+   * Puts a candidate from check() in force (after its source has stored the change). The
+   * compiled rules are used as they are unless a reload changed the other sources since the
+   * check; then the replaced documents are compiled again over the documents now in force.
+   */
+  adopt(candidate: Candidate): Promise<ReloadOutcome> {
+    const made = this.checked.get(candidate);
+    if (!made) throw new Error('adopt() takes a candidate made by check()');
+    const run = this.queue.then(() => {
+      if (made.basis === this.snapshot) return this.swap(made.next, candidate);
+      const next = new Map(this.snapshot);
+      for (const [name, docs] of Object.entries(made.replaced)) next.set(name, docs);
+      return this.swap(next, compileSnapshot(this.sources, next, new DiagnosticSink({ file: '(rules)' })));
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -124,7 +146,10 @@ export class RulesHolder {
     const sink = new DiagnosticSink({ file: '(rules)' });
     const next = new Map(this.snapshot);
     for (const s of this.sources) if (names.has(s.name)) next.set(s.name, await s.read(sink));
-    const candidate = compileSnapshot(this.sources, next, sink);
+    return this.swap(next, compileSnapshot(this.sources, next, sink));
+  }
+
+  private swap(next: Snapshot, candidate: Candidate): ReloadOutcome {
     let outcome: ReloadOutcome;
     if (candidate.ok) {
       this.rules = candidate.rules;

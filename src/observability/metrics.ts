@@ -7,7 +7,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EndpointLabels, OTHER } from './endpoint-labels.js';
 
-export type CircuitState = 'closed' | 'open' | 'half-open';
+type CircuitState = 'closed' | 'open' | 'half-open';
 
 export interface CircuitSource {
   snapshot(): { endpoint: string; state: CircuitState }[];

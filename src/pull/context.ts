@@ -5,7 +5,7 @@ import type { StallWatch, Timers } from '../upstream/stall.js';
 import type { Affinity, BusyEndpoints } from './endpoint-state.js';
 import type { EndpointHealth } from './health.js';
 
-export interface HedgeSettings {
+interface HedgeSettings {
   readonly mode: 'off' | 'fixed' | 'adaptive';
   readonly delayMs: number;
   readonly minDelayMs: number;

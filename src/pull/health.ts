@@ -20,7 +20,8 @@ export interface HealthSettings {
 interface EndpointRecord {
   failures: number;
   openedAt?: number;
-  probing: boolean;
+  /** When the half-open probe in flight was admitted; a probe whose outcome never comes lapses after a cool-down. */
+  probeAt?: number;
   latencyMs?: number;
   lastOutcome?: string;
 }
@@ -48,7 +49,7 @@ export class EndpointHealth {
   private record(endpoint: string): EndpointRecord {
     let r = this.endpoints.get(endpoint);
     if (!r) {
-      r = { failures: 0, probing: false };
+      r = { failures: 0 };
       this.endpoints.set(endpoint, r);
     }
     return r;
@@ -68,15 +69,16 @@ export class EndpointHealth {
     if (state === 'closed') return true;
     if (state === 'open') return false;
     const r = this.record(endpoint);
-    if (r.probing) return false;
-    r.probing = true;
+    // A path that lost its probe's outcome (an abandoned attempt) must not keep the endpoint out for good.
+    if (r.probeAt !== undefined && this.clock.now() - r.probeAt < this.settings.coolDownMs) return false;
+    r.probeAt = this.clock.now();
     return true;
   }
 
   success(endpoint: string, latencyMs: number): void {
     const r = this.record(endpoint);
     r.failures = 0;
-    r.probing = false;
+    delete r.probeAt;
     delete r.openedAt;
     r.latencyMs = r.latencyMs === undefined ? latencyMs : r.latencyMs + LATENCY_WEIGHT * (latencyMs - r.latencyMs);
     r.lastOutcome = 'ok';
@@ -86,8 +88,8 @@ export class EndpointHealth {
   failure(endpoint: string, kind: FailureKind): void {
     const r = this.record(endpoint);
     r.lastOutcome = kind;
-    const wasProbe = r.probing;
-    r.probing = false;
+    const wasProbe = r.probeAt !== undefined;
+    delete r.probeAt;
     if (!HEALTH_FAILURES.has(kind)) {
       // The endpoint answered: it is up, whatever it said about the content.
       if (wasProbe || r.openedAt === undefined) r.failures = 0;

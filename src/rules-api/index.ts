@@ -30,7 +30,7 @@ export interface RulesApi {
   serve(holder: RulesHolder, log: Logger): (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
-export const API_PATH = /^\/(api|apis|openapi|version)(\/|$)/;
+const API_PATH = /^\/(api|apis|openapi|version)(\/|$)/;
 
 export async function openRulesApi(o: RulesApiOptions, log: Logger): Promise<RulesApi> {
   const tokens = await TokenFile.open(o.tokensFile, { onProblem: (e) => log.error({ problems: e.problems }, 'rules API token file not reloaded: the previous tokens stay in force') });
@@ -41,7 +41,10 @@ export async function openRulesApi(o: RulesApiOptions, log: Logger): Promise<Rul
   return {
     source: apiSource(store),
     serve(holder, requestLog) {
-      const deps = { store, writer: new Writer(store, state, holder), now: o.now ?? (() => new Date()), bookmarkIntervalMs: o.bookmarkIntervalMs ?? 10_000 };
+      const writer = new Writer(store, state, holder);
+      writer.syncReadOnly();
+      holder.onReload((outcome) => outcome.ok && writer.syncReadOnly());
+      const deps = { store, writer, now: o.now ?? (() => new Date()), bookmarkIntervalMs: o.bookmarkIntervalMs ?? 10_000 };
       return async (req, res) => {
         const url = new URL(req.url ?? '/', 'http://client');
         if (!API_PATH.test(url.pathname)) return false;

@@ -91,4 +91,3 @@ export const RESOURCES: readonly Resource[] = [
 export const apiVersionOf = (r: Resource): string => `${r.group}/${r.version}`;
 export const groups = (): string[] => [...new Set(RESOURCES.map((r) => r.group))];
 export const resourcesOf = (group: string, version: string): Resource[] => RESOURCES.filter((r) => r.group === group && r.version === version);
-export const resourceByKind = (kind: string): Resource | undefined => RESOURCES.find((r) => r.kind === kind);

@@ -57,7 +57,7 @@ export function listObjects(deps: RouterDeps, r: Resource, q: URLSearchParams, s
     if (token && err instanceof ApiError && err.code === 410) throw expired(CONTINUE_EXPIRED);
     throw err;
   }
-  const all = [...deps.writer.readOnly(r), ...stored].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1)).filter(select);
+  const all = stored.filter(select);
   const rest = token ? all.filter((o) => o.metadata.name > token.start) : all;
   const limit = Number(q.get('limit') ?? 0);
   if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit ${JSON.stringify(q.get('limit'))}`);

@@ -23,7 +23,7 @@ interface Entry {
 }
 
 /** Leaf field paths of an object: metadata only through labels and annotations; lists and scalars are leaves. */
-export function leafPaths(object: JsonObject, subresource?: string): Path[] {
+function leafPaths(object: JsonObject, subresource?: string): Path[] {
   const out: Path[] = [];
   const walk = (v: Json, path: string[]) => {
     if (isObject(v) && Object.keys(v).length > 0) for (const [k, c] of Object.entries(v)) walk(c, [...path, k]);
@@ -108,6 +108,25 @@ export function recordUpdate(prev: KubeObject | undefined, next: KubeObject, man
   return { ...next, metadata: { ...next.metadata, managedFields: write(present) } };
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Fields `kubectl apply --server-side` may take from client-side apply without a conflict: those
+ * of the last-applied-configuration annotation, for the manager "kubectl" only (apiserver
+ * fieldmanager/internal/lastappliedmanager.go allowedConflictsFromLastApplied), so that switching
+ * from `kubectl apply` to `kubectl apply --server-side` transfers ownership quietly.
+ */
+function upgradable(live: KubeObject | undefined, manager: string): Set<string> {
+  const text = live?.metadata.annotations?.[LAST_APPLIED];
+  if (manager !== 'kubectl' || text === undefined) return new Set();
+  try {
+    const applied = JSON.parse(text) as Json;
+    return isObject(applied) ? new Set(leafPaths(applied).map(key)) : new Set();
+  } catch {
+    return new Set();
+  }
+}
+
 /** Server-side apply of `config` by `manager` onto `live` (undefined: create). */
 export function serverSideApply(live: KubeObject | undefined, config: KubeObject, manager: string, force: boolean, time: string, subresource?: string): KubeObject {
   const mine = leafPaths(config as unknown as JsonObject, subresource);
@@ -115,7 +134,8 @@ export function serverSideApply(live: KubeObject | undefined, config: KubeObject
   const contested = owners
     .filter((o) => o.entry.manager !== manager && o.entry.subresource === subresource)
     .flatMap((o) => o.paths.filter((p) => mine.some((m) => key(m) === key(p)) && !isDeepStrictEqual(at(live as unknown as Json, p), at(config as unknown as Json, p))).map((p) => ({ p, manager: o.entry.manager })));
-  if (contested.length > 0 && !force) throw applyConflict(contested.map((c) => ({ field: show(c.p), manager: c.manager })));
+  const blocking = contested.filter((c) => !upgradable(live, manager).has(key(c.p)));
+  if (blocking.length > 0 && !force) throw applyConflict(blocking.map((c) => ({ field: show(c.p), manager: c.manager })));
   const result = clone((live ?? { apiVersion: config.apiVersion, kind: config.kind, metadata: { name: config.metadata.name } }) as unknown as JsonObject);
   const previously = owners.find((o) => same(o.entry, manager, 'Apply', subresource))?.paths ?? [];
   const mineKeys = new Set(mine.map(key));

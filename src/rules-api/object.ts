@@ -9,7 +9,7 @@ import { type StatusCause, badRequest } from './status.js';
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-export interface ObjectMeta {
+interface ObjectMeta {
   name: string;
   uid?: string;
   resourceVersion?: string;

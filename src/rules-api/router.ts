@@ -88,7 +88,7 @@ async function collection(deps: RouterDeps, req: IncomingMessage, res: ServerRes
       bookmarks: q.get('allowWatchBookmarks') === 'true',
       timeoutSeconds: timeout === null ? undefined : Number(timeout),
       filter: select,
-      initial: () => [...deps.writer.readOnly(r), ...deps.store.list(r)].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1)),
+      initial: () => deps.store.list(r),
       bookmarkIntervalMs: deps.bookmarkIntervalMs,
       pretty,
     });
@@ -104,7 +104,7 @@ async function collection(deps: RouterDeps, req: IncomingMessage, res: ServerRes
   }
   if (method === 'DELETE') {
     const dryRun = dryRunOf(q);
-    const doomed = deps.store.list(r).filter(select);
+    const doomed = deps.store.list(r).filter((o) => select(o) && !deps.store.isFixed(r, o.metadata.name));
     const items: KubeObject[] = [];
     for (const o of doomed) {
       const c = context(deps, req, r, o.metadata.name, q, []);
@@ -143,7 +143,7 @@ function context(deps: RouterDeps, req: IncomingMessage, r: Resource, name: stri
 async function item(deps: RouterDeps, req: IncomingMessage, res: ServerResponse, t: Target & { name: string }, q: URLSearchParams, pretty: boolean, method: string): Promise<void> {
   const { r, name } = t;
   if (method === 'GET') {
-    const found = deps.store.get(r, name) ?? deps.writer.readOnly(r).find((o) => o.metadata.name === name);
+    const found = deps.store.get(r, name);
     if (!found) throw notFound(r, name);
     return sendJson(res, 200, found, pretty);
   }

@@ -12,7 +12,15 @@ export const READ_ONLY_ANNOTATION = 'mirrorgate.io/read-only';
 export const SOURCE_ANNOTATION = 'mirrorgate.io/source';
 
 /** Objects as rule documents, labelled by their place in the state directory (never its absolute path). */
-export const documentsOf = (entries: readonly (readonly [string, KubeObject])[]): RuleDocument[] => entries.map(([key, object]) => ({ label: `api/${key}.yaml`, text: stringify(object) }));
+export const documentsOf = (entries: readonly (readonly [string, KubeObject])[]): RuleDocument[] => entries.map(([key, object]) => ({ label: `api/${key}.yaml`, text: textOf(object) }));
+
+/** Stored objects are never changed in place (a write makes a new one), so each is rendered once. */
+const rendered = new WeakMap<KubeObject, string>();
+function textOf(object: KubeObject): string {
+  let text = rendered.get(object);
+  if (text === undefined) rendered.set(object, (text = stringify(object)));
+  return text;
+}
 
 export function apiSource(store: ObjectStore): RuleSource {
   return { name: API_SOURCE, readOnly: false, read: async () => documentsOf(store.entries()) };

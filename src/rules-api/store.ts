@@ -3,11 +3,12 @@
 // serves watches from a resourceVersion and lists at an older one (a continue
 // token's snapshot); past its bound both are 410 Expired, as the watch cache
 // answers (k8s.io/apiserver/pkg/storage/cacher/watch_cache.go).
+import { isDeepStrictEqual } from 'node:util';
 import type { Resource } from './kinds.js';
 import type { KubeObject } from './object.js';
 import { expired } from './status.js';
 
-export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface Change {
   readonly type: EventType;
@@ -26,6 +27,8 @@ export class ObjectStore {
   private readonly objects = new Map<string, KubeObject>();
   private readonly history: Change[] = [];
   private readonly listeners = new Set<Listener>();
+  /** Keys of the objects mirrored from read-only rule sources (listed and watched, never written). */
+  private readonly fixed = new Set<string>();
   /** Changes at or below this version are no longer in the history. */
   private floor: number;
 
@@ -87,8 +90,31 @@ export class ObjectStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** Documents for the rule compiler, in a stable order. */
+  /** The API's own objects (not the read-only ones), for the rule compiler, in a stable order. */
   entries(): [string, KubeObject][] {
-    return [...this.objects].sort(([a], [b]) => (a < b ? -1 : 1));
+    return [...this.objects].filter(([k]) => !this.fixed.has(k)).sort(([a], [b]) => (a < b ? -1 : 1));
+  }
+
+  isFixed = (r: Resource, name: string): boolean => this.fixed.has(key(r, name));
+
+  /**
+   * Makes the read-only objects of `r` those given: each difference is a change with its own
+   * resourceVersion, so lists and watches see rule-file edits as they see API writes.
+   */
+  syncFixed(r: Resource, objects: readonly KubeObject[]): void {
+    const wanted = new Map(objects.map((o) => [key(r, o.metadata.name), o]));
+    const bare = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+    for (const k of [...this.fixed].filter((k) => k.startsWith(`${r.plural}/`) && !wanted.has(k))) {
+      this.commit({ type: 'DELETED', resource: r, rv: this.rv + 1, object: this.objects.get(k) as KubeObject });
+      this.fixed.delete(k);
+    }
+    for (const [k, o] of wanted) {
+      const current = this.objects.get(k);
+      // An API object of that name cannot be in force with it (the holder refuses the pair).
+      if ((current && !this.fixed.has(k)) || (current && isDeepStrictEqual(bare(current), bare(o)))) continue;
+      const rv = this.rv + 1;
+      this.fixed.add(k);
+      this.commit({ type: current ? 'MODIFIED' : 'ADDED', resource: r, rv, object: { ...o, metadata: { ...o.metadata, resourceVersion: String(rv) } } });
+    }
   }
 }

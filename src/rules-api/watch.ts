@@ -16,7 +16,7 @@ export interface WatchOptions {
   readonly bookmarks: boolean;
   readonly timeoutSeconds: number | undefined;
   readonly filter: (o: KubeObject) => boolean;
-  /** Objects listed first when starting from "now" (read-only objects of other sources included). */
+  /** Objects listed first when a watch starts at the current state (read-only objects of other sources included). */
   readonly initial: () => KubeObject[];
   readonly bookmarkIntervalMs: number;
   readonly pretty: boolean;

@@ -6,7 +6,7 @@
 // nothing.
 import type { RuleDiagnostic } from '../core/index.js';
 import type { RulesHolder } from '../config/rules-holder.js';
-import type { Resource } from './kinds.js';
+import { type Resource, RESOURCES } from './kinds.js';
 import type { KubeObject } from './object.js';
 import type { StateDir } from './persistence.js';
 import { API_SOURCE, READ_ONLY_ANNOTATION, SOURCE_ANNOTATION, documentsOf, readOnlyObjects } from './sources.js';
@@ -38,9 +38,11 @@ export class Writer {
     private readonly holder: RulesHolder,
   ) {}
 
-  /** The read-only objects of `r` from the other rule sources. */
-  readOnly(r: Resource): KubeObject[] {
-    return this.holder.sources.filter((s) => s.readOnly).flatMap((s) => readOnlyObjects(r, this.holder.documents(s.name), s.name));
+  /** Mirrors the read-only sources' objects in force into the store (queued behind writes, so versions stay ordered). */
+  syncReadOnly(): void {
+    this.queue = this.queue.then(() => {
+      for (const r of RESOURCES) this.store.syncFixed(r, this.holder.sources.filter((s) => s.readOnly).flatMap((s) => readOnlyObjects(r, this.holder.documents(s.name), s.name)));
+    });
   }
 
   write(r: Resource, name: string, build: Build, dryRun: boolean): Promise<WriteResult> {
@@ -50,7 +52,7 @@ export class Writer {
   }
 
   private async writeNow(r: Resource, name: string, build: Build, dryRun: boolean): Promise<WriteResult> {
-    const fixed = this.readOnly(r).find((o) => o.metadata.name === name);
+    const fixed = this.store.isFixed(r, name) ? this.store.get(r, name) : undefined;
     if (fixed) throw forbidden(r, name, `it is defined by the read-only rule source ${fixed.metadata.annotations?.[SOURCE_ANNOTATION] ?? ''}; change it there (objects annotated ${READ_ONLY_ANNOTATION} cannot be written through the API)`);
     const current = this.store.get(r, name);
     const next = build(current);
@@ -66,7 +68,7 @@ export class Writer {
     else await this.state.remove(r, name, rv);
     this.store.commit({ type: next ? (current ? 'MODIFIED' : 'ADDED') : 'DELETED', resource: r, rv, object });
     // In force for new pulls before the answer goes out; shows on /readyz and in metrics through the holder.
-    await this.holder.reload([API_SOURCE]);
+    await this.holder.adopt(candidate);
     return { ...result, object };
   }
 }

@@ -14,7 +14,7 @@ export interface Listening {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export const STREAM_BUFFER_BYTES = 1024 * 1024;
+const STREAM_BUFFER_BYTES = 1024 * 1024;
 
 export async function listen(addresses: readonly { host: string; port: number }[], tlsFiles: { certFile: string; keyFile: string } | undefined, handler: Handler): Promise<Listening> {
   const tls = tlsFiles && { cert: await readFile(tlsFiles.certFile), key: await readFile(tlsFiles.keyFile) };

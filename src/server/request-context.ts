@@ -14,7 +14,7 @@ import type { Access } from './auth/access.js';
 import type { FollowerStatus } from '../cluster/follower.js';
 
 /** The rules' state for /readyz, /status and the pull path. */
-export interface RulesState {
+interface RulesState {
   readonly generation: number;
   readonly lastReload: ReloadOutcome;
   /** Present when a cluster is followed: until `inForce`, the rules in force are not (yet) the cluster's. */

@@ -19,7 +19,7 @@ import { blobPath, blobWhat, declaredLength } from './verified-fetch.js';
 
 const OCTET = 'application/octet-stream';
 
-export const rangeHeader = (range: RangeSpec): string => (range.kind === 'suffix' ? `bytes=-${range.length}` : range.kind === 'single' ? `bytes=${range.start}-${range.end ?? ''}` : '');
+const rangeHeader = (range: RangeSpec): string => (range.kind === 'suffix' ? `bytes=-${range.length}` : range.kind === 'single' ? `bytes=${range.start}-${range.end ?? ''}` : '');
 
 interface Answer {
   readonly res: UpstreamResponse;

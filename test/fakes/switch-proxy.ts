@@ -12,6 +12,8 @@ export type SwitchMode = 'pass' | 'killed' | 'hang';
 export interface SwitchProxy {
   readonly host: string;
   readonly mode: () => SwitchMode;
+  /** Connections accepted in `hang` mode and never answered. */
+  readonly hung: () => number;
   set(mode: SwitchMode): Promise<void>;
   stop(): Promise<void>;
 }
@@ -20,12 +22,16 @@ export async function switchProxy(target: string): Promise<SwitchProxy> {
   const [targetHost, targetPort] = target.split(':') as [string, string];
   const pairs = new Set<{ client: Socket; upstream: Socket }>();
   let mode: SwitchMode = 'pass';
+  let hung = 0;
   let server: Server | undefined;
   let port = 0;
 
   const onConnection = (client: Socket) => {
     client.on('error', () => {});
-    if (mode === 'hang') return void pairs.add({ client, upstream: client });
+    if (mode === 'hang') {
+      hung++;
+      return void pairs.add({ client, upstream: client });
+    }
     const upstream = connect(Number(targetPort), targetHost);
     upstream.on('error', () => client.destroy());
     const pair = { client, upstream };
@@ -59,6 +65,7 @@ export async function switchProxy(target: string): Promise<SwitchProxy> {
   return {
     host: `127.0.0.1:${port}`,
     mode: () => mode,
+    hung: () => hung,
     set: async (next) => {
       const previous = mode;
       mode = next;

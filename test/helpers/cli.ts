@@ -7,7 +7,7 @@ export interface CliResult {
 }
 
 /** Runs a command line of the built CLI (`npm test` builds before testing), bounded in time. */
-export function runNode(args: readonly string[], cwd = process.cwd()): CliResult {
+function runNode(args: readonly string[], cwd = process.cwd()): CliResult {
   const result = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 20_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -19,7 +19,7 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
-export interface TestResponse {
+interface TestResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: Buffer;

@@ -9,11 +9,11 @@ import { startTestProxy, type TestProxy } from './proxy.js';
 export const RW = 'rw-token-0123456789abcdef';
 export const RO = 'ro-token-0123456789abcdef';
 
-export interface ApiResponse {
+interface ApiResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  /** The parsed JSON body, loosely typed for assertions. */
   readonly json: any;
 }
 
@@ -36,12 +36,12 @@ export const idms = (name: string, source: string, mirrors: string[], extra: Rec
   spec: { imageDigestMirrors: [{ source, mirrors }] },
 });
 
-export async function startApi(rules: Record<string, string>, upstream: Record<string, unknown> = {}, options: { stateDir?: string; bookmarkIntervalMs?: number; watchHistory?: number } = {}): Promise<ApiHarness> {
+export async function startApi(rules: Record<string, string>, upstream: Record<string, unknown> = {}, options: { stateDir?: string; bookmarkIntervalMs?: number; watchHistory?: number; adminTls?: { certFile: string; keyFile: string } } = {}): Promise<ApiHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-api-'));
   const stateDir = options.stateDir ?? join(dir, 'state');
   const tokensFile = join(dir, 'tokens');
   writeFileSync(tokensFile, `${RW} read-write admin\n${RO} read-only viewer\n`);
-  const proxy = await startTestProxy(rules, upstream, { admin: { listen: ['127.0.0.1:0'] }, api: { enabled: true, state_dir: stateDir, tokens: tokensFile, watch_history: options.watchHistory ?? 1000 } }, { api: { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 } });
+  const proxy = await startTestProxy(rules, upstream, { admin: { listen: ['127.0.0.1:0'], ...(options.adminTls ? { tls_cert: options.adminTls.certFile, tls_key: options.adminTls.keyFile } : {}) }, api: { enabled: true, state_dir: stateDir, tokens: tokensFile, watch_history: options.watchHistory ?? 1000 } }, { api: { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000 } });
   const adminUrl = proxy.proxy.adminUrls[0] as string;
   return {
     proxy,

@@ -2,13 +2,14 @@
 // which works offline) and the Dockerfile HEALTHCHECK, checked by reading them
 // and by running mirrorgate on exactly the files they mount.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { settingsFrom } from '../../src/config/settings.js';
+import { SETTINGS } from '../../src/config/settings-schema.js';
 import { loadRules } from '../../src/config/load-rules.js';
 import { startProxy } from '../../src/cli/start-proxy.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -25,7 +26,7 @@ type Container = { name: string; image: string; args: string[]; env: { name: str
 
 const KUSTOMIZATIONS = ['deploy/kubernetes', 'deploy/kubernetes/overlays/node-local', 'deploy/kubernetes/overlays/nodeport'];
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
-const GRACE_MS = 30_000; // server.shutdown_grace_ms default
+const GRACE_MS = SETTINGS.server.shutdown_grace_ms.default;
 
 function render(dir: string): Doc[] {
   requireBinary('kubectl', 'kubernetes-client');
@@ -59,9 +60,9 @@ function containerSettings(docs: Doc[], env: Record<string, string>) {
 async function probesAnswerOnAdminPort(docs: Doc[]): Promise<void> {
   const root = mountedFiles(docs);
   const toml = parseToml(readFileSync(join(root, 'mirrorgate.toml'), 'utf8'));
-  // The blob cache's emptyDir is a directory under the mounted files here.
-  const env = { MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0', MIRRORGATE_ADMIN_LISTEN: '127.0.0.1:0', MIRRORGATE_CACHE_BLOBS_DIR: join(root, 'blob-cache') };
-  const settings = settingsFrom(toml, env, root, 'mirrorgate.toml');
+  // The blob cache directory the pod mounts is moved under the test's own temporary root.
+  const moved = { MIRRORGATE_SERVER_LISTEN: '127.0.0.1:0', MIRRORGATE_ADMIN_LISTEN: '127.0.0.1:0', MIRRORGATE_CACHE_BLOBS_DIR: join(root, 'blobs') };
+  const settings = settingsFrom(toml, moved, root, 'mirrorgate.toml');
   const proxy = await startProxy(settings, { log: createLogger('silent'), watch: false });
   try {
     for (const path of ['/readyz', '/healthz', '/metrics', '/status']) {
@@ -98,6 +99,14 @@ describe.each(KUSTOMIZATIONS)('%s', (dir) => {
     const pause = container.lifecycle.preStop.exec.command as string[];
     expect(pause[0]).toBe('sleep');
     expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(Number(pause[1]) * 1000 + GRACE_MS);
+  });
+
+  it('keeps the blob cache on a writable volume (the root filesystem is read-only)', () => {
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    const { dir } = containerSettings(docs, {}).blobCache;
+    expect(dir).not.toBe('');
+    const mount = container.volumeMounts.find((m: { mountPath: string }) => dir.startsWith(`${m.mountPath}/`));
+    expect(pod.volumes.find((v: { name: string }) => v.name === mount?.name)?.emptyDir).toBeDefined();
   });
 
   it('keeps the admin port off every Service that pull clients use', () => {
@@ -182,14 +191,21 @@ describe('overlays/node-local: a DaemonSet reached on 127.0.0.1 of every node', 
     expect(settings.advertise).toContain('127.0.0.1:5000');
   });
 
+  // MIRRORGATE_UPDATE_NODE_FILES=1 rewrites them (after a change to the rules or the generators).
   it('ships the node files that point the runtimes at 127.0.0.1:5000, as generated from the rules it mounts', async () => {
     const rules = await loadRules([join(mountedFiles(docs), 'rules')]);
     const proxy = new URL('http://127.0.0.1:5000');
     const nodeFiles = join(dir, 'node-files');
-    expect(readFileSync(join(nodeFiles, 'etc/containers/registries.conf.d/50-mirrorgate.conf'), 'utf8')).toBe(renderClientRegistriesConf(rules, proxy, settings.aliases));
     const certsD = join(nodeFiles, 'etc/containerd/certs.d');
-    const shipped = readdirSync(certsD, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(certsD, join(e.parentPath, e.name)));
+    const dropIn = join(nodeFiles, 'etc/containers/registries.conf.d/50-mirrorgate.conf');
     const expected = renderHostsToml(rules, proxy);
+    if (process.env.MIRRORGATE_UPDATE_NODE_FILES === '1') {
+      rmSync(certsD, { recursive: true, force: true });
+      for (const [host, text] of expected) mkdirSync(join(certsD, host), { recursive: true }), writeFileSync(join(certsD, host, 'hosts.toml'), text);
+      writeFileSync(dropIn, renderClientRegistriesConf(rules, proxy, settings.aliases));
+    }
+    expect(readFileSync(dropIn, 'utf8')).toBe(renderClientRegistriesConf(rules, proxy, settings.aliases));
+    const shipped = readdirSync(certsD, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(certsD, join(e.parentPath, e.name)));
     expect(shipped.sort()).toEqual([...expected.keys()].map((host) => `${host}/hosts.toml`).sort());
     for (const [host, text] of expected) expect(readFileSync(join(certsD, host, 'hosts.toml'), 'utf8')).toBe(text);
   });
@@ -238,11 +254,24 @@ describe('Dockerfile HEALTHCHECK', () => {
     const settings = settingsFrom({ ...doc, rules: { paths: ['rules'] } }, {}, root, 't');
     const proxy = await startProxy(settings, { log: createLogger('silent'), watch: false });
     const port = (url: string | undefined) => new URL(url as string).port;
-    const written = { server: { ...doc.server, listen: [`0.0.0.0:${port(proxy.urls[0])}`] }, ...(doc.admin ? { admin: { listen: [`0.0.0.0:${port(proxy.adminUrls[0])}`] } } : {}), rules: { paths: ['rules'] } };
+    const written = { server: { ...doc.server, listen: [`0.0.0.0:${port(proxy.urls[0])}`] }, ...(doc.admin ? { admin: { ...doc.admin, listen: [`0.0.0.0:${port(proxy.adminUrls[0])}`] } } : {}), rules: { paths: ['rules'] } };
     const file = join(root, 'mirrorgate.toml');
     writeFileSync(file, Object.entries(written).map(([section, keys]) => `[${section}]\n${Object.entries(keys).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join('\n')}\n`).join('\n'));
     return { file, proxy };
   }
+
+  it('.dockerignore lets in exactly what the Dockerfile copies from the context', () => {
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] as string).split(/\s+/));
+    const admitted = readFileSync('.dockerignore', 'utf8').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
+    expect(readFileSync('.dockerignore', 'utf8')).toMatch(/^\*$/m);
+    expect(copied.sort()).toEqual(admitted.sort());
+  });
+
+  it('pins the base image by digest and labels the image the OCI way', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-bookworm-slim@sha256:[0-9a-f]{64}$/m);
+    expect(dockerfile.match(/^FROM \$\{NODE_IMAGE\}/gm)).toHaveLength(2);
+    for (const label of ['title', 'description', 'licenses', 'version', 'revision', 'created', 'base.name']) expect(dockerfile).toContain(`org.opencontainers.image.${label}=`);
+  });
 
   it('runs `mirrorgate healthcheck` with the image settings file, no shell or curl needed', () => {
     expect(cmd.slice(0, 4)).toEqual(['node', 'dist/cli/main.js', 'healthcheck', '--timeout-ms']);
@@ -252,10 +281,12 @@ describe('Dockerfile HEALTHCHECK', () => {
   it.each([
     { name: 'the Kubernetes settings: /healthz on the admin listener (404 on the pull port)', doc: { server: { listen: ['127.0.0.1:0'] }, admin: { listen: ['127.0.0.1:0'] } } },
     { name: 'plain settings: /healthz on the pull listener', doc: { server: { listen: ['127.0.0.1:0'] } } },
-    { name: 'TLS on the pull listener', tls: true, doc: { server: { listen: ['127.0.0.1:0'] } } },
+    { name: 'TLS on the pull listener', tls: 'server', doc: { server: { listen: ['127.0.0.1:0'] } } },
+    { name: 'TLS on the admin listener', tls: 'admin', doc: { server: { listen: ['127.0.0.1:0'] }, admin: { listen: ['127.0.0.1:0'] } } },
   ])('exits 0 for $name, and 1 once mirrorgate is gone', async ({ doc, tls }) => {
     const pki = tls ? makePki() : undefined;
-    const { file, proxy } = await serving(pki ? { server: { ...doc.server, tls_cert: pki.certFile, tls_key: pki.keyFile } } : doc);
+    const files = pki ? { tls_cert: pki.certFile, tls_key: pki.keyFile } : {};
+    const { file, proxy } = await serving(tls === 'server' ? { ...doc, server: { ...doc.server, ...files } } : tls === 'admin' ? { ...doc, admin: { ...doc.admin, ...files } } : doc);
     try {
       expect(await check(file)).toBe(0);
     } finally {

@@ -101,6 +101,25 @@ describe('rule sources', () => {
     }
   });
 
+  it('adopt() swaps in a checked candidate; after a reload of another source it compiles again over the new documents', async () => {
+    const files = writeRules({ 'a.yaml': itms('from-file', 'm1.example') });
+    try {
+      const holder = await RulesHolder.load([files], [memorySource('api', {})]);
+      const x = { label: 'api:ImageTagMirrorSet/x', text: itms('x', 'm2.example') };
+      expect((await holder.adopt(holder.check({ api: [x] }))).ok).toBe(true);
+      expect(holder.current().objects.map((o) => o.origin.object)).toEqual(['ImageTagMirrorSet/from-file', 'ImageTagMirrorSet/x']);
+      const y = holder.check({ api: [x, { label: 'api:ImageTagMirrorSet/y', text: itms('y', 'm3.example') }] });
+      writeFileSync(join(files, 'a.yaml'), itms('y', 'm1.example'));
+      expect((await holder.reload(['files'])).ok).toBe(true);
+      const late = await holder.adopt(y);
+      expect(late.ok).toBe(false);
+      expect(late.errors.join('\n')).toContain('ImageTagMirrorSet/y is also defined by the files source');
+      expect(holder.current().objects.map((o) => o.origin.object)).toEqual(['ImageTagMirrorSet/y', 'ImageTagMirrorSet/x']);
+    } finally {
+      rmSync(files, { recursive: true });
+    }
+  });
+
   it('the same Kind/name from two sources is reported, never merged', async () => {
     const files = writeRules({ 'a.yaml': itms('same', 'm1.example') });
     try {

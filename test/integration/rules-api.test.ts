@@ -1,12 +1,13 @@
 // The rules API over a real socket: each verb, query parameter, error status
 // and body, auth, dryRun, concurrent writers, and writes taking effect on
 // pulls before the answer.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
+import { sample } from '../helpers/prometheus.js';
 import { IDMS, ITMS, RO, idms, startApi, type ApiHarness } from '../helpers/rules-api.js';
 
 const FILE_RULES = {
@@ -28,7 +29,8 @@ describe('rules API: verbs', () => {
     const created = await create('one');
     expect(created.status).toBe(201);
     const meta = created.json.metadata;
-    expect(meta).toMatchObject({ name: 'one', generation: 1, resourceVersion: '1' });
+    // resourceVersion 1 went to the file object (read-only objects are versioned like the others).
+    expect(meta).toMatchObject({ name: 'one', generation: 1, resourceVersion: '2' });
     expect(meta.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(meta.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(readFileSync(join(h.stateDir, 'imagedigestmirrorsets', 'one.yaml'), 'utf8')).toContain('source: quay.io/one');
@@ -37,13 +39,13 @@ describe('rules API: verbs', () => {
     expect(got.json).toEqual(created.json);
 
     const list = await h.call('GET', IDMS);
-    expect(list.json).toMatchObject({ kind: 'ImageDigestMirrorSetList', apiVersion: 'config.openshift.io/v1', metadata: { resourceVersion: '1' } });
+    expect(list.json).toMatchObject({ kind: 'ImageDigestMirrorSetList', apiVersion: 'config.openshift.io/v1', metadata: { resourceVersion: '2' } });
     expect(list.json.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['one']);
 
     const next = { ...created.json, metadata: { ...created.json.metadata, labels: { team: 'a' } }, spec: { imageDigestMirrors: [{ source: 'quay.io/one', mirrors: ['m2.example/one'] }] } };
     const replaced = await h.call('PUT', `${IDMS}/one`, next);
     expect(replaced.status).toBe(200);
-    expect(replaced.json.metadata).toMatchObject({ generation: 2, resourceVersion: '2', uid: meta.uid, labels: { team: 'a' } });
+    expect(replaced.json.metadata).toMatchObject({ generation: 2, resourceVersion: '3', uid: meta.uid, labels: { team: 'a' } });
     const labelOnly = await h.call('PUT', `${IDMS}/one`, { ...replaced.json, metadata: { ...replaced.json.metadata, labels: { team: 'b' } } });
     expect(labelOnly.json.metadata.generation).toBe(2);
 
@@ -71,6 +73,9 @@ describe('rules API: verbs', () => {
     const badName = await h.call('POST', IDMS, idms('Bad_Name', 'quay.io/b', []));
     expect(badName.status).toBe(422);
     expect(badName.json.details.causes[0]).toMatchObject({ field: 'metadata.name', reason: 'FieldValueInvalid' });
+    // Names become file names in the state directory: nothing but an RFC 1123 subdomain gets there.
+    for (const name of ['../../escape', '.hidden', 'a/b']) expect((await h.call('POST', IDMS, idms(name, 'quay.io/b', []))).status).toBe(422);
+    expect(readdirSync(h.stateDir).sort()).toEqual(['imagecontentpolicies', 'imagecontentsourcepolicies', 'imagedigestmirrorsets', 'images', 'imagetagmirrorsets']);
     const noPath = await h.call('GET', 'apis/config.openshift.io/v1/nothings');
     expect(noPath.status).toBe(404);
     expect(noPath.json.kind).toBe('Status');
@@ -108,6 +113,20 @@ describe('rules API: verbs', () => {
     expect(put.text).not.toContain('/tmp/');
     expect((await h.call('DELETE', `${ITMS}/fromfile`)).status).toBe(403);
     expect((await h.call('POST', ITMS, { ...file, metadata: { name: 'fromfile' } })).status).toBe(403);
+  });
+
+  it('a rule-file edit is a change like any other: listed with a new resourceVersion, streamed to watchers', async () => {
+    const before = (await h.call('GET', ITMS)).json.metadata.resourceVersion as string;
+    writeFileSync(join(h.proxy.proxy.holder.paths[0] as string, 'a.yaml'), FILE_RULES['a.yaml'].replace('m.example/x', 'm2.example/x'));
+    expect((await h.proxy.proxy.holder.reload(['files'])).ok).toBe(true);
+    const after = await h.call('GET', ITMS);
+    expect(after.json.items[0].spec.imageTagMirrors[0].mirrors).toEqual(['m2.example/x']);
+    expect(Number(after.json.items[0].metadata.resourceVersion)).toBeGreaterThan(Number(before));
+    const watched = await h.call('GET', `${ITMS}?watch=true&timeoutSeconds=1&resourceVersion=${before}`);
+    expect(watched.text.trim().split('\n').map((l) => JSON.parse(l).type)).toEqual(['MODIFIED']);
+    rmSync(join(h.proxy.proxy.holder.paths[0] as string, 'a.yaml'));
+    await h.proxy.proxy.holder.reload(['files']);
+    expect((await h.call('GET', ITMS)).json.items).toEqual([]);
   });
 
   it('status subresource: PUT and PATCH change status only; the main resource ignores status', async () => {
@@ -234,13 +253,13 @@ describe('rules API: query parameters', () => {
     for (const n of ['a', 'b', 'c']) await create(n);
     const page1 = await h.call('GET', `${IDMS}?limit=2`);
     expect(page1.json.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['a', 'b']);
-    expect(page1.json.metadata).toMatchObject({ resourceVersion: '3', remainingItemCount: 1 });
+    expect(page1.json.metadata).toMatchObject({ resourceVersion: '4', remainingItemCount: 1 });
     await create('bb');
     await h.call('DELETE', `${IDMS}/c`);
     const page2 = await h.call('GET', `${IDMS}?limit=2&continue=${page1.json.metadata.continue}`);
     expect(page2.json.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['c']);
     expect(page2.json.metadata.continue).toBeUndefined();
-    const exact = await h.call('GET', `${IDMS}?resourceVersion=2&resourceVersionMatch=Exact`);
+    const exact = await h.call('GET', `${IDMS}?resourceVersion=3&resourceVersionMatch=Exact`);
     expect(exact.json.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['a', 'b']);
     expect((await h.call('GET', `${IDMS}?resourceVersion=99`)).status).toBe(504);
     expect((await h.call('GET', `${IDMS}?resourceVersionMatch=Exact`)).status).toBe(400);
@@ -261,6 +280,20 @@ describe('rules API: authentication', () => {
     expect(denied.status).toBe(403);
     expect(denied.json).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
     expect((await create('x')).status).toBe(201);
+  });
+
+  it('the token file is re-read when it changes: a removed token stops working', async () => {
+    writeFileSync(h.tokensFile, `${RO} read-write promoted\n`);
+    const deadline = Date.now() + 5_000;
+    let status = 0;
+    for (let i = 0; i < 100 && Date.now() < deadline; i++) {
+      status = (await h.call('GET', IDMS)).status;
+      if (status === 401) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe(401);
+    expect((await create('y', 'quay.io/y', ['m.example/y'])).status).toBe(401);
+    expect((await h.call('POST', IDMS, idms('z', 'quay.io/z', []), { token: RO })).status).toBe(201);
   });
 });
 
@@ -303,6 +336,8 @@ describe('rules API: application', () => {
     expect(await pull()).toContain(other.host);
     const ready = JSON.parse(await (await request(`${h.adminUrl}/readyz`)).body.text()) as { rules: { generation: number; objects: number } };
     expect(ready.rules).toMatchObject({ generation: 3, objects: 2 });
+    const metrics = await (await request(`${h.adminUrl}/metrics`)).body.text();
+    expect(sample(metrics, 'mirrorgate_rules_reloads_total', { result: 'ok' })).toBe(2);
     expect(source.requests.length).toBe(0);
   });
 });

@@ -25,13 +25,14 @@ afterEach(async () => {
   await Promise.all([drip.stop(), good.stop(), source.stop()]);
 });
 
-async function scene(upstream: Record<string, unknown>, mirrors: 'drip-then-good' | 'drip-only') {
+async function scene(upstream: Record<string, unknown>, mirrors: 'drip-then-good' | 'drip-only', blobs: Record<string, unknown> = {}) {
   drip = await dripRegistry(layer.content, { bytes: 1, everyMs: 20 });
   [good, source] = await Promise.all([fakeRegistry(), fakeRegistry()]);
   pushImage(good, 'ns/app', image, 'v1');
   const list = mirrors === 'drip-only' ? [`${drip.host}/ns`] : [`${drip.host}/ns`, `${good.host}/ns`];
   // The idle timeout is long: only the stall watchdog or the deadline can end the drip.
-  proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, list, [], { never: true }), { aliases: { src: source.host }, body_idle_timeout_ms: 60_000, ...upstream });
+  const cache = { max_bytes: 1, tag_ttl_ms: 1, negative_ttl_ms: 1, stale_if_error: false, blobs };
+  proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, list, [], { never: true }), { aliases: { src: source.host }, body_idle_timeout_ms: 60_000, ...upstream }, { cache });
 }
 
 describe('stalled upstream bodies', () => {
@@ -60,8 +61,9 @@ describe('stalled upstream bodies', () => {
   });
 
   it('a pull that outlives upstream.pull_deadline_ms is ended and its upstream request aborted', async () => {
-    // The drip is above this minimum rate: only the deadline ends it.
-    await scene({ min_bytes_per_s: 1, stall_window_ms: 200, pull_deadline_ms: 500 }, 'drip-only');
+    // The drip is above this minimum rate: only the deadline ends it. The blob streams as it comes
+    // (no verify-before-serve), so the deadline falls after the headers and breaks the body.
+    await scene({ min_bytes_per_s: 1, stall_window_ms: 200, pull_deadline_ms: 500 }, 'drip-only', { verify_before_serve_bytes: 0 });
     const res = await request(`${proxy.url}${path}`);
     expect(res.statusCode).toBe(200);
     await expect(res.body.arrayBuffer()).rejects.toThrow();

@@ -1,7 +1,7 @@
 // Module boundaries enforced by a test (as go-containerregistry's depcheck):
 // src/core is pure (no I/O, no clock, no randomness, no process), and
 // imports flow one way: cli -> server -> store -> pull -> upstream -> core; nothing
-// imports server or cli.
+// imports server or cli (but rules-api, which uses server's token files).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,9 +31,13 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   store: ['store', 'pull', 'upstream', 'core', 'node:', 'lru-cache'],
   config: ['config', 'core', 'node:', 'smol-toml'],
   observability: ['observability', 'node:', 'pino', 'prom-client'],
-  server: ['server', 'store', 'pull', 'upstream', 'config', 'observability', 'core', 'node:', 'bcryptjs'],
+  server: ['server', 'store', 'pull', 'upstream', 'config', 'cluster', 'observability', 'core', 'node:', 'bcryptjs'],
+  // Following a cluster: a rule source fed by @kubernetes/client-node list/watch.
+  cluster: ['cluster', 'config', 'observability', 'core', 'node:', '@kubernetes', 'yaml'],
   bench: ['bench', 'node:', 'undici', 'smol-toml'],
-  cli: ['cli', 'bench', 'server', 'store', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
+  // The rules API is an edge beside server: it shares the admin listener's token files, and cli composes it.
+  'rules-api': ['rules-api', 'server', 'config', 'observability', 'core', 'node:', 'yaml'],
+  cli: ['cli', 'bench', 'server', 'rules-api', 'cluster', 'store', 'pull', 'upstream', 'config', 'observability', 'core', 'node:'],
 };
 
 describe('architecture', () => {

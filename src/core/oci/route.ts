@@ -7,7 +7,7 @@
 import { DIGEST, DOMAIN, PATH_COMPONENT, TAG } from '../reference/grammar.js';
 import { OciError } from './errors.js';
 
-export type Resource = 'manifests' | 'blobs' | 'tags' | 'referrers';
+type Resource = 'manifests' | 'blobs' | 'tags' | 'referrers';
 
 export type Route =
   | { readonly kind: 'ping' }

@@ -24,5 +24,3 @@ export function parseDigest(input: string): Digest {
   if (hex.length !== length) throw new InvalidReferenceError(input, 'invalid checksum digest length', 'digest');
   return { algorithm, hex };
 }
-
-export const digestString = (d: Digest): string => `${d.algorithm}:${d.hex}`;

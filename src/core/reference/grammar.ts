@@ -12,12 +12,10 @@ export const TAG = '[\\w][\\w.-]{0,127}';
 export const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
 export const NAME = `(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
 
-export const anchored = (pattern: string): RegExp => new RegExp(`^(?:${pattern})$`);
+const anchored = (pattern: string): RegExp => new RegExp(`^(?:${pattern})$`);
 
 export const REFERENCE_RE = new RegExp(`^(${NAME})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
 export const DOMAIN_RE = anchored(DOMAIN);
-export const TAG_RE = anchored(TAG);
-export const PATH_COMPONENT_RE = anchored(PATH_COMPONENT);
 export const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
 
 /** distribution's NameTotalLengthMax: the name (domain + path) may not be longer. */

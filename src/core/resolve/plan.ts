@@ -2,7 +2,7 @@ import type { Reference } from '../reference/index.js';
 import type { Origin, TrustedCA } from '../rules/model.js';
 import type { PolicyDecision } from '../rules/policy.js';
 
-export type Role = 'mirror' | 'source';
+type Role = 'mirror' | 'source';
 
 /** One repository containers/image would try, in order. */
 export interface Attempt {

@@ -22,7 +22,7 @@ export class EditRegistriesError extends Error {
   override readonly name = 'EditRegistriesError';
 }
 
-export function newEntry(scope: string): RegistryEntry {
+function newEntry(scope: string): RegistryEntry {
   // A wildcard can only be a prefix; anything else is written as a location.
   return {
     prefix: isWildcard(scope) ? scope : '',

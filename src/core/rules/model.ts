@@ -62,7 +62,7 @@ export interface ImportRule {
   readonly insecure: boolean;
 }
 
-export interface LoadedObject {
+interface LoadedObject {
   readonly kind: string;
   readonly origin: Origin;
 }

@@ -66,7 +66,7 @@ export function pullSources(entry: RegistryEntry, ref: Reference): PullSource[] 
  * must be canonical; for `*.host` prefixes only the host is replaced, so an
  * explicit `:port` is carried onto the mirror (spec §4).
  */
-export function rewrite(location: string, ref: Reference, prefix: string): Reference {
+function rewrite(location: string, ref: Reference, prefix: string): Reference {
   if (location === '') return ref;
   const full = referenceString(ref);
   const rewritten = location + full.slice(matchLength(full, prefix));

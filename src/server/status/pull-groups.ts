@@ -16,7 +16,7 @@ export interface PullGroup {
   readonly items: RecentPull[];
 }
 
-export const repositoryOf = (image: string): string => image.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+const repositoryOf = (image: string): string => image.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
 
 /** `pulls` newest first (as the ring keeps them); the groups come back newest first too. */
 export function groupPulls(pulls: readonly RecentPull[]): PullGroup[] {

@@ -100,7 +100,8 @@ describe('mirrorgate healthcheck probes the listener that serves /healthz', () =
     { name: 'a named address', doc: { server: { listen: ['10.0.0.7:5001', '127.0.0.1:5002'] } }, url: 'http://10.0.0.7:5001/healthz' },
     { name: 'TLS on the pull port', doc: { server: { listen: ['0.0.0.0:5443'], tls_cert: 'c.pem', tls_key: 'k.pem' } }, url: 'https://127.0.0.1:5443/healthz' },
     { name: 'an admin listener (the Kubernetes settings)', doc: { server: { listen: ['0.0.0.0:5000'] }, admin: { listen: ['0.0.0.0:9090'] } }, url: 'http://127.0.0.1:9090/healthz' },
-    { name: 'TLS and an admin listener (admin stays plain HTTP)', doc: { server: { listen: ['0.0.0.0:5443'], tls_cert: 'c.pem', tls_key: 'k.pem' }, admin: { listen: ['[::]:9090'] } }, url: 'http://[::1]:9090/healthz' },
+    { name: 'TLS on the admin listener', doc: { server: { listen: ['0.0.0.0:5000'] }, admin: { listen: ['0.0.0.0:9090'], tls_cert: 'c.pem', tls_key: 'k.pem' } }, url: 'https://127.0.0.1:9090/healthz' },
+    { name: 'TLS on the pull listener only (the admin listener stays plain HTTP)', doc: { server: { listen: ['0.0.0.0:5443'], tls_cert: 'c.pem', tls_key: 'k.pem' }, admin: { listen: ['[::]:9090'] } }, url: 'http://[::1]:9090/healthz' },
   ])('$name', ({ doc, url }) => {
     expect(healthUrl(settings(doc)).href).toBe(url);
   });

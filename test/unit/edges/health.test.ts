@@ -80,3 +80,17 @@ describe('bounded endpoint state', () => {
     expect(busy.remaining('h4999:443')).toBe(60_000);
   });
 });
+
+describe('a probe whose outcome never comes', () => {
+  it('lapses after a cool-down, so the endpoint is probed again instead of being skipped for good', () => {
+    const { health, advance } = setup();
+    for (let i = 0; i < 3; i++) health.failure('m1', 'refused');
+    advance(1000);
+    expect(health.admit('m1')).toBe(true);
+    // The probe's attempt is abandoned: neither success nor failure is ever recorded.
+    advance(999);
+    expect(health.admit('m1')).toBe(false);
+    advance(1);
+    expect(health.admit('m1')).toBe(true);
+  });
+});

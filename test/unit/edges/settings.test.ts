@@ -75,6 +75,16 @@ describe('settings', () => {
 
   it('wants both TLS files or neither', () => {
     expect(problems({ ...base, server: { tls_cert: 'a.crt' } })).toEqual(['server.tls_cert and server.tls_key: set both or neither']);
+    expect(problems({ ...base, admin: { tls_key: 'a.key' } })).toEqual(['admin.tls_cert and admin.tls_key: set both or neither']);
+  });
+
+  it('the rules API is off by default; enabled, it needs the admin listener, a state directory and a token file', () => {
+    expect(settingsFrom(base, {}, '/etc/mirrorgate', 'f').api).toEqual({ enabled: false, watchHistory: 1000 });
+    expect(problems({ ...base, api: { enabled: true, state_dir: 'state' } })).toEqual(['api.state_dir and api.tokens: both are required when api.enabled is true', 'api.enabled: the rules API is served on the admin listener; set admin.listen']);
+    expect(problems({ ...base, api: { enabled: true, state_dir: 'state', tokens: 't' } })).toEqual(['api.enabled: the rules API is served on the admin listener; set admin.listen']);
+    const s = settingsFrom({ ...base, admin: { listen: ['127.0.0.1:9443'], tls_cert: 'c', tls_key: 'k' }, api: { enabled: true, state_dir: 'state', tokens: 't' } }, {}, '/etc/mirrorgate', 'f');
+    expect(s.api).toEqual({ enabled: true, watchHistory: 1000, stateDir: '/etc/mirrorgate/state', tokensFile: '/etc/mirrorgate/t' });
+    expect(s.adminTls).toEqual({ certFile: '/etc/mirrorgate/c', keyFile: '/etc/mirrorgate/k' });
   });
 });
 

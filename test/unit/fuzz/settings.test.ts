@@ -3,16 +3,17 @@
 import fc from 'fast-check';
 import { stringify as toToml } from 'smol-toml';
 import { describe, it } from 'vitest';
-import { InvalidSettingsError, SCHEMA, settingsFrom, settingsFromText } from '../../../src/config/settings.js';
+import { InvalidSettingsError, settingsFrom, settingsFromText } from '../../../src/config/settings.js';
+import { SETTINGS, envName } from '../../../src/config/settings-schema.js';
 import { RUNS, textOver, typedOnly } from './arbitraries.js';
 
-const sections = [...Object.keys(SCHEMA), 'endpoint_timeouts', 'bogus'];
-const keys = [...new Set(Object.values(SCHEMA).flatMap((s) => Object.keys(s))), 'connect_timeout_ms', 'nope'];
+const sections = [...Object.keys(SETTINGS), 'endpoint_timeouts', 'bogus'];
+const keys = [...new Set(Object.values(SETTINGS).flatMap((s) => Object.keys(s))), 'connect_timeout_ms', 'nope'];
 const scalar = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.string({ maxLength: 12 }), fc.constantFrom('127.0.0.1:0', '[::1]:5000', 'a=b', 'off'), fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }));
 const table = fc.dictionary(fc.constantFrom(...keys), fc.oneof(scalar, fc.dictionary(fc.string({ maxLength: 6 }), scalar, { maxKeys: 3 })), { maxKeys: 6 });
 const doc = fc.dictionary(fc.constantFrom(...sections), fc.oneof({ weight: 4, arbitrary: table }, scalar), { maxKeys: 5 });
 const env = fc.dictionary(
-  fc.constantFrom(...Object.entries(SCHEMA).flatMap(([section, ks]) => Object.keys(ks).map((k) => `MIRRORGATE_${section}_${k}`.toUpperCase()))),
+  fc.constantFrom(...Object.entries(SETTINGS).flatMap(([section, ks]) => Object.keys(ks).map((k) => envName(section, k)))),
   fc.oneof(fc.string({ maxLength: 16 }), fc.constantFrom('true', '-1', '0', '99999999999999999999', 'a=b,c', ',,')),
   { maxKeys: 3 },
 );

@@ -1,0 +1,194 @@
+// Every setting, declared once: its TOML place (section and key), type,
+// default, help text and where its value goes in the frozen Settings. The
+// Settings type, the environment variable names (MIRRORGATE_<SECTION>_<KEY>),
+// the validation and the README settings table are all derived from here.
+
+export type Kind = 'string' | 'boolean' | 'integer' | 'list' | 'map';
+
+/** The value a TOML document or an environment variable gives a key of that kind. */
+type Raw<K extends Kind> = K extends 'string'
+  ? string
+  : K extends 'boolean'
+    ? boolean
+    : K extends 'integer'
+      ? number
+      : K extends 'list'
+        ? readonly string[]
+        : Readonly<Record<string, string>>;
+
+export interface Convert {
+  /** Resolves a path relative to the settings file. */
+  readonly path: (p: string) => string;
+}
+
+export interface KeyDecl<K extends Kind = Kind, F extends string = string, V = unknown> {
+  readonly kind: K;
+  readonly default: Raw<K>;
+  /** Where the value goes in Settings: `field`, or `group.field` for a nested object. */
+  readonly field: F;
+  /** One line for the README settings table. */
+  readonly help: string;
+  /** The default as the README shows it, when the value itself reads badly (4194304 bytes). */
+  readonly shownDefault?: string;
+  readonly check?: (value: Raw<K>) => string | undefined;
+  readonly to: (value: Raw<K>, convert: Convert) => V;
+}
+
+interface KeyOptions<K extends Kind> {
+  readonly check?: (value: Raw<K>) => string | undefined;
+  readonly shownDefault?: string;
+}
+
+/**
+ * Declares a key. Without `to`, the value is stored as it is; with it, the
+ * converted value, and the Settings field takes `to`'s return type.
+ */
+function key<K extends Kind, const F extends string>(kind: K, fallback: Raw<K>, field: F, help: string, options?: KeyOptions<K>): KeyDecl<K, F, Raw<K>>;
+function key<K extends Kind, const F extends string, V>(kind: K, fallback: Raw<K>, field: F, help: string, options: KeyOptions<K> & { to: (value: Raw<K>, convert: Convert) => V }): KeyDecl<K, F, V>;
+function key<K extends Kind, const F extends string, V>(kind: K, fallback: Raw<K>, field: F, help: string, options: KeyOptions<K> & { to?: (value: Raw<K>, convert: Convert) => V } = {}): KeyDecl<K, F, unknown> {
+  const { to = (value: Raw<K>) => value, check, shownDefault } = options;
+  return { kind, default: fallback, field, help, to, ...(check ? { check } : {}), ...(shownDefault ? { shownDefault } : {}) };
+}
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+function parseListen(address: string): ListenAddress | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(address);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) return undefined;
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+const checkListen = (address: string): string | undefined => (parseListen(address) ? undefined : `${JSON.stringify(address)} is not host:port (use [::1]:5000 for IPv6)`);
+const checkAdvertise = (address: string): string | undefined =>
+  /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(address) ? undefined : `${JSON.stringify(address)} is not host[:port] (no scheme, no path)`;
+const listenAddresses = (v: readonly string[]): readonly ListenAddress[] => v.map((a) => parseListen(a) as ListenAddress);
+const positive = (v: number) => (v > 0 ? undefined : 'must be greater than 0');
+const oneOf = (values: readonly string[]) => (v: string) => (values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const HEDGE_MODES = ['off', 'fixed', 'adaptive'] as const;
+/** An unset path stays unset; a set one is resolved against the settings file. */
+const optionalPath = (v: string, { path }: Convert): string | undefined => (v === '' ? undefined : path(v));
+
+export const SETTINGS = {
+  server: {
+    listen: key('list', ['127.0.0.1:5000'], 'listen', 'addresses to listen on (`[::1]:5000` for IPv6)', {
+      check: (v) => (v.length === 0 ? 'needs at least one address' : v.map(checkListen).find(Boolean)),
+      to: listenAddresses,
+    }),
+    tls_cert: key('string', '', 'tlsCertFile', 'serve HTTPS with this PEM certificate (and `server.tls_key`); plain HTTP when unset', { to: optionalPath, shownDefault: 'unset' }),
+    tls_key: key('string', '', 'tlsKeyFile', 'the PEM key of `server.tls_cert`', { to: optionalPath, shownDefault: 'unset' }),
+    advertise: key('list', [], 'advertise', 'the addresses (`host[:port]`) clients use for mirrorgate; a mirror at one of them is mirrorgate itself and is left out of every plan (see "OpenShift")', {
+      check: (v) => v.map(checkAdvertise).find(Boolean),
+    }),
+    served_by_header: key('string', 'X-Mirrorgate-Served-By', 'servedByHeader', 'response header naming the endpoint that served; empty disables it'),
+    send_timeout_ms: key('integer', 60_000, 'dataPath.sendTimeoutMs', 'a client that accepts no bytes for this long is disconnected and its upstream request aborted, so slow readers cannot hold the upstream connection pool', { check: positive }),
+    shutdown_grace_ms: key('integer', 30_000, 'dataPath.shutdownGraceMs', 'on SIGTERM/SIGINT, how long in-flight requests may run before the process exits', { check: positive }),
+  },
+  admin: {
+    listen: key('list', [], 'adminListen', 'serve `/metrics`, `/healthz`, `/readyz`, `/status` on these addresses only; empty: on the main listeners', {
+      check: (v) => v.map(checkListen).find(Boolean),
+      to: listenAddresses,
+    }),
+    tokens: key('string', '', 'auth.adminTokensFile', 'token file (see Security): `/metrics` and `/status` need `Authorization: Bearer <token>`; `/healthz` stays open and `/readyz` answers probes without its details', { to: optionalPath, shownDefault: 'unset' }),
+    tls_cert: key('string', '', 'adminTlsCertFile', 'serve the admin listener (and the rules API on it) over HTTPS with this PEM certificate (and `admin.tls_key`)', { to: optionalPath, shownDefault: 'unset' }),
+    tls_key: key('string', '', 'adminTlsKeyFile', 'the PEM key of `admin.tls_cert`', { to: optionalPath, shownDefault: 'unset' }),
+  },
+  auth: {
+    htpasswd: key('string', '', 'auth.htpasswdFile', 'bcrypt htpasswd file (`htpasswd -B`): pulls need `Basic` credentials of one of its users (see Security)', { to: optionalPath, shownDefault: 'unset' }),
+    tokens: key('string', '', 'auth.tokensFile', 'token file: pulls need one of its tokens, as `Bearer <token>` or as the `Basic` password with any user name', { to: optionalPath, shownDefault: 'unset' }),
+  },
+  api: {
+    enabled: key('boolean', false, 'api.enabled', 'serve the Kubernetes-style rules API on the admin listener (needs `admin.listen`, `api.state_dir` and `api.tokens`)'),
+    state_dir: key('string', '', 'api.stateDir', 'where the rules API keeps its objects, durably', { to: optionalPath, shownDefault: 'unset' }),
+    tokens: key('string', '', 'api.tokensFile', 'bearer tokens file of the rules API', { to: optionalPath, shownDefault: 'unset' }),
+    watch_history: key('integer', 1_000, 'api.watchHistory', 'changes kept for watches to resume from; older resource versions answer 410', { check: positive }),
+  },
+  rules: {
+    paths: key('list', [], 'rulePaths', 'rule files and directories, as for `resolve`', {
+      to: (v: readonly string[], { path }: Convert) => v.map(path),
+      shownDefault: '(required unless `rules.kubernetes`)',
+    }),
+    kubernetes: key('string', '', 'kubernetes', 'follow the rule kinds on a cluster: `in-cluster` or a kubeconfig path ("Replicas that follow a cluster")', {
+      to: (v: string, { path }: Convert) => (v === '' || v === 'in-cluster' ? v : path(v)),
+      shownDefault: '`""`',
+    }),
+  },
+  upstream: {
+    default_registry: key('string', 'docker.io', 'defaultRegistry', 'where names with no registry go (Docker `registry-mirrors`)'),
+    open: key('boolean', false, 'open', 'contact registries the rules do not name (at public addresses only, see [Upstream trust](#upstream-trust))'),
+    allow: key('list', [], 'allow', 'more registries that may be contacted, at any address; `*.example.com` matches subdomains'),
+    aliases: key('map', {}, 'aliases', 'path names for registries that cannot be a path component', {
+      to: (v): ReadonlyMap<string, string> => new Map(Object.entries(v)),
+    }),
+    credentials: key('string', '', 'credentialsFile', 'containers `auth.json` or Docker `config.json` for upstream logins', { to: optionalPath, shownDefault: 'unset' }),
+    connect_timeout_ms: key('integer', 5_000, 'connectTimeoutMs', 'per upstream request: connecting', { check: positive }),
+    headers_timeout_ms: key('integer', 30_000, 'headersTimeoutMs', 'per upstream request: waiting for the response headers', { check: positive }),
+    body_idle_timeout_ms: key('integer', 30_000, 'bodyIdleTimeoutMs', 'per upstream request: a body that sends nothing for this long', { check: positive }),
+    max_manifest_bytes: key('integer', 4 * 1024 * 1024, 'maxManifestBytes', 'larger manifests are refused, never buffered', { check: positive, shownDefault: '4 MiB' }),
+    manifest_buffer_bytes: key('integer', 32 * 1024 * 1024, 'manifestBufferBytes', 'manifest, tag-list and referrers bodies held for reading, parsing and verification at once, over all requests; others wait (up to `headers_timeout_ms`, then the client gets 429 TOOMANYREQUESTS). JSON from upstreams nesting deeper than 64 levels is refused as `invalid` before it is parsed', { check: positive, shownDefault: '32 MiB' }),
+    allow_schema1: key('boolean', false, 'allowSchema1', "serve deprecated Docker schema-1 manifests (containerd 2 and distribution 3 refuse them too). Refused ones count as `invalid` for that endpoint; when no endpoint has anything else the client gets `400 MANIFEST_INVALID`. When allowed, a signed schema-1 body must be exactly its payload plus a last `signatures` member (the payload is derived from the body, not from the upstream's `formatLength`/`formatTail`), else it is a digest mismatch"),
+    affinity_ttl_ms: key('integer', 10 * 60_000, 'affinityTtlMs', 'how long a digest that a served manifest references prefers the endpoint that served that manifest', { check: positive }),
+    min_bytes_per_s: key('integer', 16 * 1024, 'dataPath.minBytesPerS', "a blob body slower than this over `stall_window_ms` of waiting for it is a stall: the pull resumes with `Range` on the next endpoint and the stall counts against the endpoint's health (time spent waiting for a slow client does not count)", { check: positive }),
+    stall_window_ms: key('integer', 10_000, 'dataPath.stallWindowMs', 'the window over which `min_bytes_per_s` is measured', { check: positive }),
+    pull_deadline_ms: key('integer', 30 * 60_000, 'dataPath.pullDeadlineMs', 'every request ends by then: 504 `GATEWAY_TIMEOUT`, or a broken body once streaming; its upstream requests are aborted', { check: positive }),
+    max_retry_after_ms: key('integer', 5 * 60_000, 'maxRetryAfterMs', "the longest an upstream's `Retry-After` keeps it out of the walks; the wait passed on to clients is capped too", { check: positive }),
+  },
+  health: {
+    failure_threshold: key('integer', 3, 'health.failureThreshold', 'circuit breaker: consecutive failures that open an endpoint', { check: positive }),
+    cool_down_ms: key('integer', 10_000, 'health.coolDownMs', 'circuit breaker: how long an open endpoint is skipped', { check: positive }),
+    max_endpoints: key('integer', 1_000, 'health.maxEndpoints', 'endpoints whose circuit, latency and `Retry-After` are remembered; beyond it the least recently used are forgotten (in `open` mode every host a client names would otherwise stay)', { check: positive }),
+  },
+  hedge: {
+    mode: key('string', 'adaptive', 'hedge.mode', 'hedged manifest and HEAD requests: `off`, `fixed` or `adaptive`', {
+      check: oneOf(HEDGE_MODES),
+      to: (v: string) => v as (typeof HEDGE_MODES)[number],
+    }),
+    delay_ms: key('integer', 500, 'hedge.delayMs', 'hedge delay (`fixed`), its upper bound (`adaptive`)', { check: positive }),
+    min_delay_ms: key('integer', 50, 'hedge.minDelayMs', 'lower bound of the adaptive hedge delay', { check: positive }),
+  },
+  cache: {
+    max_bytes: key('integer', 64 * 1024 * 1024, 'cache.maxBytes', 'manifests kept in memory', { check: positive, shownDefault: '64 MiB' }),
+    tag_ttl_ms: key('integer', 30_000, 'cache.tagTtlMs', 'tag freshness', { check: positive }),
+    stale_if_error: key('boolean', true, 'cache.staleIfError', 'serve a stale tag when every endpoint fails'),
+    stale_max_ms: key('integer', 24 * 3600_000, 'cache.staleMaxMs', 'how stale such a tag may be', { check: positive, shownDefault: '1 day' }),
+    negative_ttl_ms: key('integer', 5_000, 'cache.negativeTtlMs', '"not found" memory', { check: positive }),
+    coalesce: key('boolean', true, 'cache.coalesce', 'identical concurrent manifest fetches share one upstream request'),
+  },
+  // A sub-table: [cache.blobs] in the file, MIRRORGATE_CACHE_BLOBS_<KEY> in the environment.
+  'cache.blobs': {
+    dir: key('string', '', 'blobCache.dir', "disk blob cache directory (`[cache.blobs]` table; on in `config/mirrorgate.toml` and the Kubernetes files); it and every directory in it must belong to mirrorgate's user and not be writable by group or others (else start fails, naming the path); files found there are hashed before their first use", {
+      to: (v: string, { path }: Convert) => (v === '' ? '' : path(v)),
+      shownDefault: 'unset (off)',
+    }),
+    max_bytes: key('integer', 10 * 1024 ** 3, 'blobCache.maxBytes', 'disk blob cache size; least recently used blobs are evicted beyond it', { check: positive, shownDefault: '10 GiB' }),
+    verify_before_serve_bytes: key('integer', 4 * 1024 * 1024, 'blobCache.verifyBeforeServeBytes', 'blobs up to this size are verified whole before their first byte is sent (with or without the disk cache)', {
+      check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more'),
+      shownDefault: '4 MiB',
+    }),
+  },
+  metrics: {
+    max_endpoints: key('integer', 100, 'metricsMaxEndpoints', 'upstream endpoints with their own `endpoint` label and `/status` card; the rest share `other`', { check: positive }),
+  },
+  log: {
+    level: key('string', 'info', 'logLevel', 'pino level; one JSON line per request', { check: oneOf(LOG_LEVELS) }),
+  },
+} as const satisfies Readonly<Record<string, Readonly<Record<string, KeyDecl>>>>;
+
+// The Settings type, derived: each key's field, with `to`'s type; `group.field` nests.
+type Decls = typeof SETTINGS;
+type AnyDecl = { [S in keyof Decls]: Decls[S][keyof Decls[S]] }[keyof Decls];
+type ValueOf<D> = D extends KeyDecl<Kind, string, infer V> ? V : never;
+type FieldsOf<D> = D extends { field: infer F extends string } ? F : never;
+type TopFields = Exclude<FieldsOf<AnyDecl>, `${string}.${string}`>;
+type Groups = FieldsOf<AnyDecl> extends infer F ? (F extends `${infer G}.${string}` ? G : never) : never;
+type Flat = { readonly [F in TopFields]: ValueOf<Extract<AnyDecl, { field: F }>> };
+type Grouped = { readonly [G in Groups]: { readonly [F in FieldsOf<AnyDecl> as F extends `${G}.${infer N}` ? N : never]: ValueOf<Extract<AnyDecl, { field: F }>> } };
+
+export type DeclaredSettings = Flat & Grouped;
+
+/** `MIRRORGATE_<SECTION>_<KEY>`. */
+export const envName = (section: string, name: string): string => `MIRRORGATE_${section.replace('.', '_')}_${name}`.toUpperCase();
