@@ -12,6 +12,7 @@ import { packageVersion } from './version.js';
 import { InvalidBenchFileError } from '../bench/scenarios.js';
 import { InvalidSettingsError } from '../config/settings.js';
 import { InvalidCredentialsFileError } from '../upstream/auth/credentials.js';
+import { UnsafeCacheDirError } from '../store/disk-trust.js';
 
 interface Command {
   readonly spec: CommandSpec;
@@ -40,7 +41,7 @@ exit codes: 0 ok, 1 usage error, 2 invalid rules or settings, 3 denied, 4 invali
 `;
 
 /** Errors that mean "your input is wrong": their message says where, so no stack is printed. */
-const INVALID_INPUT = [InvalidSettingsError, InvalidCredentialsFileError, InvalidBenchFileError, InvalidRulesError];
+const INVALID_INPUT = [InvalidSettingsError, InvalidCredentialsFileError, InvalidBenchFileError, InvalidRulesError, UnsafeCacheDirError];
 
 /** Runs one CLI invocation and returns its exit code; expected failures never throw. */
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {

@@ -125,7 +125,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     allowSchema1: settings.allowSchema1,
     manifestBuffer: new ByteGate(Math.max(settings.manifestBufferBytes, settings.maxManifestBytes), settings.headersTimeoutMs),
   };
-  const content = new ContentStore(new ManifestStore(pull, new ManifestCache(settings.cache, clock)), await blobStore(settings, pull, metrics));
+  const content = new ContentStore(new ManifestStore(pull, new ManifestCache(settings.cache, clock)), await blobStore(settings, pull, metrics, log));
   const rules = rulesWithoutSelf(holder, settings.advertise);
   const deps = {
     settings,
@@ -174,9 +174,15 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
 const VERIFY_HOLD_BYTES = 64 * 1024 * 1024;
 
 /** The blob side of the content store; with `cache.blobs.dir`, over the disk cache. */
-async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics): Promise<BlobStore> {
+async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics, log: Logger): Promise<BlobStore> {
   const { dir, maxBytes, verifyBeforeServeBytes } = settings.blobCache;
-  const disk = dir ? await BlobDisk.open(dir, maxBytes, { evicted: () => metrics.blobEvictions.inc(), size: (bytes) => metrics.blobCacheBytes.set(bytes) }) : undefined;
+  const disk = dir
+    ? await BlobDisk.open(dir, maxBytes, {
+        evicted: () => metrics.blobEvictions.inc(),
+        size: (bytes) => metrics.blobCacheBytes.set(bytes),
+        discarded: (digest) => log.warn({ digest, dir }, 'a cached blob found at start did not verify against its name: removed, fetched again from upstream'),
+      })
+    : undefined;
   return new BlobStore(pull, new BadCopies(pull.clock), disk, verifyBeforeServeBytes, {
     fill: (result) => metrics.blobFills.inc({ result }),
     sent: (source, bytes) => metrics.blobBytes.inc({ source }, bytes),

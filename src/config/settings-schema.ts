@@ -162,7 +162,7 @@ export const SETTINGS = {
   },
   // A sub-table: [cache.blobs] in the file, MIRRORGATE_CACHE_BLOBS_<KEY> in the environment.
   'cache.blobs': {
-    dir: key('string', '', 'blobCache.dir', "disk blob cache directory (`[cache.blobs]` table; on in `config/mirrorgate.toml` and the Kubernetes files); must belong to mirrorgate's user and not be writable by others", {
+    dir: key('string', '', 'blobCache.dir', "disk blob cache directory (`[cache.blobs]` table; on in `config/mirrorgate.toml` and the Kubernetes files); it and every directory in it must belong to mirrorgate's user and not be writable by group or others (else start fails, naming the path); files found there are hashed before their first use", {
       to: (v: string, { path }: Convert) => (v === '' ? '' : path(v)),
       shownDefault: 'unset (off)',
     }),

@@ -5,7 +5,6 @@
 // part is asked upstream under strict checks. Either way a wrong copy is
 // never served whole and clean, and its endpoint is left out for that
 // digest afterwards.
-import { open, type FileHandle } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import { OciError } from '../core/oci/errors.js';
 import { type ByteSpan, type RangeSpec, contentRange, resolveRange } from '../core/oci/range.js';
@@ -70,11 +69,10 @@ export class BlobStore {
 
   async serve(candidates: readonly Candidate[], req: BlobRequest, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<BlobResult> {
     const { digest } = req;
-    const known = this.disk?.lookup(digest) ?? this.sizes.get(digest);
-    refuseInvalid(req.range, known);
-    const cached = await this.openCached(digest);
+    const cached = await this.disk?.read(digest);
     if (cached) {
       try {
+        refuseInvalid(req.range, cached.size);
         const span = spanOf(req.range, cached.size);
         out.start(statusOf(req.range), headersOf(digest, req.range, span, cached.size), CACHE);
         const bytes = req.method === 'HEAD' ? (out.end(), 0) : await sendFile(cached.handle, span, out);
@@ -84,24 +82,14 @@ export class BlobStore {
         await cached.handle.close();
       }
     }
+    const known = this.sizes.get(digest);
+    refuseInvalid(req.range, known);
     if (req.method === 'HEAD') return this.head(candidates, digest, out, records, signal);
     if (this.disk) return this.fromFill(this.disk, candidates, req, out, records, signal);
     if (isWhole(req.range, known)) return this.direct(candidates, req, out, records, signal);
     const part = await rangedBlob(this.ctx, this.bad, candidates, digest, req.range, known, out, records, signal);
     this.events.sent('upstream', part.bytes);
     return part;
-  }
-
-  private async openCached(digest: string): Promise<{ handle: FileHandle; size: number } | undefined> {
-    const size = this.disk?.lookup(digest);
-    if (!this.disk || size === undefined) return undefined;
-    try {
-      return { handle: await open(this.disk.pathOf(digest), 'r'), size };
-    } catch {
-      // Evicted between the lookup and the open, or removed by hand.
-      this.disk.forget(digest);
-      return undefined;
-    }
   }
 
   /** HEAD from upstream: the digest answered must be the one asked, the length the one verified. */

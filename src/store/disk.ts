@@ -3,22 +3,36 @@
 // only after its digest was verified: bytes go to `<dir>/tmp/` (same
 // filesystem), are fsynced, renamed and the directory fsynced, so a process
 // killed at any instant leaves nothing under `blobs/` that hashes to another
-// name. At start the index is rebuilt from `blobs/` and `tmp/` is emptied.
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+// name. At start the index is rebuilt from `blobs/` and `tmp/` is emptied;
+// what is trusted on disk, and when a file is hashed, is in disk-trust.ts.
+import { lstat, mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { ensurePrivateDir, hashesTo, isOwnFile, openOwnFile } from './disk-trust.js';
 
 export interface DiskEvents {
   evicted(bytes: number): void;
   size(bytes: number): void;
+  /** A file found at start did not hash to its name (or could not be read whole): removed. */
+  discarded(digest: string): void;
 }
+
+export interface CachedFile {
+  readonly handle: FileHandle;
+  readonly size: number;
+}
+
+const ALGORITHMS = ['sha256', 'sha384', 'sha512'];
 
 const DIGEST = /^(sha256|sha384|sha512):([a-f0-9]{64,128})$/;
 
 export class BlobDisk {
   private readonly index: LRUCache<string, number>;
   private total = 0;
+  /** Blobs indexed at start and not yet hashed: each is verified before its first use. */
+  private readonly unchecked = new Set<string>();
+  private readonly checking = new Map<string, Promise<boolean>>();
 
   private constructor(
     readonly dir: string,
@@ -31,38 +45,30 @@ export class BlobDisk {
       dispose: (size, digest, reason) => {
         this.total -= size;
         this.events.size(this.total);
-        if (reason === 'evict' || reason === 'delete') {
-          this.events.evicted(size);
-          void unlink(this.pathOf(digest)).catch(() => {});
-        }
+        this.unchecked.delete(digest);
+        if (reason === 'evict') this.events.evicted(size);
+        if (reason === 'evict' || reason === 'delete') void unlink(this.pathOf(digest)).catch(() => {});
       },
     });
   }
 
-  /** Opens (creating) the cache directory, empties tmp/ and indexes blobs/ by modification time. */
+  /** Opens (creating) the cache directory, refuses one others could write into, empties tmp/ and indexes blobs/ by modification time. */
   static async open(dir: string, maxBytes: number, events: DiskEvents): Promise<BlobDisk> {
     const disk = new BlobDisk(dir, maxBytes, events);
+    const folders = ALGORITHMS.map((alg) => join(dir, 'blobs', alg));
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    // Whoever can write here decides what is served under a digest: only this user may.
-    const own = await stat(dir);
-    if ((own.mode & 0o022) !== 0 || (process.getuid && own.uid !== process.getuid())) {
-      throw new Error(`cache.blobs.dir ${dir} must belong to this user and not be writable by group or others`);
+    await ensurePrivateDir(dir, true);
+    for (const folder of [join(dir, 'blobs'), ...folders]) {
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      await ensurePrivateDir(folder, false);
     }
     await rm(join(dir, 'tmp'), { recursive: true, force: true });
-    await mkdir(join(dir, 'tmp'), { recursive: true });
-    const found: { digest: string; size: number; at: number }[] = [];
-    for (const alg of ['sha256', 'sha384', 'sha512']) {
-      const folder = join(dir, 'blobs', alg);
-      await mkdir(folder, { recursive: true });
-      for (const name of await readdir(folder)) {
-        const digest = `${alg}:${name}`;
-        const s = await stat(join(folder, name));
-        // Only names that are digests: anything else was not put there by us.
-        if (DIGEST.test(digest) && s.isFile()) found.push({ digest, size: s.size, at: s.mtimeMs });
-        else await rm(join(folder, name), { recursive: true, force: true });
-      }
+    await mkdir(join(dir, 'tmp'), { mode: 0o700 });
+    const found = (await Promise.all(ALGORITHMS.map((alg) => scan(dir, alg)))).flat();
+    for (const f of found.sort((a, b) => a.at - b.at)) {
+      disk.add(f.digest, f.size);
+      disk.unchecked.add(f.digest);
     }
-    for (const f of found.sort((a, b) => a.at - b.at)) disk.add(f.digest, f.size);
     return disk;
   }
 
@@ -71,13 +77,40 @@ export class BlobDisk {
     return join(this.dir, 'blobs', alg, hex);
   }
 
-  /** The size of a cached blob (and marks it recently used), or undefined. */
-  lookup(digest: string): number | undefined {
-    return this.index.get(digest);
+  /**
+   * An open cached blob (marked recently used), or undefined. A blob found
+   * at start is hashed first, once however many ask; one that does not hash
+   * to its name is removed and reads as not cached.
+   */
+  async read(digest: string): Promise<CachedFile | undefined> {
+    const size = this.index.get(digest);
+    if (size === undefined) return undefined;
+    if (this.unchecked.has(digest) && !(await this.checkOnce(digest, size))) return undefined;
+    const handle = await openOwnFile(this.pathOf(digest), size);
+    // Evicted between the lookup and the open, or removed or replaced by hand.
+    if (!handle) this.index.delete(digest);
+    return handle && { handle, size };
   }
 
-  forget(digest: string): void {
-    this.index.delete(digest);
+  private checkOnce(digest: string, size: number): Promise<boolean> {
+    let pending = this.checking.get(digest);
+    if (!pending) {
+      pending = this.check(digest, size).finally(() => this.checking.delete(digest));
+      this.checking.set(digest, pending);
+    }
+    return pending;
+  }
+
+  private async check(digest: string, size: number): Promise<boolean> {
+    const handle = await openOwnFile(this.pathOf(digest), size);
+    const good = handle !== undefined && (await hashesTo(handle, digest, size).catch(() => false));
+    await handle?.close();
+    if (good) this.unchecked.delete(digest);
+    else {
+      this.events.discarded(digest);
+      this.index.delete(digest);
+    }
+    return good;
   }
 
   /** A fresh temporary path on the cache's filesystem. */
@@ -100,6 +133,7 @@ export class BlobDisk {
       await folder.close();
     }
     this.add(digest, size);
+    this.unchecked.delete(digest);
     return true;
   }
 
@@ -108,4 +142,17 @@ export class BlobDisk {
     this.total += size;
     this.events.size(this.total);
   }
+}
+
+/** The blobs under blobs/<alg>/; anything else there (a link, a directory, a file others may change, a name that is no digest) is removed. */
+async function scan(dir: string, alg: string): Promise<{ digest: string; size: number; at: number }[]> {
+  const folder = join(dir, 'blobs', alg);
+  const found: { digest: string; size: number; at: number }[] = [];
+  for (const name of await readdir(folder)) {
+    const digest = `${alg}:${name}`;
+    const s = await lstat(join(folder, name));
+    if (DIGEST.test(digest) && isOwnFile(s)) found.push({ digest, size: s.size, at: s.mtimeMs });
+    else await rm(join(folder, name), { recursive: true, force: true });
+  }
+  return found;
 }

@@ -35,7 +35,8 @@ export class BlobFill implements VerifiedSink {
 
   async begin(size: number | undefined, from: string): Promise<void> {
     this.temp = this.disk.tempPath();
-    this.handle = await open(this.temp, 'w+');
+    // Only this user may change a cached file (the disk cache serves no other).
+    this.handle = await open(this.temp, 'w+', 0o600);
     this.size = size;
     this.from = from;
     this.written = 0;

@@ -32,9 +32,9 @@ describe('blob cache directory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-disk-'));
     dirs.push(dir);
     chmodSync(dir, 0o777);
-    await expect(BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: () => {} })).rejects.toThrow(/not be writable by group or others/);
+    await expect(BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: () => {}, discarded: () => {} })).rejects.toThrow(/not be writable by group or others/);
     chmodSync(dir, 0o700);
-    await expect(BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: () => {} })).resolves.toBeInstanceOf(BlobDisk);
+    await expect(BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: () => {}, discarded: () => {} })).resolves.toBeInstanceOf(BlobDisk);
   });
 
   it('a second verified copy of a cached blob (two walks filled it at once) is dropped and counted once', async () => {
