@@ -41,7 +41,7 @@ describe('blob cache directory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-disk-'));
     dirs.push(dir);
     const sizes: number[] = [];
-    const disk = await BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: (bytes) => sizes.push(bytes) });
+    const disk = await BlobDisk.open(dir, 1 << 20, { evicted: () => {}, size: (bytes) => sizes.push(bytes), discarded: () => {} });
     const body = Buffer.from('layer');
     const digest = digestOf('sha256', body);
     for (const _ of [1, 2]) {
@@ -49,6 +49,8 @@ describe('blob cache directory', () => {
       writeFileSync(temp, body);
       await disk.commit(temp, digest, body.length);
     }
-    expect({ size: disk.lookup(digest), total: sizes.at(-1), tmp: readdirSync(join(dir, 'tmp')) }).toEqual({ size: body.length, total: body.length, tmp: [] });
+    const cached = await disk.read(digest);
+    await cached?.handle.close();
+    expect({ size: cached?.size, total: sizes.at(-1), tmp: readdirSync(join(dir, 'tmp')) }).toEqual({ size: body.length, total: body.length, tmp: [] });
   });
 });

@@ -1,7 +1,7 @@
-// Inbound auth probes that HELD (kept as regression checks): with htpasswd
-// on, no unauthenticated method/path variant reaches a pull route.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Inbound auth against request variants a red team tried (all held): with
+// htpasswd on, no unauthenticated method, path spelling or malformed
+// Authorization reaches a pull route, and the upstream sees nothing.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { makeImage, pushImage } from '../../src/bench/test-image.js';
 import { mirrorRules, startTestProxy } from '../helpers/proxy.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { useCleanup } from '../helpers/trust.js';
+import { tempDir } from '../helpers/temp.js';
 
 const { later } = useCleanup();
 const image = makeImage(831);
@@ -19,8 +20,7 @@ describe('inbound auth bypass attempts', () => {
     const source = await fakeRegistry();
     later(() => source.stop());
     pushImage(source, 'ns/app', image, 'v1');
-    const dir = mkdtempSync(join(tmpdir(), 'mirrorgate-rt-held-'));
-    later(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('auth-variants');
     writeFileSync(join(dir, 'htpasswd'), `alice:${hashSync('pw', 4)}\n`);
     const p = await startTestProxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } }, { auth: { htpasswd: join(dir, 'htpasswd') } });
     later(() => p.close());
