@@ -19,6 +19,15 @@ export interface Decoded {
 
 const MAX_BODY_DEPTH = 64;
 
+/** No aliases: a small body must not expand into a large object (billion laughs); one is a bad body, not a fault. */
+function withoutAliases(doc: ReturnType<typeof parseDocument>): Json {
+  try {
+    return (doc.toJS({ maxAliasCount: 0 }) ?? null) as Json;
+  } catch (err) {
+    throw badRequest(`the body could not be decoded: ${(err as Error).message}`);
+  }
+}
+
 /** Parses a JSON or YAML body; duplicate keys are noted rather than fatal, the last one wins. */
 export function decodeBody(text: string): Decoded {
   const doc = parseDocument(text, { uniqueKeys: false });
@@ -41,8 +50,7 @@ export function decodeBody(text: string): Decoded {
     });
   };
   seenAt(doc.contents, '', 0);
-  // No aliases: a small body must not expand into a large object (billion laughs).
-  return { value: (doc.toJS({ maxAliasCount: 0 }) ?? null) as Json, duplicates };
+  return { value: withoutAliases(doc), duplicates };
 }
 
 interface Findings {
@@ -69,7 +77,8 @@ function prune(value: Json, schema: Schema, path: string, found: Findings, parti
   const out: { [k: string]: Json } = {};
   for (const [k, v] of Object.entries(value)) {
     const field = path ? `${path}.${k}` : k;
-    const child = schema.properties[k];
+    // Own properties only: "__proto__" or "constructor" must not find Object.prototype's members.
+    const child = Object.hasOwn(schema.properties, k) ? schema.properties[k] : undefined;
     if (!child) found.unknown.push(field);
     else out[k] = prune(v, child, field, found, partial) ?? null;
   }
