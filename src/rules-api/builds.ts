@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Resource } from './kinds.js';
 import { type Checked, type FieldValidation, checkFields } from './fields.js';
 import { recordUpdate, serverSideApply } from './managed-fields.js';
-import { type Json, type KubeObject, asObject, carryMetadata, nameProblems, withStatusOf, withoutStatusChange } from './object.js';
+import { type Json, type KubeObject, annotationProblems, asObject, carryMetadata, nameProblems, withStatusOf, withoutStatusChange } from './object.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMedia } from './status.js';
 import type { Build } from './writes.js';
@@ -28,7 +28,8 @@ export interface WriteContext {
 function checked(c: WriteContext, object: KubeObject, partial = false): KubeObject {
   const result: Checked = checkFields(c.r, object, c.duplicates, c.validation, partial);
   c.warnings.push(...result.warnings);
-  if (result.invalid.length > 0) throw invalid(c.r, c.name, [...result.invalid]);
+  const problems = [...result.invalid, ...annotationProblems(result.object.metadata?.annotations)];
+  if (problems.length > 0) throw invalid(c.r, c.name, problems);
   return result.object;
 }
 

@@ -43,6 +43,16 @@ export function nameProblems(name: unknown): StatusCause[] {
   return [];
 }
 
+/** apimachinery TotalAnnotationSizeLimitB: keys and values of all annotations together. */
+const MAX_ANNOTATION_BYTES = 256 * 1024;
+
+/** ValidateAnnotationsSize: every watcher and the state file carry annotations, so their total is bounded. */
+export function annotationProblems(annotations: unknown): StatusCause[] {
+  if (!isObject(annotations)) return [];
+  const size = Object.entries(annotations).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(typeof v === 'string' ? v : JSON.stringify(v)), 0);
+  return size > MAX_ANNOTATION_BYTES ? [{ reason: 'FieldValueTooLong', message: `Too long: may not be more than ${MAX_ANNOTATION_BYTES} bytes`, field: 'metadata.annotations' }] : [];
+}
+
 /** The body must be an object of this resource's kind; apiVersion and kind may be left out (the path says them). */
 export function asObject(r: Resource, body: unknown): KubeObject {
   if (!isObject(body)) throw badRequest('the body of the request must be a JSON or YAML object');

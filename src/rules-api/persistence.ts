@@ -3,6 +3,7 @@
 // instant loses no acknowledged write and leaves no torn file: write a temp
 // file, fsync it, rename it over the object, fsync the directory (the rename
 // is only durable once the directory entry is; see rename(2), fsync(2)).
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -10,7 +11,19 @@ import type { Resource } from './kinds.js';
 import type { KubeObject } from './object.js';
 
 const COUNTER = 'resource-version';
-let tempSeq = 0;
+/** NAME_MAX of Linux file systems (ext4, xfs, tmpfs): longer file names are ENAMETOOLONG. */
+const MAX_FILE_NAME = 255;
+
+/**
+ * `<name>.yaml`, or for names too long for that (a valid name has up to 253 characters) the
+ * name's head and a hash of it; "_" is never in a name, so no other object's file is named so.
+ * The loader reads each object's name from its content, not from the file name.
+ */
+export function fileNameOf(name: string): string {
+  const plain = `${name}.yaml`;
+  if (Buffer.byteLength(plain) <= MAX_FILE_NAME) return plain;
+  return `${name.slice(0, 180)}_${createHash('sha256').update(name).digest('hex').slice(0, 32)}.yaml`;
+}
 
 async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
@@ -23,7 +36,8 @@ async function syncDir(dir: string): Promise<void> {
 
 async function writeDurable(dir: string, file: string, text: string): Promise<void> {
   // Dot-named: the rule loader and the state loader both skip it if a crash leaves it behind.
-  const temp = join(dir, `.${file}.${process.pid}.${tempSeq++}.tmp`);
+  // Short and fixed-length, so any file name that fits fits its temp file too.
+  const temp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
   const handle = await open(temp, 'w', 0o600);
   try {
     await handle.writeFile(text);
@@ -62,13 +76,13 @@ export class StateDir {
 
   /** Durable before it returns. */
   async put(r: Resource, object: KubeObject): Promise<void> {
-    await writeDurable(this.dirOf(r), `${object.metadata.name}.yaml`, this.text(object));
+    await writeDurable(this.dirOf(r), fileNameOf(object.metadata.name), this.text(object));
   }
 
   /** Records the deletion's resourceVersion first, so versions never go back after a restart. */
   async remove(r: Resource, name: string, resourceVersion: number): Promise<void> {
     await writeDurable(this.dir, COUNTER, `${resourceVersion}\n`);
-    await unlink(join(this.dirOf(r), `${name}.yaml`)).catch((err: NodeJS.ErrnoException) => {
+    await unlink(join(this.dirOf(r), fileNameOf(name))).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
     await syncDir(this.dirOf(r));

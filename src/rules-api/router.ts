@@ -36,7 +36,16 @@ function target(path: string): Target | undefined {
   if (!m) return undefined;
   const r = RESOURCES.find((x) => x.group === m[1] && x.version === m[2] && x.plural === m[3]);
   if (!r || (m[5] && !r.hasStatus)) return undefined;
-  return { r, ...(m[4] ? { name: decodeURIComponent(m[4]) } : {}), status: m[5] !== undefined };
+  return { r, ...(m[4] ? { name: decodedName(m[4]) } : {}), status: m[5] !== undefined };
+}
+
+/** A malformed percent-encoding is the client's error: 400, as Go's net/http answers an invalid URL escape. */
+function decodedName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`invalid URL escape in the object name ${JSON.stringify(segment)}`);
+  }
 }
 
 const timestamp = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
@@ -82,11 +91,10 @@ async function collection(deps: RouterDeps, req: IncomingMessage, res: ServerRes
     return (o: KubeObject) => l(o) && f(o);
   })();
   if (method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1')) {
-    const timeout = q.get('timeoutSeconds');
     serveWatch(req, res, deps.store, r, {
       resourceVersion: q.get('resourceVersion'),
       bookmarks: q.get('allowWatchBookmarks') === 'true',
-      timeoutSeconds: timeout === null ? undefined : Number(timeout),
+      timeoutSeconds: q.get('timeoutSeconds'),
       filter: select,
       initial: () => deps.store.list(r),
       bookmarkIntervalMs: deps.bookmarkIntervalMs,

@@ -85,6 +85,11 @@ export class ObjectStore {
     return this.history.filter((c) => c.rv > since && c.resource === r);
   }
 
+  /** How many listeners (open watches) there are. */
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
