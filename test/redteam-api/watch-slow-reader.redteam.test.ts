@@ -7,7 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDMS, RW, idms, startApi, type ApiHarness } from '../helpers/rules-api.js';
-import { pause, until } from './hostile-kube-api.js';
+import { pause, until } from '../fakes/hostile-kube-api.js';
 
 let h: ApiHarness;
 beforeAll(async () => {
