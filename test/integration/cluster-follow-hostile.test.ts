@@ -1,7 +1,9 @@
-// The cluster follower against a hostile or broken API server.
+// The cluster follower against a hostile or broken API server (found by a red
+// team): an event without metadata, watches that end at once, 410 storms and a
+// list that never answers must neither crash the process, nor spin, nor hang.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterFollower } from '../../src/cluster/follower.js';
-import { hostileKube, pause, until, type HostileKube } from './hostile-kube-api.js';
+import { hostileKube, pause, until, type HostileKube } from '../fakes/hostile-kube-api.js';
 
 let kube: HostileKube | undefined;
 let follower: ClusterFollower | undefined;
@@ -12,7 +14,8 @@ afterEach(async () => {
   kube = undefined;
 });
 
-const follow = (k: HostileKube) => new ClusterFollower({ kubeconfig: k.kubeconfig, onChange: () => undefined, retryMs: { min: 200, max: 1000 }, debounceMs: 10 });
+const problems: string[] = [];
+const follow = (k: HostileKube) => new ClusterFollower({ kubeconfig: k.kubeconfig, onChange: () => undefined, onProblem: (p) => problems.push(p), retryMs: { min: 200, max: 1000 }, debounceMs: 10, deadlineMs: 1000 });
 
 describe('follower vs a hostile API server', () => {
   it('a watch event whose object has no metadata does not reject unhandled (which kills the process)', async () => {
@@ -28,8 +31,9 @@ describe('follower vs a hostile API server', () => {
       });
       follower = follow(kube);
       await follower.start();
-      await until(() => rejections.length > 0, 1000);
+      await until(() => rejections.length > 0 || problems.length > 0, 1000);
       expect(rejections.map(String)).toEqual([]);
+      expect(problems).toContain('ignored a ADDED event whose object has no metadata.name');
     } finally {
       process.off('unhandledRejection', onRejection);
     }
@@ -68,5 +72,7 @@ describe('follower vs a hostile API server', () => {
     follower = follow(kube);
     const started = await Promise.race([follower.start().then(() => 'settled'), pause(8000).then(() => 'still waiting')]);
     expect(started).toBe('settled');
+    expect(follower.status()).toMatchObject({ synced: false, connected: false });
+    expect(follower.status().resources[0]?.error).toContain('list: no answer within 1000 ms');
   }, 15_000);
 });
