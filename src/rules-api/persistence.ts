@@ -19,7 +19,7 @@ const MAX_FILE_NAME = 255;
  * name's head and a hash of it; "_" is never in a name, so no other object's file is named so.
  * The loader reads each object's name from its content, not from the file name.
  */
-export function fileNameOf(name: string): string {
+function fileNameOf(name: string): string {
   const plain = `${name}.yaml`;
   if (Buffer.byteLength(plain) <= MAX_FILE_NAME) return plain;
   return `${name.slice(0, 180)}_${createHash('sha256').update(name).digest('hex').slice(0, 32)}.yaml`;
