@@ -1,0 +1,56 @@
+// Finding: a client opens a healthy mirror's circuit on purpose through the
+// query it forwards. mirrorgate accepts any run of digits as tags/list `n`
+// and forwards it; distribution (v3 registry/handlers/tags.go) answers
+// 400 PAGINATION_NUMBER_INVALID when strconv.Atoi fails (past int64) or n
+// is past its limit. classifyStatus turns that 400 into `invalid`, which is in
+// ENDPOINT_FAILURES: three such requests open the mirror's circuit and every
+// client's pulls go elsewhere for cool_down_ms. REQUIRED: a 4xx the client's
+// own parameters provoke is not the endpoint's failure (or the parameter is
+// refused/normalised before it is forwarded), so the mirror keeps serving.
+import { afterEach, describe, expect, it } from 'vitest';
+import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
+import { hostileServer, type HostileServer } from '../fakes/hostile.js';
+import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+
+let mirror: HostileServer | undefined;
+let source: FakeRegistry | undefined;
+let proxy: TestProxy | undefined;
+afterEach(async () => {
+  await proxy?.close();
+  await mirror?.stop();
+  await source?.stop();
+  proxy = mirror = source = undefined;
+});
+
+/** A healthy registry's tags/list, answering `n` as distribution v3 does. */
+const distributionTags = () =>
+  hostileServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const n = url.searchParams.get('n');
+    // Go's strconv.Atoi on a 64-bit platform: more than int64 is an error; distribution answers 400.
+    if (n !== null && (!/^\d+$/.test(n) || BigInt(n) > 9223372036854775807n)) {
+      const body = JSON.stringify({ errors: [{ code: 'PAGINATION_NUMBER_INVALID', message: 'invalid number of results requested', detail: { n } }] });
+      return void res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    }
+    const body = JSON.stringify({ name: 'ns/app', tags: ['v1'] });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+  });
+
+describe('a client cannot open a healthy mirror\'s circuit with a parameter it forwards', () => {
+  it('three tags/list?n=<past int64> leave the mirror serving the next tag list', async () => {
+    mirror = await distributionTags();
+    source = await fakeRegistry();
+    source.tags.set('ns/app', ['v1']);
+    proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [], [`${mirror.host}/ns`]), { aliases: { src: source.host } }, { health: { failure_threshold: 3, cool_down_ms: 600_000 } });
+    for (let i = 0; i < 3; i++) await proxy.get('/v2/src/ns/app/tags/list?n=99999999999999999999');
+    const before = mirror.requests.length;
+    const res = await proxy.get('/v2/src/ns/app/tags/list');
+    const outcomes = proxy.attemptsFor('/v2/src/ns/app/tags/list').map((walk) => walk[0]?.outcome);
+    expect({ status: res.status, servedBy: res.headers['x-mirrorgate-served-by'], mirrorAsked: mirror.requests.length - before, firstOutcomes: outcomes }).toEqual({
+      status: 200,
+      servedBy: expect.stringContaining(mirror.host),
+      mirrorAsked: 1,
+      firstOutcomes: expect.not.arrayContaining(['circuit_open']),
+    });
+  });
+});
