@@ -1,8 +1,13 @@
-// Finding: a client opens a healthy mirror's circuit on purpose through the
-// query it forwards. mirrorgate accepts any run of digits as tags/list `n`
+// Finding: a client opens a healthy mirror's circuit on purpose with a
+// request the mirror answers 400 because of the client's own parameters.
+// (1) tags/list `n`: mirrorgate accepts any run of digits as tags/list `n`
 // and forwards it; distribution (v3 registry/handlers/tags.go) answers
 // 400 PAGINATION_NUMBER_INVALID when strconv.Atoi fails (past int64) or n
-// is past its limit. classifyStatus turns that 400 into `invalid`, which is in
+// is past its limit. (2) Accept: mirrorgate forwards the client's Accept,
+// and distribution v3 (registry/handlers/manifests.go) answers 400
+// MANIFEST_INVALID "Schema 2 manifest not supported by client" to a client
+// whose Accept names no docker type (an OCI-only client) for a docker image.
+// classifyStatus (src/upstream/failure.ts:104) turns that 400 into `invalid`, which is in
 // ENDPOINT_FAILURES: three such requests open the mirror's circuit and every
 // client's pulls go elsewhere for cool_down_ms. REQUIRED: a 4xx the client's
 // own parameters provoke is not the endpoint's failure (or the parameter is
@@ -22,10 +27,19 @@ afterEach(async () => {
   proxy = mirror = source = undefined;
 });
 
+const V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: V2, config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 2, digest: `sha256:${'4'.repeat(64)}` }, layers: [] }));
+
 /** A healthy registry's tags/list, answering `n` as distribution v3 does. */
 const distributionTags = () =>
   hostileServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    // distribution v3 registry/handlers/manifests.go: a schema-2 manifest the client's Accept does not name is 400 MANIFEST_INVALID.
+    if (url.pathname.includes('/manifests/')) {
+      const ok = (req.headers.accept ?? '').includes(V2);
+      const body = ok ? manifest : Buffer.from(JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: 'Schema 2 manifest not supported by client' }] }));
+      return void res.writeHead(ok ? 200 : 400, { 'content-type': ok ? V2 : 'application/json', 'content-length': body.length }).end(body);
+    }
     const n = url.searchParams.get('n');
     // Go's strconv.Atoi on a 64-bit platform: more than int64 is an error; distribution answers 400.
     if (n !== null && (!/^\d+$/.test(n) || BigInt(n) > 9223372036854775807n)) {
@@ -37,6 +51,21 @@ const distributionTags = () =>
   });
 
 describe('a client cannot open a healthy mirror\'s circuit with a parameter it forwards', () => {
+  it('three pulls of a docker image by a client accepting only OCI types leave the mirror serving the next tag list', async () => {
+    mirror = await distributionTags();
+    source = await fakeRegistry();
+    source.tags.set('ns/app', ['v1']);
+    proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [`${mirror.host}/ns`], [`${mirror.host}/ns`]), { aliases: { src: source.host } }, { health: { failure_threshold: 3, cool_down_ms: 600_000 } });
+    for (let i = 0; i < 3; i++) await proxy.get('/v2/src/ns/app/manifests/v1', { accept: 'application/vnd.oci.image.manifest.v1+json' });
+    const before = mirror.requests.length;
+    const res = await proxy.get('/v2/src/ns/app/tags/list');
+    expect({ status: res.status, servedBy: res.headers['x-mirrorgate-served-by'], mirrorAsked: mirror.requests.length - before }).toEqual({
+      status: 200,
+      servedBy: expect.stringContaining(mirror.host),
+      mirrorAsked: 1,
+    });
+  });
+
   it('three tags/list?n=<past int64> leave the mirror serving the next tag list', async () => {
     mirror = await distributionTags();
     source = await fakeRegistry();
