@@ -5,10 +5,20 @@
 // to an `n` past strconv.Atoi's range (registry/handlers/tags.go): such a 4xx
 // is the endpoint's answer to that request (`rejected`, upstream/failure.ts),
 // not its fault, and an out-of-range `n` is refused by mirrorgate, never forwarded.
+// Finding 5: RFC 9110 §14.2 lets a server ignore Range and answer 200 with the
+// whole blob, chunked. With the disk cache off, store/ranged.ts cannot place
+// the span in such an answer; that is no fault of the endpoint (`declined`):
+// the walk fails over and the mirror's circuit stays closed.
+import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { hostileServer, type HostileServer } from '../fakes/hostile.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+
+const content = randomBytes(64 * 1024);
+const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+const other = randomBytes(1024);
+const otherDigest = `sha256:${createHash('sha256').update(other).digest('hex')}`;
 
 let mirror: HostileServer | undefined;
 let source: FakeRegistry | undefined;
@@ -76,6 +86,33 @@ describe('a client cannot open a healthy mirror\'s circuit with a parameter it f
       servedBy: expect.stringContaining(mirror.host),
       mirrorAsked: 1,
       mirrorAskedBefore: 0,
+    });
+  });
+});
+
+describe('a mirror that ignores Range', () => {
+  it('stays in the plan after three Range requests', async () => {
+    // Correct bytes, whole, chunked (no Content-Length), whatever Range says.
+    mirror = await hostileServer((req, res) => {
+      const body = (req.url ?? '').includes(digest) ? content : (req.url ?? '').includes(otherDigest) ? other : undefined;
+      if (!body) return void res.writeHead(404, { 'content-length': 0 }).end();
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'docker-content-digest': req.url?.includes(digest) ? digest : otherDigest });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    });
+    source = await fakeRegistry();
+    source.putBlob(content);
+    source.putBlob(other);
+    proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [`${mirror.host}/ns`], []), { aliases: { src: source.host } }, { health: { failure_threshold: 3, cool_down_ms: 600_000 } });
+    for (let i = 0; i < 3; i++) {
+      const part = await proxy.get(`/v2/src/ns/app/blobs/${digest}`, { range: 'bytes=100-199' });
+      expect({ status: part.status, bytes: part.body.equals(content.subarray(100, 200)) }).toEqual({ status: 206, bytes: true });
+    }
+    expect(proxy.attemptsFor(`/v2/src/ns/app/blobs/${digest}`).map((walk) => walk[0]?.outcome)).toEqual(['declined', 'declined', 'declined']);
+    const res = await proxy.get(`/v2/src/ns/app/blobs/${otherDigest}`);
+    expect({ status: res.status, servedBy: res.headers['x-mirrorgate-served-by'], sourceAsked: source.count(otherDigest) }).toEqual({
+      status: 200,
+      servedBy: expect.stringContaining(mirror.host),
+      sourceAsked: 0,
     });
   });
 });
