@@ -10,25 +10,17 @@
 // the span in such an answer; that is no fault of the endpoint (`declined`):
 // the walk fails over and the mirror's circuit stays closed.
 import { createHash, randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
-import { hostileServer, type HostileServer } from '../fakes/hostile.js';
-import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { describe, expect, it } from 'vitest';
+import { fakeRegistry } from '../../src/bench/simulated-registry.js';
+import { hostileServer } from '../fakes/hostile.js';
+import { mirrorRules, startTestProxy } from '../helpers/proxy.js';
+import { stopAfterTest } from '../helpers/stop-after.js';
 
 const content = randomBytes(64 * 1024);
 const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
 const other = randomBytes(1024);
 const otherDigest = `sha256:${createHash('sha256').update(other).digest('hex')}`;
 
-let mirror: HostileServer | undefined;
-let source: FakeRegistry | undefined;
-let proxy: TestProxy | undefined;
-afterEach(async () => {
-  await proxy?.close();
-  await mirror?.stop();
-  await source?.stop();
-  proxy = mirror = source = undefined;
-});
 
 const V2 = 'application/vnd.docker.distribution.manifest.v2+json';
 const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: V2, config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 2, digest: `sha256:${'4'.repeat(64)}` }, layers: [] }));
@@ -55,10 +47,10 @@ const distributionTags = () =>
 
 describe('a client cannot open a healthy mirror\'s circuit with a parameter it forwards', () => {
   it('three pulls of a docker image by a client accepting only OCI types leave the mirror serving the next tag list', async () => {
-    mirror = await distributionTags();
-    source = await fakeRegistry();
+    const mirror = stopAfterTest(await distributionTags());
+    const source = stopAfterTest(await fakeRegistry());
     source.tags.set('ns/app', ['v1']);
-    proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [`${mirror.host}/ns`], [`${mirror.host}/ns`]), { aliases: { src: source.host } }, { health: { failure_threshold: 3, cool_down_ms: 600_000 } });
+    const proxy = stopAfterTest(await startTestProxy(mirrorRules(`${source.host}/ns`, [`${mirror.host}/ns`], [`${mirror.host}/ns`]), { aliases: { src: source.host } }, { health: { failure_threshold: 3, cool_down_ms: 600_000 } }));
     for (let i = 0; i < 3; i++) await proxy.get('/v2/src/ns/app/manifests/v1', { accept: 'application/vnd.oci.image.manifest.v1+json' });
     const before = mirror.requests.length;
     const res = await proxy.get('/v2/src/ns/app/tags/list');
@@ -71,10 +63,10 @@ describe('a client cannot open a healthy mirror\'s circuit with a parameter it f
   });
 
   it('tags/list?n=<past int64> is refused by mirrorgate, never forwarded, and leaves the mirror serving', async () => {
-    mirror = await distributionTags();
-    source = await fakeRegistry();
+    const mirror = stopAfterTest(await distributionTags());
+    const source = stopAfterTest(await fakeRegistry());
     source.tags.set('ns/app', ['v1']);
-    proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [], [`${mirror.host}/ns`]), { aliases: { src: source.host } }, { health: { failure_threshold: 3, cool_down_ms: 600_000 } });
+    const proxy = stopAfterTest(await startTestProxy(mirrorRules(`${source.host}/ns`, [], [`${mirror.host}/ns`]), { aliases: { src: source.host } }, { health: { failure_threshold: 3, cool_down_ms: 600_000 } }));
     for (let i = 0; i < 3; i++) {
       const bad = await proxy.get('/v2/src/ns/app/tags/list?n=99999999999999999999');
       expect({ status: bad.status, code: JSON.parse(bad.body.toString()).errors[0].code }).toEqual({ status: 400, code: 'PAGINATION_NUMBER_INVALID' });
@@ -93,16 +85,16 @@ describe('a client cannot open a healthy mirror\'s circuit with a parameter it f
 describe('a mirror that ignores Range', () => {
   it('stays in the plan after three Range requests', async () => {
     // Correct bytes, whole, chunked (no Content-Length), whatever Range says.
-    mirror = await hostileServer((req, res) => {
+    const mirror = stopAfterTest(await hostileServer((req, res) => {
       const body = (req.url ?? '').includes(digest) ? content : (req.url ?? '').includes(otherDigest) ? other : undefined;
       if (!body) return void res.writeHead(404, { 'content-length': 0 }).end();
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'docker-content-digest': req.url?.includes(digest) ? digest : otherDigest });
       res.end(req.method === 'HEAD' ? undefined : body);
-    });
-    source = await fakeRegistry();
+    }));
+    const source = stopAfterTest(await fakeRegistry());
     source.putBlob(content);
     source.putBlob(other);
-    proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [`${mirror.host}/ns`], []), { aliases: { src: source.host } }, { health: { failure_threshold: 3, cool_down_ms: 600_000 } });
+    const proxy = stopAfterTest(await startTestProxy(mirrorRules(`${source.host}/ns`, [`${mirror.host}/ns`], []), { aliases: { src: source.host } }, { health: { failure_threshold: 3, cool_down_ms: 600_000 } }));
     for (let i = 0; i < 3; i++) {
       const part = await proxy.get(`/v2/src/ns/app/blobs/${digest}`, { range: 'bytes=100-199' });
       expect({ status: part.status, bytes: part.body.equals(content.subarray(100, 200)) }).toEqual({ status: 206, bytes: true });
