@@ -79,6 +79,7 @@ async function followCluster(settings: Settings, log: Logger, reload: (source: s
   const source = clusterSource(settings.kubernetes, {
     onChange: () => reload('cluster'),
     onStatus: (kind, error) => (error === undefined ? log.info({ kind }, 'cluster: following again') : log.warn({ kind, error }, 'cluster: list/watch failing; the last rules read stay in force')),
+    onProblem: (problem) => log.warn({ problem }, 'cluster: ignored what the API server sent'),
   });
   await source.start();
   const status = source.status();

@@ -19,7 +19,7 @@ export interface ClusterSource extends RuleSource {
  * Changes are pushed (`onChange`, debounced), not found by the holder's file
  * watching: a cluster's rules must follow it even where files are not watched.
  */
-export function clusterSource(kubeconfig: string, events: Pick<FollowerOptions, 'onChange' | 'onStatus'>): ClusterSource {
+export function clusterSource(kubeconfig: string, events: Pick<FollowerOptions, 'onChange' | 'onStatus' | 'onProblem'>): ClusterSource {
   const follower = new ClusterFollower({ kubeconfig, ...events });
   // Reads taken after the first full list: only once one of them is in force are the rules the cluster's.
   const completeReads = new WeakSet<readonly RuleDocument[]>();

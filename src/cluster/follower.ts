@@ -6,7 +6,8 @@
 // (client-node cache.js `doneHandler`). When a list or watch fails, the
 // objects already known stay (the last good rules) and the resource is
 // restarted after a bounded backoff; the failure shows in status().
-import { CoreV1Api, CustomObjectsApi, KubeConfig, ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, ListWatch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { GuardedWatch, guardedList, type GuardOptions } from './guarded.js';
 import { FOLLOWED, type FollowedResource, collectionPath } from './resources.js';
 
 export interface FollowedObject {
@@ -42,8 +43,12 @@ export interface FollowerOptions {
   readonly onChange: () => void;
   /** Called when a resource fails or recovers, for logs. */
   readonly onStatus?: (kind: string, error: string | undefined) => void;
+  /** Called when something the API server sent was ignored (an object without a name, a failed event), for logs. */
+  readonly onProblem?: (problem: string) => void;
   readonly retryMs?: { readonly min: number; readonly max: number };
   readonly debounceMs?: number;
+  /** A list, or a watch's response headers, not there by then is a failure (default 10 s). */
+  readonly deadlineMs?: number;
 }
 
 const DEFAULT_RETRY = { min: 500, max: 30_000 };
@@ -74,9 +79,15 @@ export class ClusterFollower {
   constructor(private readonly options: FollowerOptions) {
     const kc = loadKubeConfig(options.kubeconfig);
     this.server = kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)';
+    const guard: GuardOptions = {
+      retryMs: options.retryMs ?? DEFAULT_RETRY,
+      deadlineMs: options.deadlineMs ?? 10_000,
+      healthyMs: 30_000,
+      report: (problem) => options.onProblem?.(problem),
+    };
     const lists = listFunctions(kc);
-    const watch = new Watch(kc);
-    this.followed = FOLLOWED.map((resource) => this.follow(resource, new ListWatch(collectionPath(resource), watch, lists(resource), false)));
+    const watch = new GuardedWatch(kc, guard);
+    this.followed = FOLLOWED.map((resource) => this.follow(resource, new ListWatch(collectionPath(resource), watch, guardedList(lists(resource), guard), false)));
   }
 
   /** Starts every list and watch; resolves once each resource has been listed or has failed once. */

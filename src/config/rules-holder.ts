@@ -51,8 +51,6 @@ export class RulesHolder {
   private queue: Promise<unknown> = Promise.resolve();
   private pending: { names: Set<string>; done: Promise<ReloadOutcome> } | undefined;
   private readonly listeners: ((outcome: ReloadOutcome, rules: RuleSet) => void)[] = [];
-  /** What each check() compiled, so adopt() can swap it in without compiling again. */
-  private readonly checked = new WeakMap<Candidate, { basis: Snapshot; replaced: Readonly<Record<string, readonly RuleDocument[]>>; next: Snapshot }>();
 
   private constructor(
     readonly sources: readonly RuleSource[],
@@ -94,32 +92,35 @@ export class RulesHolder {
 
   /**
    * Compiles the rules in force with some sources' documents replaced, without
-   * swapping: how a write is validated against the whole rule set it would produce.
+   * swapping: how a dry-run write is validated against the whole rule set it would produce.
    */
   check(replaced: Readonly<Record<string, readonly RuleDocument[]>>): Candidate {
-    const next = new Map(this.snapshot);
-    for (const [name, docs] of Object.entries(replaced)) next.set(name, docs);
-    const candidate = compileSnapshot(this.sources, next, new DiagnosticSink({ file: '(rules)' }));
-    this.checked.set(candidate, { basis: this.snapshot, replaced, next });
-    return candidate;
+    return compileSnapshot(this.sources, this.replacing(replaced), new DiagnosticSink({ file: '(rules)' }));
   }
 
   /**
-   * Puts a candidate from check() in force (after its source has stored the change). The
-   * compiled rules are used as they are unless a reload changed the other sources since the
-   * check; then the replaced documents are compiled again over the documents now in force.
+   * A write to a source, as one step of the reload queue: compile with `replaced`, and if
+   * valid, `store` the change (durably, in the source's own place) and swap the result in.
+   * No reload can land between the check and the swap, so a stored change is always the one
+   * in force; an invalid candidate stores nothing, and a failed `store` swaps nothing.
    */
-  adopt(candidate: Candidate): Promise<ReloadOutcome> {
-    const made = this.checked.get(candidate);
-    if (!made) throw new Error('adopt() takes a candidate made by check()');
-    const run = this.queue.then(() => {
-      if (made.basis === this.snapshot) return this.swap(made.next, candidate);
-      const next = new Map(this.snapshot);
-      for (const [name, docs] of Object.entries(made.replaced)) next.set(name, docs);
-      return this.swap(next, compileSnapshot(this.sources, next, new DiagnosticSink({ file: '(rules)' })));
+  write(replaced: Readonly<Record<string, readonly RuleDocument[]>>, store: () => Promise<void>): Promise<Candidate> {
+    const run = this.queue.then(async () => {
+      const next = this.replacing(replaced);
+      const candidate = compileSnapshot(this.sources, next, new DiagnosticSink({ file: '(rules)' }));
+      if (!candidate.ok) return candidate;
+      await store();
+      this.swap(next, candidate);
+      return candidate;
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private replacing(replaced: Readonly<Record<string, readonly RuleDocument[]>>): Snapshot {
+    const next = new Map(this.snapshot);
+    for (const [name, docs] of Object.entries(replaced)) next.set(name, docs);
+    return next;
   }
 
   /**

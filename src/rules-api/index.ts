@@ -34,7 +34,7 @@ export interface RulesApi {
 const API_PATH = /^\/(api|apis|openapi|version)(\/|$)/;
 
 export async function openRulesApi(o: RulesApiOptions, log: Logger): Promise<RulesApi> {
-  const tokens = await TokenFile.open(o.tokensFile, { onProblem: (e) => log.error({ problems: e.problems }, 'rules API token file not reloaded: the previous tokens stay in force') });
+  const tokens = await TokenFile.open(o.tokensFile, { onProblem: (e) => log.error({ file: e.file, problems: e.problems }, 'rules API token file failed to load: every token is refused until it is fixed') });
   const state = new StateDir(o.stateDir);
   const loaded = await state.load(RESOURCES);
   const store = new ObjectStore(loaded.resourceVersion, o.watchHistory);

@@ -2,8 +2,8 @@
 // it against the whole rule set it would produce (the same decoder and
 // compiler as rule files, cross-object checks included), persist it durably,
 // commit it to the store (watchers see it), and swap the rules in force
-// before answering. dryRun stops after the check; an invalid write changes
-// nothing.
+// before answering -- all as one step of the holder's reload queue. dryRun
+// stops after the check; an invalid write changes nothing.
 import type { RuleDiagnostic } from '../core/index.js';
 import type { RulesHolder } from '../config/rules-holder.js';
 import { type Resource, RESOURCES } from './kinds.js';
@@ -58,17 +58,23 @@ export class Writer {
     const next = build(current);
     const key = `${r.plural}/${name}`;
     const entries = this.store.entries().filter(([k]) => k !== key);
-    const candidate = this.holder.check({ [API_SOURCE]: documentsOf(next ? [...entries, [key, next]] : entries) });
-    if (!candidate.ok) throw invalid(r, name, candidate.errors.map(causeOf));
+    const replaced = { [API_SOURCE]: documentsOf(next ? [...entries, [key, next]] : entries) };
     const result = { object: next ?? (current as KubeObject), created: current === undefined, deleted: next === undefined };
-    if (dryRun) return result;
+    if (dryRun) {
+      const candidate = this.holder.check(replaced);
+      if (!candidate.ok) throw invalid(r, name, candidate.errors.map(causeOf));
+      return result;
+    }
     const rv = this.store.resourceVersion + 1;
     const object: KubeObject = { ...result.object, metadata: { ...result.object.metadata, resourceVersion: String(rv) } };
-    if (next) await this.state.put(r, object);
-    else await this.state.remove(r, name, rv);
-    this.store.commit({ type: next ? (current ? 'MODIFIED' : 'ADDED') : 'DELETED', resource: r, rv, object });
-    // In force for new pulls before the answer goes out; shows on /readyz and in metrics through the holder.
-    await this.holder.adopt(candidate);
+    // Checked, stored and put in force as one step of the holder's reload queue: a rule-file
+    // reload cannot land in between and leave a stored, acknowledged write out of force.
+    const candidate = await this.holder.write(replaced, async () => {
+      if (next) await this.state.put(r, object);
+      else await this.state.remove(r, name, rv);
+      this.store.commit({ type: next ? (current ? 'MODIFIED' : 'ADDED') : 'DELETED', resource: r, rv, object });
+    });
+    if (!candidate.ok) throw invalid(r, name, candidate.errors.map(causeOf));
     return { ...result, object };
   }
 }

@@ -101,19 +101,26 @@ describe('rule sources', () => {
     }
   });
 
-  it('adopt() swaps in a checked candidate; after a reload of another source it compiles again over the new documents', async () => {
+  it('write() stores and swaps a valid change in one step of the reload queue; an invalid one or a failed store changes nothing', async () => {
     const files = writeRules({ 'a.yaml': itms('from-file', 'm1.example') });
     try {
       const holder = await RulesHolder.load([files], [memorySource('api', {})]);
+      let stored = 0;
+      const store = async () => void stored++;
       const x = { label: 'api:ImageTagMirrorSet/x', text: itms('x', 'm2.example') };
-      expect((await holder.adopt(holder.check({ api: [x] }))).ok).toBe(true);
+      expect((await holder.write({ api: [x] }, store)).ok).toBe(true);
+      expect(stored).toBe(1);
       expect(holder.current().objects.map((o) => o.origin.object)).toEqual(['ImageTagMirrorSet/from-file', 'ImageTagMirrorSet/x']);
-      const y = holder.check({ api: [x, { label: 'api:ImageTagMirrorSet/y', text: itms('y', 'm3.example') }] });
+      // A reload queued before the write lands first: the write is checked against its documents.
       writeFileSync(join(files, 'a.yaml'), itms('y', 'm1.example'));
-      expect((await holder.reload(['files'])).ok).toBe(true);
-      const late = await holder.adopt(y);
+      const reloaded = holder.reload(['files']);
+      const y = holder.write({ api: [x, { label: 'api:ImageTagMirrorSet/y', text: itms('y', 'm3.example') }] }, store);
+      expect((await reloaded).ok).toBe(true);
+      const late = await y;
       expect(late.ok).toBe(false);
-      expect(late.errors.join('\n')).toContain('ImageTagMirrorSet/y is also defined by the files source');
+      expect(!late.ok && late.errors.map((e) => e.message).join('\n')).toContain('ImageTagMirrorSet/y is also defined by the files source');
+      expect(stored).toBe(1);
+      await expect(holder.write({ api: [] }, () => Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
       expect(holder.current().objects.map((o) => o.origin.object)).toEqual(['ImageTagMirrorSet/y', 'ImageTagMirrorSet/x']);
     } finally {
       rmSync(files, { recursive: true });

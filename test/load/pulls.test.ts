@@ -8,12 +8,14 @@
 // MIRRORGATE_LOAD=long for 1,000 concurrent pulls with layers up to 64 MiB.
 import { watch } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Agent } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { switchProxy, type SwitchMode, type SwitchProxy } from '../fakes/switch-proxy.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { tempDir } from '../helpers/temp.js';
 import { type LoadImage, type PullOutcome, fdTargets, loadImage, openFds, pull, pushLoadImage } from './support.js';
 
 const KiB = 1024;
@@ -46,7 +48,13 @@ afterAll(async () => {
   await Promise.all([m1, m2, source].map((r) => r?.stop()));
 });
 
-it(`${FORM.pulls} pulls, ${FORM.concurrency} at a time, survive a mirror that is killed, hung, then corrupt`, async () => {
+// Twice: streaming through (no blob cache), and through the disk blob cache (fills shared by
+// concurrent pulls, files read as they grow, wrong copies replaced mid-fill). The cache is kept
+// smaller than the images, so eviction churns and every phase of mirror 1 still meets traffic.
+it.each([
+  { cache: 'no blob cache', blobs: {} },
+  { cache: 'the disk blob cache', blobs: { dir: 'disk' } },
+])(`${FORM.pulls} pulls, ${FORM.concurrency} at a time, through $cache, survive a mirror that is killed, hung, then corrupt`, async ({ blobs }) => {
   // libuv keeps one inotify descriptor per event loop once anything has been watched (the
   // rule files are): open it before counting, so the count compares like with like.
   watch(tmpdir()).close();
@@ -59,7 +67,11 @@ it(`${FORM.pulls} pulls, ${FORM.concurrency} at a time, survive a mirror that is
     mirrorRules(`${source.host}/ns`, [`${front.host}/ns`, `${m2.host}/ns`], [`${front.host}/ns`, `${m2.host}/ns`], { insecure: [front.host] }),
     { aliases: { src: source.host }, connect_timeout_ms: 1_000, headers_timeout_ms: 2_000, body_idle_timeout_ms: 2_000, min_bytes_per_s: 64 * KiB, stall_window_ms: 1_000, pull_deadline_ms: 60_000 },
     // A short cool-down lets mirror 1 back in after each phase, so every fault meets traffic.
-    { hedge: { mode: 'adaptive', delay_ms: 300 }, health: { failure_threshold: 3, cool_down_ms: 300 } },
+    {
+      hedge: { mode: 'adaptive', delay_ms: 300 },
+      health: { failure_threshold: 3, cool_down_ms: 300 },
+      ...(blobs.dir ? { cache: { max_bytes: 1, tag_ttl_ms: 1, negative_ttl_ms: 1, stale_if_error: false, blobs: { dir: join(tempDir('load-cache'), 'blobs'), max_bytes: 2 * MiB } } } : {}),
+    },
   );
   const client = new Agent({ connections: 256 });
   const lag = monitorEventLoopDelay({ resolution: 10 });

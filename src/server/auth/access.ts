@@ -41,7 +41,7 @@ const OPEN_ADMIN_PATHS = ['/healthz', '/readyz'];
 
 /** Loads the files the settings name; any that cannot be read or parsed fails start-up. */
 export async function loadAccess(settings: Settings, log: Logger): Promise<Access> {
-  const report = (error: SecretFileError) => log.error({ file: error.file, problems: error.problems }, 'auth file not reloaded: the previous content stays in force');
+  const report = (error: SecretFileError) => log.error({ file: error.file, problems: error.problems }, 'auth file failed to load: every credential from it is refused until it is fixed');
   const { htpasswdFile, tokensFile, adminTokensFile } = settings.auth;
   return {
     ...(htpasswdFile ? { htpasswd: await Htpasswd.open(htpasswdFile, report) } : {}),

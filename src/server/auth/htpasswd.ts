@@ -65,6 +65,8 @@ export class Htpasswd {
   async verify(user: string, password: string): Promise<boolean> {
     if (truncates(password)) return false;
     const users = await this.watched.current();
+    // A file that fails to load accepts no password (fail closed: see watched-file.ts).
+    if (users === undefined) return false;
     const key = createHash('sha256').update(`${user}\0${password}`).digest('base64');
     const known = users.verdicts.get(key);
     if (known !== undefined) return known;

@@ -11,7 +11,8 @@
 // the match nor its position leaks through timing. No token ever reaches a
 // log or an error message: problems name the line, never its content.
 //
-// The file is re-read when it changes (watched-file.ts).
+// The file is re-read when it changes (watched-file.ts); while a changed file
+// fails to load, no token from it is accepted.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SecretFileError, WatchedFile } from './watched-file.js';
 
@@ -81,7 +82,7 @@ export function roleAllows(role: TokenRole, method: string): boolean {
 }
 
 export interface TokenFileOptions {
-  /** Told when a changed file fails to load (the previous tokens stay in force). */
+  /** Told when a changed file fails to load (no token is accepted until it loads again). */
   readonly onProblem?: (error: SecretFileError) => void;
 }
 
@@ -97,7 +98,8 @@ export class TokenFile {
   /** The identity a presented token belongs to, or undefined; the file is re-read first if it changed. */
   async check(token: string | undefined): Promise<TokenIdentity | undefined> {
     const entries = await this.watched.current();
-    return token === undefined || token === '' ? undefined : match(entries, token);
+    // A file that fails to load accepts no token (fail closed: see watched-file.ts).
+    return token === undefined || token === '' || entries === undefined ? undefined : match(entries, token);
   }
 }
 

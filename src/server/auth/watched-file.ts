@@ -1,10 +1,17 @@
 // A parsed file kept current by a stat on use: each read compares the file's
 // identity (inode, size, mtime, ctime) with the loaded one and re-reads only
 // when it moved. This follows Kubernetes Secret volumes, whose updates swap a
-// symlink (fs.watch on the old inode would miss them). A file that fails to
-// load keeps the last good content in force (as a failed rules reload does)
-// and the problem is reported once; a file that never loaded is a start-up
-// error. Problems must name lines, never content: these files hold secrets.
+// symlink (fs.watch on the old inode would miss them).
+//
+// A file that fails to load after a change (unreadable, deleted, one bad
+// line) fails closed: it has no content in force -- every credential it held
+// is refused -- until it loads again, and the problem is reported once. Unlike
+// a failed rules reload, keeping the last good content would fail open: a
+// leaked token removed from the file in the same edit as a typo on another
+// line, or a file deleted to revoke everything, would stay accepted; a
+// revocation must not depend on the rest of the file being valid. A file that
+// never loaded is a start-up error. Problems name lines, never content: these
+// files hold secrets.
 import { readFile, stat } from 'node:fs/promises';
 
 export class SecretFileError extends Error {
@@ -20,7 +27,8 @@ export class SecretFileError extends Error {
 export type Parse<T> = (text: string, file: string) => T;
 
 export class WatchedFile<T> {
-  private value!: T;
+  /** Undefined while the file fails to load. */
+  private value: T | undefined;
   private identity = '';
   /** The last problem reported, so a broken file is reported once, not on every request. */
   private problem = '';
@@ -39,8 +47,11 @@ export class WatchedFile<T> {
     return watched;
   }
 
-  /** The content in force, re-read first if the file changed; concurrent callers share one re-read. */
-  async current(): Promise<T> {
+  /**
+   * The content in force, re-read first if the file changed; concurrent callers share one
+   * re-read. Undefined while the file fails to load: the caller accepts no credential then.
+   */
+  async current(): Promise<T | undefined> {
     this.pending ??= this.reload(false).finally(() => {
       this.pending = undefined;
     });
@@ -60,6 +71,8 @@ export class WatchedFile<T> {
     } catch (err) {
       const error = err instanceof SecretFileError ? err : new SecretFileError(this.file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`]);
       if (initial) throw error;
+      this.value = undefined;
+      this.identity = '';
       const problem = identity || `unreadable:${(err as NodeJS.ErrnoException).code}`;
       if (problem === this.problem) return;
       this.problem = problem;

@@ -51,6 +51,20 @@ describe('htpasswd', () => {
     expect(await users.verify('alice', 'new-pw')).toBe(true);
   });
 
+  // Fail closed: removing a user must not depend on the rest of the file being valid.
+  it('accepts no password while the file is broken or gone, even one remembered before', async () => {
+    const problems: string[] = [];
+    const users = await Htpasswd.open(file, (e) => problems.push(e.problems.join('; ')));
+    expect(await users.verify('alice', 'pw-alice')).toBe(true);
+    await writeFile(file, `alice:${hashSync('pw-alice', 4)}\nbob:not-bcrypt\n`); // another line broken
+    expect(await users.verify('alice', 'pw-alice')).toBe(false);
+    await rm(file);
+    expect(await users.verify('alice', 'pw-alice')).toBe(false);
+    expect(problems).toEqual(['line 2: the hash of "bob" is not bcrypt (create it with htpasswd -B)', 'cannot read: ENOENT']);
+    await writeFile(file, `alice:${hashSync('pw-alice', 4)}\n`);
+    expect(await users.verify('alice', 'pw-alice')).toBe(true);
+  });
+
   it('a flood of fresh wrong passwords is bounded; remembered good credentials still pass', async () => {
     const users = await Htpasswd.open(file, undefined, new WorkGate(1, 2));
     expect(await users.verify('alice', 'pw-alice')).toBe(true);

@@ -68,17 +68,21 @@ describe('token file', () => {
     expect(await tokens.check(RW)).toBeUndefined();
   });
 
-  it('keeps the last good tokens when the file breaks or vanishes, and reports each problem once', async () => {
+  // Fail closed: a revocation must not depend on the rest of the file being valid.
+  it('accepts no token while the file is broken or gone, reports each problem once, and recovers when fixed', async () => {
     const problems: string[] = [];
     const tokens = await TokenFile.open(file, { onProblem: (e) => problems.push(e.problems.join('; ')) });
-    await writeFile(file, `${RW} superuser\n`); // a broken edit
-    expect(await tokens.check(RW)).toEqual({ name: 'ci robot', role: 'read-write' });
-    expect(await tokens.check(RW)).toEqual({ name: 'ci robot', role: 'read-write' });
+    await writeFile(file, `${RO} read-olny\n`); // RW revoked, and a typo on the line kept
+    expect(await tokens.check(RW)).toBeUndefined();
+    expect(await tokens.check(RO)).toBeUndefined();
+    await writeFile(file, `${RO} read-only\n`);
+    expect(await tokens.check(RO)).toEqual({ name: 'line 1', role: 'read-only' });
+    expect(await tokens.check(RW)).toBeUndefined();
     await rm(file);
-    expect(await tokens.check(RO)).toEqual({ name: 'line 4', role: 'read-only' });
-    expect(await tokens.check(RO)).toEqual({ name: 'line 4', role: 'read-only' });
+    expect(await tokens.check(RO)).toBeUndefined();
+    expect(await tokens.check(RO)).toBeUndefined();
     expect(problems).toEqual(['line 1: second field must be the role, read-write or read-only', 'cannot read: ENOENT']);
-    expect(problems.join()).not.toContain(RW);
+    expect(problems.join()).not.toContain(RO);
   });
 
   it('shares one re-read between concurrent checks', async () => {
