@@ -88,7 +88,7 @@ export const SETTINGS = {
     send_timeout_ms: key('integer', 60_000, 'dataPath.sendTimeoutMs', 'a client that accepts no bytes for this long is disconnected and its upstream request aborted, so slow readers cannot hold the upstream connection pool', { check: positive }),
     shutdown_grace_ms: key('integer', 30_000, 'dataPath.shutdownGraceMs', 'on SIGTERM/SIGINT, how long in-flight requests may run before the process exits', { check: positive }),
     headers_timeout_ms: key('integer', 10_000, 'clientLimits.headersTimeoutMs', "a connection that has not sent a request's headers by then (slowloris) gets 408 and is closed; idle keep-alive connections between requests are not affected (they close after 75 s). A request body, which mirrorgate never reads, gets 60 s; answers are not bounded by it", { check: positive }),
-    max_connections: key('integer', 10_000, 'clientLimits.maxConnections', 'connections open at once per listener (the admin listener has its own); past it a new connection is closed unanswered', { check: positive }),
+    max_connections: key('integer', 10_000, 'clientLimits.maxConnections', 'connections open at once per listener (the admin listener has its own); at the limit the connection idle longest between requests is closed for a new one; when none is idle the new one is closed unanswered', { check: positive }),
   },
   admin: {
     listen: key('list', [], 'adminListen', 'serve `/metrics`, `/healthz`, `/readyz`, `/status` on these addresses only; empty: on the main listeners', {

@@ -5,6 +5,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { limitConnections } from './connection-slots.js';
 import type { Handler } from './guard.js';
 
 export interface Listening {
@@ -35,8 +36,9 @@ const checkEveryMs = (limits: ClientLimits) => Math.min(1_000, limits.headersTim
 /**
  * Against clients that hold sockets (slowloris): a connection that has not
  * sent a request's headers within `headersTimeoutMs` gets 408 and is closed,
- * whether it sent part of them or nothing; past `maxConnections` open on a
- * listener, new connections are closed at once (Node's `drop`). Without them
+ * whether it sent part of them or nothing; at `maxConnections` open on a
+ * listener, the connection idle longest gives way to a new one, which is
+ * closed at once when none is idle (./connection-slots.ts). Without them
  * Node waits 60 s for headers, and connections are limited only by file
  * descriptors.
  */
@@ -71,7 +73,7 @@ export async function listen(addresses: readonly { host: string; port: number }[
     for (const { host, port } of addresses) {
       const options = serverOptions(limits);
       const server = tls ? createHttpsServer({ ...tls, ...options }, tracked) : createHttpServer(options, tracked);
-      server.maxConnections = limits.maxConnections;
+      limitConnections(server, limits.maxConnections);
       // Registry clients keep connections open between a pull's requests.
       server.keepAliveTimeout = 75_000;
       await new Promise<void>((resolve, reject) => {

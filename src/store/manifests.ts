@@ -3,7 +3,11 @@
 // requests, stale-if-error, and the affinity a served manifest gives its
 // referenced digests. Tags, "not found" answers and shared fetches are kept
 // under the request's walk (`scope`, store/scope.ts), not under its name:
-// only a request walking the same endpoints under the rules in force gets them.
+// only a request walking the same endpoints under the rules in force gets them,
+// and under the media types the client accepts: the upstream chooses its answer
+// by Accept (distribution answers a client that takes no lists with the
+// linux/amd64 manifest, and one that takes no OCI index with 404:
+// registry/handlers/manifests.go), so that answer is only this Accept's.
 import { acceptedTypes } from '../core/oci/accept.js';
 import { OciError } from '../core/oci/errors.js';
 import { referencedDigests } from '../core/oci/manifest-refs.js';
@@ -52,11 +56,13 @@ export class ManifestStore {
     this.flights = new SingleFlight(cache.settings.coalesce);
   }
 
-  /** `scope`: the identity of the walk of the request's plan (store/scope.ts walkKey). */
-  async get(ask: ManifestAsk, scope: string): Promise<ManifestAnswer> {
+  /** `walk`: the identity of the walk of the request's plan (store/scope.ts walkKey). */
+  async get(ask: ManifestAsk, walk: string): Promise<ManifestAnswer> {
     const { cache } = this;
     const { affinity } = this.pull;
     const { repository, reference } = ask;
+    const accepted = acceptedTypes(ask.accept);
+    const scope = `${walk}|${[...new Set(accepted)].sort().join(',')}`;
     const digest = reference.includes(':') ? reference : undefined;
     const kind = digest ? 'manifest' : 'tag';
     const negative = cache.notFound(scope, reference);
@@ -64,7 +70,6 @@ export class ManifestStore {
       ask.report({ kind: 'negative', result: 'hit' });
       throw negative;
     }
-    const accepted = acceptedTypes(ask.accept);
     const tag = digest ? undefined : cache.tag(scope, reference);
     const known = digest ?? (tag?.fresh ? tag.digest : undefined);
     const hit = known ? cache.manifest(known, accepted) : undefined;

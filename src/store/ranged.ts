@@ -1,13 +1,13 @@
 // A part of a blob, asked of an upstream when the disk cache is off. A part
 // cannot be verified, so the answer is held to what was asked: a 206 must
 // carry the Content-Range of the span requested (start, end and total,
-// consistent with a size already verified), a 200 must carry its length and
-// is cut by us. When the bytes served turn out to be the whole blob, they
+// consistent with a size already verified), a 200 is cut by us at its length
+// (or the verified size), or declined when it has neither. When the bytes served turn out to be the whole blob, they
 // are verified like a full GET: a wrong mirror never yields a clean 206.
 import { OciError } from '../core/oci/errors.js';
 import { type ByteSpan, type RangeSpec, contentRange, parseContentRange, resolveRange } from '../core/oci/range.js';
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
-import { UpstreamFailure, classifyError } from '../upstream/failure.js';
+import { UpstreamFailure, classifyError, ownFailure } from '../upstream/failure.js';
 import type { AttemptRecord } from '../pull/attempts.js';
 import type { Candidate, PullContext } from '../pull/context.js';
 import { ensureOk } from '../pull/manifest.js';
@@ -83,10 +83,17 @@ function checked206(res: UpstreamResponse, range: RangeSpec, knownSize: number |
 
 function checked200(res: UpstreamResponse, ctx: PullContext, range: RangeSpec, knownSize: number | undefined): Answer | { unsatisfiable: number } {
   ensureOk(res, ctx);
-  const size = declaredLength(res);
-  if (size === undefined || (knownSize !== undefined && size !== knownSize)) {
+  const declared = declaredLength(res);
+  if (declared !== undefined && knownSize !== undefined && declared !== knownSize) {
     discard(res.body);
-    throw new UpstreamFailure('invalid', size === undefined ? 'a 200 to a Range request without Content-Length' : `Content-Length ${size} contradicts the verified size ${knownSize}`);
+    throw new UpstreamFailure('invalid', `Content-Length ${declared} contradicts the verified size ${knownSize}`);
+  }
+  const size = declared ?? knownSize;
+  if (size === undefined) {
+    // RFC 9110 §14.2 lets a server ignore Range, and a chunked whole blob is a correct answer: only the span
+    // cannot be cut from it without a size. Declined, so the walk fails over and the endpoint's health is left alone.
+    discard(res.body);
+    throw ownFailure('declined', 'a 200 without Content-Length to a Range request: the span cannot be placed');
   }
   const span = resolveRange(range, size);
   if (!span) {

@@ -17,6 +17,7 @@ export type FailureKind =
   | 'auth' // 401/403 after authenticating, or a token that could not be had
   | 'digest_mismatch'
   | 'invalid' // a response that breaks the protocol (bad Content-Range or Content-Length, not JSON, too many redirects…)
+  | 'rejected' // a 4xx (not 401/403/404/408/429) to this request: its parameters or Accept, not the endpoint's fault
   | 'declined' // a correct answer with content mirrorgate will not serve (schema 1, over a size or nesting bound…)
   | 'redirect' // a redirect target on another origin failed or was refused (what exactly: in the log only)
   | 'busy' // skipped: the endpoint asked us to back off (Retry-After)
@@ -32,6 +33,9 @@ export type FailureKind =
  * registry chooses that. So `declined` (content mirrorgate refuses by its own
  * settings and bounds), `not_found`, `auth` and 429 leave the circuit alone:
  * three pulls of one schema-1 image must not send everyone's pulls elsewhere.
+ * Nor does `rejected`: a 400 the client's own parameters provoke (an `n` past
+ * the registry's range, an Accept naming none of the image's types) is the
+ * endpoint's answer to that request, and any client could send three.
  */
 export const ENDPOINT_FAILURES: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'dns', 'timeout', 'tls', 'status_5xx', 'digest_mismatch', 'invalid', 'redirect']);
 
@@ -100,7 +104,9 @@ export function classifyStatus(status: number, context: StatusContext = {}): Ups
   if (status === 404) return new UpstreamFailure('not_found', `not found${said}`, status);
   if (status === 401 || status === 403) return new UpstreamFailure('auth', `${status === 401 ? 'unauthorized' : 'denied'}${said}`, status);
   if (status === 429) return new UpstreamFailure('status_429', `too many requests${said}`, status, context.retryAfterMs);
+  if (status === 408) return new UpstreamFailure('timeout', `request timeout${said}`, status);
   if (status >= 500) return new UpstreamFailure('status_5xx', `upstream answered ${status}${said}`, status);
+  if (status >= 400) return new UpstreamFailure('rejected', `upstream rejected the request with ${status}${said}`, status);
   return new UpstreamFailure('invalid', `unexpected status ${status}${said}`, status);
 }
 

@@ -2,11 +2,15 @@
 // request headers within server.headers_timeout_ms gets 408 and is closed,
 // on the pull and the admin listener; past server.max_connections a new
 // connection is closed at once while the ones held are still served.
-// Idle keep-alive connections between requests are not cut by it.
+// Idle keep-alive connections between requests are not cut by it, but at
+// server.max_connections the one idle longest gives way to a new connection
+// (red-team round 2, finding 6: idle sockets must not lock everyone out).
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import { rawRequest } from '../helpers/raw-http.js';
+import { makePki } from '../helpers/tls.js';
 
 let proxy: TestProxy | undefined;
 const sockets: Socket[] = [];
@@ -78,5 +82,42 @@ describe('server.max_connections', () => {
     const first = held[0] as Held;
     first.socket.write('GET /v2/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
     expect(statusLine(await first.closed)).toBe('HTTP/1.1 200 OK');
+  });
+
+  it('at the limit, the idle keep-alive connection idle longest gives way to a new client', async () => {
+    proxy = await startTestProxy(mirrorRules('registry.example/ns', [], []), {}, { server: { listen: ['127.0.0.1:0'], max_connections: 3 } });
+    const idle: Held[] = [];
+    for (let i = 0; i < 3; i++) {
+      const h = await hold(proxy.url, 'GET /v2/ HTTP/1.1\r\nHost: a\r\n\r\n');
+      await new Promise((answered) => h.socket.once('data', answered));
+      idle.push(h);
+    }
+    const fresh = await rawRequest(proxy.url, 'GET /v2/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', 5_000);
+    expect(fresh.status).toBe(200);
+    // The first one idle was closed for it; the others are still open and served.
+    expect(statusLine(await (idle[0] as Held).closed)).toBe('HTTP/1.1 200 OK');
+    const last = idle[2] as Held;
+    last.socket.write('GET /v2/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    expect((await last.closed).match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200']);
+  });
+
+  it('over HTTPS too, an idle keep-alive connection gives way to a new one', async () => {
+    const pki = makePki();
+    proxy = await startTestProxy(mirrorRules('registry.example/ns', [], []), {}, { server: { listen: ['127.0.0.1:0'], max_connections: 2, tls_cert: pki.certFile, tls_key: pki.keyFile } });
+    const { port } = new URL(proxy.url);
+    const exchange = (text: string) =>
+      new Promise<{ socket: Socket; closed: Promise<void> }>((resolve, reject) => {
+        const socket = connectTls({ port: Number(port), host: '127.0.0.1', ca: pki.caPem }, () => socket.write(text));
+        sockets.push(socket);
+        const closed = new Promise<void>((done) => socket.once('close', () => done()));
+        socket.once('error', reject);
+        socket.once('data', () => resolve({ socket, closed }));
+      });
+    const first = await exchange('GET /v2/ HTTP/1.1\r\nHost: a\r\n\r\n');
+    await exchange('GET /v2/ HTTP/1.1\r\nHost: a\r\n\r\n');
+    const fresh = await exchange('GET /v2/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await fresh.closed;
+    await first.closed;
+    expect(first.socket.destroyed).toBe(true);
   });
 });

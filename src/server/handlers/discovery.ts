@@ -5,11 +5,18 @@ import { planFor } from '../plan-for.js';
 import { writeBytes, writeJson } from '../respond.js';
 import { type RequestContext, routedHeaders } from '../request-context.js';
 
+/** The largest tags/list page size a client may ask for (an int32, within every registry's integer range). */
+const MAX_PAGE = 2 ** 31 - 1;
+
 /** GET /v2/<name>/tags/list?n=&last= with the Link header written back in the client's path form. */
 export async function tags(ctx: RequestContext): Promise<void> {
   const query = new URL(ctx.req.url ?? '/', 'http://client').searchParams;
   const n = query.get('n');
-  if (n !== null && !/^\d+$/.test(n)) throw new OciError('PAGINATION_NUMBER_INVALID', `invalid n=${JSON.stringify(n)}: expected a non-negative integer`);
+  // distribution (registry/handlers/tags.go) takes n through strconv.Atoi and answers 400 past its range: refused
+  // here, never forwarded. 0 is answered below (an empty page).
+  if (n !== null && (!/^\d{1,10}$/.test(n) || Number(n) > MAX_PAGE)) {
+    throw new OciError('PAGINATION_NUMBER_INVALID', `invalid n=${JSON.stringify(n.slice(0, 40))}: expected an integer from 0 to ${MAX_PAGE}`);
+  }
   const name = ctx.route.clientRepository;
   // Planned first: a registry the rules refuse is DENIED whatever the query asks.
   const { candidates } = planFor(ctx, ':latest');

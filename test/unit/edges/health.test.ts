@@ -45,7 +45,7 @@ describe('circuit breaker', () => {
     health.failure('m1', 'not_found');
     health.failure('m1', 'refused');
     expect(health.state('m1')).toBe('closed');
-    for (const kind of ['not_found', 'auth', 'status_429', 'declined'] as const) for (let i = 0; i < 5; i++) health.failure('m2', kind);
+    for (const kind of ['not_found', 'auth', 'status_429', 'declined', 'rejected'] as const) for (let i = 0; i < 5; i++) health.failure('m2', kind);
     expect(health.state('m2')).toBe('closed');
   });
 

@@ -62,7 +62,10 @@ describe('failure classification', () => {
     [429, 'status_429'],
     [500, 'status_5xx'],
     [503, 'status_5xx'],
-    [418, 'invalid'],
+    [400, 'rejected'],
+    [418, 'rejected'],
+    [408, 'timeout'],
+    [302, 'invalid'],
   ])('status %i -> %s', (status, kind) => {
     expect(classifyStatus(status).kind).toBe(kind);
   });
