@@ -118,6 +118,14 @@ it.each([
     }
   };
   await Promise.all(Array.from({ length: FORM.concurrency }, worker));
+  // The last fault too must meet traffic: on a fast run mirror 1 can sit out the corrupt phase
+  // behind its circuit (or, with the disk cache, behind cached blobs). Pull on, one at a time and
+  // bounded, until it has served wrong bytes for a blob.
+  const corruptGets = () => m1.requests.slice(corruptFrom).filter((r) => r.method === 'GET' && r.url.includes('/blobs/')).length;
+  for (let extra = 0; extra < FORM.pulls && corruptGets() === 0; extra++) {
+    outcomes.push(await pull(`${proxy.url}/v2/src`, images[extra % images.length] as LoadImage, client, 3));
+    await new Promise((r) => setTimeout(r, 50));
+  }
   clearInterval(sampler);
   lag.disable();
 
@@ -131,14 +139,14 @@ it.each([
   const failures = outcomes.filter((o) => !o.ok).map((o) => o.failure);
   const report = {
     form: LONG ? 'long' : 'short',
-    pulls: FORM.pulls,
+    pulls: outcomes.length,
     ok,
     failed: failures.length,
     failureKinds: [...new Set(failures)].slice(0, 5),
     corruptAccepted: outcomes.reduce((n, o) => n + o.corruptAccepted, 0),
     mirror1Outcomes: Object.fromEntries(outcomesOfMirror1),
     mirror1HungConnections: front.hung(),
-    mirror1CorruptBlobs: m1.requests.slice(corruptFrom).filter((r) => r.method === 'GET' && r.url.includes('/blobs/')).length,
+    mirror1CorruptBlobs: corruptGets(),
     rssGrowthMiB: Math.round((rssPeak - rssBefore) / MiB),
     rssPeakMiB: Math.round(rssPeak / MiB),
     eventLoopLagP99Ms: Math.round(lag.percentile(99) / 1e6),
@@ -153,9 +161,9 @@ it.each([
   expect(front.hung()).toBeGreaterThan(0);
   expect(report.mirror1CorruptBlobs).toBeGreaterThan(0);
   expect(report.corruptAccepted).toBe(0);
-  expect(ok + failures.length).toBe(FORM.pulls);
+  expect(outcomes.length).toBeGreaterThanOrEqual(FORM.pulls);
   // mirror 2 and the source are healthy: with a runtime's retries, every pull completes.
-  expect(ok).toBe(FORM.pulls);
+  expect(ok).toBe(outcomes.length);
   expect(report.rssGrowthMiB).toBeLessThan(FORM.rssBoundMiB);
 
   await client.close();
