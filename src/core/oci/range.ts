@@ -80,5 +80,10 @@ export const contentRange = (span: ByteSpan, size: number): string => `bytes ${s
 export function parseContentRange(header: string | undefined): { start: number; end: number; size?: number } | undefined {
   const m = header === undefined ? null : /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header.trim());
   if (!m) return undefined;
-  return { start: Number(m[1]), end: Number(m[2]), ...(m[3] === '*' ? {} : { size: Number(m[3]) }) };
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  const size = m[3] === '*' ? undefined : Number(m[3]);
+  // An upstream's numbers beyond 2^53 cannot be compared exactly: such an answer says nothing usable.
+  if (![start, end, size ?? 0].every(Number.isSafeInteger)) return undefined;
+  return { start, end, ...(size === undefined ? {} : { size }) };
 }
