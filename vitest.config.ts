@@ -7,7 +7,7 @@ export default defineConfig({
     // A temporary root of the run's own, which must be empty at the end (test/setup/temp-root.ts).
     globalSetup: ['test/setup/temp-root.ts'],
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles: ['test/setup/fast-check.ts'] } },
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 20_000 } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
       // Short form by default; MIRRORGATE_LOAD=long for the full 1,000 pulls.
