@@ -3,10 +3,10 @@
 // resets mid-body, token auth, redirects, Range, request counting. Refusing
 // connections is a stopped registry.
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback, type Listening } from './loopback.js';
 import { seededRandom } from './random.js';
 
 export interface Faults {
@@ -52,25 +52,18 @@ export class FakeRegistry {
   random = seededRandom(1);
   /** Requests whose connection closed before the answer was complete (the client aborted). */
   closedEarly = 0;
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private listening: Listening | undefined;
   host = '';
 
   async start(tls?: { certFile: string; keyFile: string }): Promise<this> {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
-    this.server = tls ? createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handler) : createServer(handler);
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.host = `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.listening = await listenOnLoopback(tls ? createTlsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handler) : createServer(handler));
+    this.host = this.listening.host;
     return this;
   }
 
   async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.listening?.stop();
   }
 
   /** Counts requests whose path contains `fragment` (and method, when given). */

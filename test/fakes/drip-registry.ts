@@ -4,7 +4,7 @@
 // never fires), large steps a plain fast server. It counts requests and
 // connections. Everything else is a 404.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from '../../src/bench/loopback.js';
 
 export interface DripRegistry {
   readonly host: string;
@@ -20,7 +20,6 @@ export interface DripRegistry {
 }
 
 export async function dripRegistry(content: Buffer, options: { bytes: number; everyMs: number }): Promise<DripRegistry> {
-  const sockets = new Set<Socket>();
   let requests = 0;
   let peak = 0;
   let abandoned = 0;
@@ -43,21 +42,14 @@ export async function dripRegistry(content: Buffer, options: { bytes: number; ev
       if (!res.writableFinished) abandoned++;
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    peak = Math.max(peak, sockets.size);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listening = await listenOnLoopback(server);
+  server.on('connection', () => (peak = Math.max(peak, listening.sockets.size)));
   return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    host: listening.host,
     requests: () => requests,
-    openSockets: () => sockets.size,
+    openSockets: () => listening.sockets.size,
     peakSockets: () => peak,
     abandoned: () => abandoned,
-    stop: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: listening.stop,
   };
 }

@@ -2,9 +2,9 @@
 // answered empty at resourceVersion 1, and every watch as `watch` says. Counts requests.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { Socket } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { listenOnLoopback } from '../../src/bench/loopback.js';
 import { makePki } from '../helpers/tls.js';
 
 export interface HostileKube {
@@ -17,7 +17,6 @@ export interface HostileKube {
 export async function hostileKube(watch: (path: string, res: ServerResponse) => void, list?: (path: string, res: ServerResponse) => void): Promise<HostileKube> {
   let lists = 0;
   let watches = 0;
-  const sockets = new Set<Socket>();
   const pki = makePki();
   const server = createServer({ cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) }, (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -30,23 +29,18 @@ export async function hostileKube(watch: (path: string, res: ServerResponse) => 
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: [] }));
   });
-  server.on('connection', (s: Socket) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
+  const listening = await listenOnLoopback(server);
   const kubeconfig = join(pki.dir, 'kubeconfig');
   writeFileSync(
     kubeconfig,
-    `apiVersion: v1\nkind: Config\nclusters: [{name: h, cluster: {server: "https://127.0.0.1:${port}", certificate-authority: "${join(pki.dir, 'ca.crt')}"}}]\n` +
+    `apiVersion: v1\nkind: Config\nclusters: [{name: h, cluster: {server: "https://${listening.host}", certificate-authority: "${join(pki.dir, 'ca.crt')}"}}]\n` +
       `users: [{name: u, user: {token: hostile-token}}]\ncontexts: [{name: h, context: {cluster: h, user: u}}]\ncurrent-context: h\n`,
   );
   return {
     kubeconfig,
     lists: () => lists,
     watches: () => watches,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: listening.stop,
   };
 }
 

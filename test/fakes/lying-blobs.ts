@@ -3,32 +3,26 @@
 // HEAD answers for another digest, 206 of the whole blob with wrong bytes,
 // bodies of unknown length. Each request is answered by `answer`; requests
 // are counted.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOnLoopback, type Listening } from '../../src/bench/loopback.js';
 
 export type Answer = (req: IncomingMessage, res: ServerResponse, digest: string) => void;
 
 export class LyingBlobs {
   readonly requests: { method: string; url: string; range?: string }[] = [];
   host = '';
-  private readonly sockets = new Set<Socket>();
-  private server: Server | undefined;
+  private listening: Listening | undefined;
 
   constructor(public answer: Answer) {}
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    this.listening = await listenOnLoopback(createServer((req, res) => {
       this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', ...(req.headers.range ? { range: req.headers.range } : {}) });
       const m = /\/blobs\/([^/?]+)$/.exec(req.url ?? '');
       if (!m) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"NAME_UNKNOWN","message":"x"}]}');
       this.answer(req, res, m[1] as string);
-    });
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.host = `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    }));
+    this.host = this.listening.host;
     return this;
   }
 
@@ -37,8 +31,7 @@ export class LyingBlobs {
   }
 
   async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.listening?.stop();
   }
 }
 
