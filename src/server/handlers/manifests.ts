@@ -22,7 +22,10 @@ export async function manifests(ctx: RequestContext): Promise<void> {
     accept: ctx.req.headers.accept ?? DEFAULT_ACCEPT,
     candidates: digest ? withAffinity(ctx, candidates, repository, digest) : candidates,
     records: ctx.records,
-    signal: ctx.signal,
+    // Read only when an upstream is contacted: a cache hit makes no signal (server/request-lifetime.ts).
+    get signal() {
+      return ctx.signal;
+    },
     guard: (run) => walkPlan(ctx, plan, run),
     report: (cache, shared) => {
       ctx.summary.cache = cache;
