@@ -16,16 +16,13 @@ import { manifests } from './handlers/manifests.js';
 import { accessLine, MAX_USER_AGENT } from './access-line.js';
 import { observe, type Finished } from './observe.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
-import { RequestLifetime } from './request-lifetime.js';
+import { type Incoming, RequestLifetime, RoutedRequest } from './request-lifetime.js';
 import { accessLogger, type Logger } from '../observability/logger.js';
 import { guard, type Handler, requestUrl } from './guard.js';
 import { API_VERSION, toOciError, writeError } from './respond.js';
 import type { AppDeps, RequestContext } from './request-context.js';
 
 const HANDLERS = { manifests, blobs, tags, referrers } as const;
-
-/** What a request is known by before it is routed (its log and signal are made on first use: RequestLifetime). */
-type Incoming = Omit<RequestContext, 'route' | 'log' | 'signal'>;
 
 /** Request targets are client-chosen: what an access line keeps of one that is not a URL. */
 const MAX_LOGGED_TARGET = 256;
@@ -130,14 +127,5 @@ async function dispatch(incoming: Incoming, lifetime: RequestLifetime, method: s
     return;
   }
   if (route.kind === 'unsupported') throw new OciError('UNSUPPORTED', route.reason, undefined, { allow: 'GET, HEAD' });
-  await HANDLERS[route.kind]({
-    ...incoming,
-    route,
-    get log() {
-      return lifetime.log;
-    },
-    get signal() {
-      return lifetime.signal;
-    },
-  });
+  await HANDLERS[route.kind](new RoutedRequest(incoming, route, lifetime));
 }

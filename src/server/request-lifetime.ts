@@ -7,7 +7,9 @@
 import type { ServerResponse } from 'node:http';
 import { OciError } from '../core/oci/errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { AppDeps } from './request-context.js';
+import type { Route } from '../core/oci/route.js';
+import type { AttemptRecord } from '../pull/attempts.js';
+import type { AppDeps, RequestContext, RequestSummary } from './request-context.js';
 
 export class RequestLifetime {
   private controller?: AbortController;
@@ -50,5 +52,38 @@ export class RequestLifetime {
     const left = Math.max(0, deps.settings.dataPath.pullDeadlineMs - (deps.pull.clock.now() - this.started));
     this.cancelDeadline = deps.pull.timers.after(left, () => abort.abort(new OciError('GATEWAY_TIMEOUT', 'the pull took longer than upstream.pull_deadline_ms')));
     return abort;
+  }
+}
+
+/** What a request is known by before it is routed. */
+export type Incoming = Omit<RequestContext, 'route' | 'log' | 'signal'>;
+
+/**
+ * A routed request's context, its log and signal read through to its
+ * lifetime. A class, not an object literal with getters: V8 builds those
+ * slowly, and one is made per request.
+ */
+export class RoutedRequest implements RequestContext {
+  readonly req: RequestContext['req'];
+  readonly res: RequestContext['res'];
+  readonly deps: AppDeps;
+  readonly reqId: string;
+  readonly records: AttemptRecord[];
+  readonly summary: RequestSummary;
+
+  constructor(
+    incoming: Incoming,
+    readonly route: Extract<Route, { registry: string }>,
+    private readonly lifetime: RequestLifetime,
+  ) {
+    ({ req: this.req, res: this.res, deps: this.deps, reqId: this.reqId, records: this.records, summary: this.summary } = incoming);
+  }
+
+  get log(): Logger {
+    return this.lifetime.log;
+  }
+
+  get signal(): AbortSignal {
+    return this.lifetime.signal;
   }
 }
