@@ -25,6 +25,11 @@ describe('redirects to internal addresses', () => {
     ['127.0.0.1 on a port the rules do not name', '127.0.0.1', (host: string) => host],
     ['[::1]', '::1', (host: string) => host],
     ['a name that resolves to loopback', '127.0.0.1', (host: string) => host.replace('127.0.0.1', 'localhost')],
+    // IPv6 forms carrying 127.0.0.1: the mapped one reaches the IPv4 listener through the kernel.
+    ['[::ffff:127.0.0.1] (IPv4-mapped)', '127.0.0.1', (host: string) => host.replace('127.0.0.1', '[::ffff:127.0.0.1]')],
+    ['[::ffff:0:127.0.0.1] (IPv4-translated)', '127.0.0.1', (host: string) => host.replace('127.0.0.1', '[::ffff:0:127.0.0.1]')],
+    ['[64:ff9b::7f00:1] (NAT64)', '127.0.0.1', (host: string) => host.replace('127.0.0.1', '[64:ff9b::7f00:1]')],
+    ['[2002:7f00:1::] (6to4)', '127.0.0.1', (host: string) => host.replace('127.0.0.1', '[2002:7f00:1::]')],
   ] as const)('a 307 to %s is refused before connecting, and Range gets nothing of it', async (_name, address, named) => {
     const internal = await serve(internalService({ address }));
     const source = await serve(redirectingRegistry((path) => `http://${named(internal.host)}${path}`));
