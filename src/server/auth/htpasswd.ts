@@ -19,7 +19,7 @@
 // there the prefix wins; no hash can hold the bytes past 72 anyway.
 import { createHash } from 'node:crypto';
 import { compare, truncates } from 'bcryptjs';
-import { SecretFileError, WatchedFile } from './watched-file.js';
+import { SecretFileError, WatchedFile, type FileEvents } from './watched-file.js';
 import { WorkGate } from './work-gate.js';
 
 const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
@@ -57,8 +57,13 @@ export class Htpasswd {
     private readonly gate: WorkGate,
   ) {}
 
-  static async open(file: string, onProblem?: (error: SecretFileError) => void, gate = new WorkGate(2, 32)): Promise<Htpasswd> {
-    return new Htpasswd(await WatchedFile.open(file, parseHtpasswd, onProblem), gate);
+  static async open(file: string, events: FileEvents = {}, gate = new WorkGate(2, 32)): Promise<Htpasswd> {
+    return new Htpasswd(await WatchedFile.open(file, parseHtpasswd, events), gate);
+  }
+
+  /** Why the file fails to load now (no password accepted), or undefined. */
+  problems(): Promise<readonly string[] | undefined> {
+    return this.watched.problems();
   }
 
   /** Whether `password` is `user`'s; the file is re-read first if it changed. Throws GateFullError under a flood. */
