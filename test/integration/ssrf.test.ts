@@ -55,6 +55,18 @@ describe('redirects to internal addresses', () => {
     expect(attemptMessages(p, path).join()).toContain('169.254.169.254 (link-local)');
   });
 
+  it.each([
+    [false, 'Teredo (set upstream.allow_teredo to allow)'],
+    [true, 'loopback: 127.0.0.1 embedded as Teredo'],
+  ])('a 307 to a Teredo address with upstream.allow_teredo = %s is refused: %s', async (allowTeredo, reason) => {
+    // Server 127.0.0.1, client 8.8.8.8 (inverted): allowed Teredo is still judged by what it embeds.
+    const source = await serve(redirectingRegistry(() => 'http://[2001:0:7f00:1::f7f7:f7f7]/x'));
+    const p = await proxyFor(source, { allow_teredo: allowTeredo });
+    const path = `/v2/src/ns/app/manifests/${DIGEST}`;
+    expect((await p.get(path)).status).toBe(502);
+    expect(attemptMessages(p, path).join()).toContain(reason);
+  });
+
   it('a registry the rules block is named only to be refused: a redirect to it is filtered like any other', async () => {
     const internal = await serve(internalService());
     const source = await serve(redirectingRegistry((path) => `http://${internal.host}${path}`));
