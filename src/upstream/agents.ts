@@ -4,7 +4,7 @@
 // agent connects through the address filter (./connect-guard.ts).
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
-import type { AddressPolicy } from './addresses.js';
+import { STRICT, type AddressPolicy } from './addresses.js';
 import { guardedConnector, type NamedHost } from './connect-guard.js';
 
 export interface Timeouts {
@@ -29,7 +29,7 @@ export class Agents {
     private readonly named: NamedHost,
     private readonly perEndpoint: ReadonlyMap<string, Timeouts> = new Map(),
     /** What the address filter lets through beyond public unicast. */
-    private readonly addressPolicy: AddressPolicy = { allowTeredo: false },
+    private readonly addressPolicy: AddressPolicy = STRICT,
   ) {}
 
   /** The agent for a TLS policy, and for `domain` when that endpoint has timeouts of its own. */
