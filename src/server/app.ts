@@ -53,13 +53,16 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   const started = deps.pull.clock.now();
   const reqId = requestId(req.headers[REQUEST_ID_HEADER]);
   res.setHeader(REQUEST_ID_HEADER, reqId);
-  deps.metrics.inFlight.inc();
   const lifetime = new RequestLifetime(deps, res, reqId, started);
   const method = req.method ?? 'GET';
   const incoming: Incoming = { req, res, deps, reqId, records: [], summary: {} };
   const url = requestUrl(req.url);
   let error: OciError | undefined;
   let cause: unknown;
+  // The gauge is taken last, right before the try whose finally gives it back (with the deadline timer,
+  // made only inside the try, by the first use of the signal): a throw above reaches the guard's 500
+  // without leaving either held.
+  deps.metrics.inFlight.inc();
   try {
     if (url === undefined) refuseTarget(res, method);
     else {
