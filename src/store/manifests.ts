@@ -27,7 +27,8 @@ export interface ManifestAsk {
   /** The endpoints to try, in order, from the plan in force. */
   readonly candidates: readonly Candidate[];
   readonly records: AttemptRecord[];
-  readonly signal: AbortSignal;
+  /** The request's abort signal, asked for only when an upstream is contacted (a cache hit makes none). */
+  readonly signal: () => AbortSignal;
   /** Wraps the upstream walk (turns a refused plan's failure into DENIED). */
   readonly guard: <T>(run: () => Promise<T>) => Promise<T>;
   /** Told how the cache answered, before the answer or the error; `shared`: the attempts of the fetch this request joined. */
@@ -90,7 +91,7 @@ export class ManifestStore {
       return { manifest: hit, servedBy: `cache (from ${hit.servedBy})` };
     }
 
-    const flight = this.flights.run(`${scope}|${reference}|${ask.method}|${ask.accept}`, ask.signal, ask.records, (signal) =>
+    const flight = this.flights.run(`${scope}|${reference}|${ask.method}|${ask.accept}`, ask.signal(), ask.records, (signal) =>
       ask.guard(() => fetchManifest(this.pull, ask.candidates, { method: ask.method, reference, accept: ask.accept }, ask.records, signal)),
     );
     ask.report({ kind, result: flight.joined ? 'coalesced' : 'miss' }, flight.joined ? flight.shared : undefined);

@@ -22,10 +22,9 @@ export async function manifests(ctx: RequestContext): Promise<void> {
     accept: ctx.req.headers.accept ?? DEFAULT_ACCEPT,
     candidates: digest ? withAffinity(ctx, candidates, repository, digest) : candidates,
     records: ctx.records,
-    // Read only when an upstream is contacted: a cache hit makes no signal (server/request-lifetime.ts).
-    get signal() {
-      return ctx.signal;
-    },
+    // Called only when an upstream is contacted: a cache hit makes no signal (server/request-lifetime.ts).
+    // A function, not a getter: V8 builds object literals with accessors slowly.
+    signal: () => ctx.signal,
     guard: (run) => walkPlan(ctx, plan, run),
     report: (cache, shared) => {
       ctx.summary.cache = cache;
