@@ -20,8 +20,8 @@ import type { BadCopies } from './bad-copies.js';
 export interface VerifiedSink {
   /** An upstream answered; `size` is its declared length, `from` its label. Throwing ends the fetch before any byte. */
   begin(size: number | undefined, from: string): Promise<void>;
-  /** Bytes released by the verifier (never the last chunk before the digest matched). */
-  write(chunk: Buffer): Promise<void>;
+  /** Bytes released by the verifier (never the last chunk before the digest matched); a promise when the sink must be waited for. */
+  write(chunk: Buffer): Promise<void> | undefined;
   /** The whole content matched its digest; `tail` is the held-back last chunk. */
   finish(tail: Buffer | undefined, size: number): Promise<void>;
   /** The copy so far was wrong: may the fetch start over from byte 0? (false when bytes already left) */
@@ -131,7 +131,8 @@ async function pump(ctx: PullContext, res: UpstreamResponse, skip: number, verif
         if (chunk.length === 0) continue;
       }
       const release = verifier.push(chunk);
-      if (release) await toSink(() => sink.write(release));
+      const taken = release && written(sink, release);
+      if (taken) await taken;
       if (verifier.pending) await verifier.pending;
     }
     const tail = await verifier.finish();
@@ -155,4 +156,15 @@ async function toSink(step: () => Promise<void>): Promise<void> {
   } catch (err) {
     throw new SinkError('sink failed', { cause: err });
   }
+}
+
+/** `sink.write` with its failures marked as the sink's; no promise when the sink took the chunk at once. */
+function written(sink: VerifiedSink, chunk: Buffer): Promise<void> | undefined {
+  let wait: Promise<void> | undefined;
+  try {
+    wait = sink.write(chunk);
+  } catch (err) {
+    throw new SinkError('sink failed', { cause: err });
+  }
+  return wait && toSink(() => wait);
 }
