@@ -65,6 +65,25 @@ describe('hashing on a worker thread', () => {
     expect((await p.get(path)).body.equals(blob)).toBe(true);
   });
 
+  it('a client that leaves mid-blob frees the worker: the next pull hashes on it again', async () => {
+    const p = await start();
+    const controller = new AbortController();
+    const res = await request(`${p.url}${path}`, { signal: controller.signal });
+    const chunks = res.body[Symbol.asyncIterator]();
+    await chunks.next();
+    controller.abort();
+    await expect((async () => {
+      for (let c = await chunks.next(); !c.done; c = await chunks.next());
+    })()).rejects.toThrow();
+    // Bounded: the abandoned hash gives its worker back once the proxy has noticed the client left.
+    for (let i = 0; i < 50; i++) {
+      const again = await p.get(path);
+      expect(again.body.equals(blob)).toBe(true);
+      if (p.proxy.pull.hashing.workerHashes >= 2) break;
+    }
+    expect(p.proxy.pull.hashing.workerHashes).toBeGreaterThanOrEqual(2);
+  });
+
   it('the worker dying in the middle of a hash fails the pull: the response is cut, and the next pull hashes on a fresh worker', async () => {
     let sendRest!: () => void;
     const rest = new Promise<void>((resolve) => (sendRest = resolve));

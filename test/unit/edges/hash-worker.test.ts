@@ -41,6 +41,16 @@ describe('hashing on a worker thread', () => {
     }
   });
 
+  it('holds the copy back when the ring is full: a chunk larger than the ring must wait for the worker', async () => {
+    const blob = bytes(256 * KiB, 6);
+    // A fresh worker is still starting when this synchronous push fills its 64 KiB ring.
+    const v = new StreamVerifier(`sha256:${sha(blob)}`, blob.length, pool());
+    expect(v.push(blob)).toBeUndefined();
+    expect(v.pending).toBeInstanceOf(Promise);
+    await v.pending;
+    expect((await v.finish())?.equals(blob)).toBe(true);
+  });
+
   it('refuses a blob with one wrong byte in the middle, and holds its last chunk', async () => {
     const blob = bytes(300 * KiB);
     const wrong = Buffer.from(blob);
