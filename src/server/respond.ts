@@ -64,6 +64,7 @@ export function blobOutput(res: ServerResponse, extraHeaders: Record<string, str
   return {
     start: (status, headers) => res.writeHead(status, { ...API_VERSION, ...extraHeaders, ...headers }),
     write: (chunk) => writeWithin(res, chunk, sendTimeout),
+    writeFlushed: (chunk) => writeWithin(res, chunk, sendTimeout, true),
     end: () => res.end(),
     destroy: (reason) => res.destroy(reason),
   };

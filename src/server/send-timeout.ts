@@ -11,11 +11,17 @@ export interface SendTimeout {
   readonly timers: Timers;
 }
 
-/** Writes `chunk`; resolves once it is accepted, rejects `aborted` when the client left or stalled. */
-export function writeWithin(res: ServerResponse, chunk: Buffer, limit: SendTimeout): Promise<void> {
+/**
+ * Writes `chunk`; resolves once it is accepted (or, `untilFlushed`, once it
+ * left the process, so its buffer may be reused), rejects `aborted` when the
+ * client left or stalled.
+ */
+export function writeWithin(res: ServerResponse, chunk: Buffer, limit: SendTimeout, untilFlushed = false): Promise<void> {
   return new Promise((resolve, reject) => {
     if (res.destroyed) return reject(new UpstreamFailure('aborted', 'client went away'));
-    if (res.write(chunk)) return resolve();
+    // The write callback runs once the socket handed the bytes to the kernel (never synchronously).
+    const accepted = untilFlushed ? (res.write(chunk, (err) => settle(err ? new UpstreamFailure('aborted', 'client went away') : undefined)), false) : res.write(chunk);
+    if (accepted) return resolve();
     const settle = (error?: UpstreamFailure) => {
       cancel();
       res.off('drain', onDrain);
@@ -29,7 +35,7 @@ export function writeWithin(res: ServerResponse, chunk: Buffer, limit: SendTimeo
       settle(new UpstreamFailure('aborted', `client accepted no bytes for ${limit.ms} ms (server.send_timeout_ms)`));
       res.destroy();
     });
-    res.once('drain', onDrain);
+    if (!untilFlushed) res.once('drain', onDrain);
     res.once('close', onClose);
   });
 }

@@ -4,6 +4,8 @@ export interface BlobOutput {
   start(status: number, headers: Record<string, string>, servedBy: string): void;
   /** Resolves when the chunk is accepted (backpressure). */
   write(chunk: Buffer): Promise<void>;
+  /** Like `write`, but resolves once the chunk left the process, so its buffer may be reused. */
+  writeFlushed?(chunk: Buffer): Promise<void>;
   end(): void;
   /** Breaks the response so the client never sees a clean end of wrong or partial bytes. */
   destroy(reason: Error): void;

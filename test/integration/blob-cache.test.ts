@@ -10,6 +10,7 @@ import { request } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
 import { LyingBlobs, serving } from '../fakes/lying-blobs.js';
+import { untilFillsEnded } from '../helpers/blob-fills.js';
 import { sample } from '../helpers/prometheus.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 
@@ -121,6 +122,7 @@ describe('the cache on disk', () => {
   it('survives a restart: the index is rebuilt from the directory, temporary and foreign files are removed', async () => {
     const first = await start();
     await first.get(path(small.digest));
+    await untilFillsEnded(first, 1);
     await first.close();
     proxies.splice(0);
     mkdirSync(join(dir, 'tmp'), { recursive: true });
@@ -139,6 +141,7 @@ describe('the cache on disk', () => {
     const p = await start(undefined, { max_bytes: big.content.length + 100 });
     await p.get(path(small.digest));
     await p.get(path(big.digest));
+    await untilFillsEnded(p, 2);
     const metrics = (await p.get('/metrics')).body.toString();
     expect(sample(metrics, 'mirrorgate_blob_cache_evictions_total')).toBe(1);
     expect(readdirSync(join(dir, 'blobs', 'sha256'))).toEqual([big.digest.slice(7)]);
@@ -167,6 +170,7 @@ describe('a wrong copy during a fill', () => {
     const retry = await p.get(path(big.digest));
     expect(retry.body.equals(big.content)).toBe(true);
     expect(hostile.count(big.digest)).toBe(1);
+    await untilFillsEnded(p, 1);
     expect(readdirSync(join(dir, 'blobs', 'sha256'))).toEqual([big.digest.slice(7)]);
   });
 });
