@@ -80,13 +80,14 @@ class ReadBack {
 
   /** Sends the file from `position` up to `last` (at most one buffer's worth); returns the bytes sent. */
   async send(handle: FileHandle, position: number, last: number): Promise<number> {
-    const reuse = this.out.writeFlushed !== undefined;
-    const buffer = (reuse && this.buffer) || Buffer.allocUnsafe(READ_BACK_BYTES);
+    // Without a way to learn when the socket is done with a buffer, every read gets a fresh one.
+    const flushed = this.out.writeFlushed;
+    const buffer = (flushed && this.buffer) || Buffer.allocUnsafe(READ_BACK_BYTES);
     this.buffer = buffer;
     const { bytesRead } = await handle.read(buffer, 0, Math.min(last - position + 1, READ_BACK_BYTES), position);
     if (bytesRead === 0) throw new UpstreamFailure('invalid', 'cache file shorter than its recorded length');
     const bytes = buffer.subarray(0, bytesRead);
-    await (reuse ? (this.out.writeFlushed as (chunk: Buffer) => Promise<void>)(bytes) : this.out.write(bytes));
+    await (flushed ? flushed.call(this.out, bytes) : this.out.write(bytes));
     return bytesRead;
   }
 }

@@ -89,6 +89,7 @@ describe('served from the cache', () => {
     expect(head.headers['docker-content-digest']).toBe(big.digest);
     expect(head.body.length).toBe(0);
     expect(upstreamGets(big.digest) + m1.count(big.digest, 'HEAD')).toBe(before);
+    await untilFillsEnded(p, 1);
     const metrics = (await p.get('/metrics')).body.toString();
     expect(sample(metrics, 'mirrorgate_cache_requests_total', { kind: 'blob', result: 'hit' })).toBe(4);
     expect(sample(metrics, 'mirrorgate_blob_bytes_sent_total', { source: 'cache' })).toBe(big.content.length + 1000 + 10);
@@ -140,6 +141,8 @@ describe('the cache on disk', () => {
   it('evicts the least recently used blob beyond max_bytes', async () => {
     const p = await start(undefined, { max_bytes: big.content.length + 100 });
     await p.get(path(small.digest));
+    // Files are named in the order their fills end, which the responses do not wait for.
+    await untilFillsEnded(p, 1);
     await p.get(path(big.digest));
     await untilFillsEnded(p, 2);
     const metrics = (await p.get('/metrics')).body.toString();

@@ -5,7 +5,8 @@
 // feed, the fill never waits for a reader, and a wrong copy breaks the
 // readers on the feed.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -70,12 +71,13 @@ function read(fill: BlobFill, client: Client, generation = 0): Promise<number> {
 }
 
 async function startFill(): Promise<BlobFill> {
-  const fill = new BlobFill(disk, digest, 0, WINDOW);
+  // No write-ahead: each chunk is in the file once released, so the window forgets deterministically.
+  const fill = new BlobFill(disk, digest, 0, { windowBytes: WINDOW, writeAheadBytes: 0 });
   await fill.begin(blob.length, 'mirror');
   return fill;
 }
 
-/** Releases chunks [from, to) as the verifier would; each resolves once in the file. */
+/** Releases chunks [from, to) as the verifier would. */
 async function feed(fill: BlobFill, from: number, to: number, content = blob): Promise<void> {
   for (let i = from; i < to; i++) {
     const chunk = Buffer.from(content.subarray(i * CHUNK, (i + 1) * CHUNK));
@@ -166,5 +168,23 @@ describe('the live feed of a fill', () => {
     slow.open();
     expect(await reading).toBe(blob.length);
     expect(slow.bytes.equals(blob)).toBe(true);
+  });
+
+  it('a disk that refuses the writes behind the feed: nothing is named; the reader fed from memory still gets the verified bytes', async () => {
+    const fill = new BlobFill(disk, digest, 0, { windowBytes: WINDOW, writeAheadBytes: 1024 * 1024 });
+    await fill.begin(blob.length, 'mirror');
+    // The writer's file now takes no writes (EBADF), while fsync still succeeds.
+    writeFileSync(join(dir, 'read-only'), '');
+    await fill.handle?.close();
+    fill.handle = await open(join(dir, 'read-only'), 'r');
+    const reader = new Client();
+    const reading = read(fill, reader);
+    await expect(finish(fill)).rejects.toThrow();
+    fill.fail(new Error('disk failed'));
+    await fill.handle.close();
+    expect(readdirSync(join(dir, 'blobs', 'sha256'))).toEqual([]);
+    expect(await reading).toBe(blob.length);
+    expect(reader.bytes.equals(blob)).toBe(true);
+    expect(reader.live.every(Boolean)).toBe(true);
   });
 });
