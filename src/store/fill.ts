@@ -16,16 +16,10 @@ import type { VerifiedSink } from './verified-fetch.js';
 
 /**
  * Released bytes kept in memory for readers that keep up (one that lags by
- * more than its socket's queue, 1 MiB, is not keeping up). With the
- * write-ahead, it bounds a fill's own memory: about 4 MiB per blob filling.
+ * more than its socket's queue, 1 MiB, is not keeping up); the bound of a
+ * fill's own memory.
  */
 export const LIVE_WINDOW_BYTES = 2 * 1024 * 1024;
-
-/**
- * Bytes the file may lag behind the upstream: the fetch goes on while they
- * are written (in one writev per batch), and waits for the disk beyond.
- */
-const WRITE_AHEAD_BYTES = 2 * 1024 * 1024;
 
 export class BlobFill implements VerifiedSink {
   size: number | undefined;
@@ -38,12 +32,7 @@ export class BlobFill implements VerifiedSink {
   error: Error | undefined;
   from = '';
   handle: FileHandle | undefined;
-  /** Bytes of this copy in the file, and received (in the file or on their way). */
   private written = 0;
-  private received = 0;
-  /** The writer, while it runs; a failure of the disk, kept for the fetch to see. */
-  private writing: Promise<void> | undefined;
-  private writeError: Error | undefined;
   private hold = true;
   private temp: string | undefined;
   private readers = 0;
@@ -60,7 +49,7 @@ export class BlobFill implements VerifiedSink {
     private readonly disk: BlobDisk,
     readonly digest: string,
     private readonly verifyBeforeServe: number,
-    private readonly memory = { windowBytes: LIVE_WINDOW_BYTES, writeAheadBytes: WRITE_AHEAD_BYTES },
+    private readonly window = LIVE_WINDOW_BYTES,
   ) {}
 
   async begin(size: number | undefined, from: string): Promise<void> {
@@ -70,23 +59,20 @@ export class BlobFill implements VerifiedSink {
     this.size = size;
     this.from = from;
     this.written = 0;
-    this.received = 0;
-    this.writeError = undefined;
     this.hold = size === undefined || size <= this.verifyBeforeServe;
     this.notify();
   }
 
   /**
    * Readers get the chunk at once; the fetch waits only for the disk (never
-   * for a client), when the file lags more than the write-ahead.
+   * for a client), and the window forgets only chunks already in the file.
    */
   async write(chunk: Buffer): Promise<void> {
-    this.throwIfWriteFailed();
     this.remember(chunk);
-    if (!this.hold) this.release(this.received);
-    const writing = this.flush();
-    if (this.received - this.written > this.memory.writeAheadBytes) await writing;
-    this.throwIfWriteFailed();
+    if (!this.hold) this.release(this.written + chunk.length);
+    await writeAll(this.handle as FileHandle, chunk, this.written);
+    this.written += chunk.length;
+    this.forgetWritten();
   }
 
   /**
@@ -98,8 +84,8 @@ export class BlobFill implements VerifiedSink {
     this.size = size;
     this.verified = true;
     this.release(size);
-    await this.flush();
-    this.throwIfWriteFailed();
+    if (tail) await writeAll(this.handle as FileHandle, tail, this.written);
+    this.written = size;
     await (this.handle as FileHandle).sync();
     await this.disk.commit(this.temp as string, this.digest, size);
     this.state = 'done';
@@ -115,8 +101,6 @@ export class BlobFill implements VerifiedSink {
     this.recent = [];
     this.recentStart = 0;
     this.recentBytes = 0;
-    // The old copy's writer stops at its next step (it checks the generation).
-    this.writing = undefined;
     this.generation++;
     this.notify();
     return true;
@@ -178,57 +162,15 @@ export class BlobFill implements VerifiedSink {
   private remember(chunk: Buffer): void {
     this.recent.push(chunk);
     this.recentBytes += chunk.length;
-    this.received += chunk.length;
   }
 
-  /** Starts the writer unless it runs; resolves once every byte received is in the file (or the disk failed). */
-  private flush(): Promise<void> {
-    if (this.writing) return this.writing;
-    const run = this.writeReceived().catch((err: unknown) => {
-      this.writeError ??= err as Error;
-    });
-    this.writing = run;
-    void run.finally(() => {
-      if (this.writing === run) this.writing = undefined;
-    });
-    return run;
-  }
-
-  private async writeReceived(): Promise<void> {
-    const { generation, handle } = this;
-    while (this.generation === generation && this.written < this.received) {
-      const batch = this.unwritten();
-      await writeAll(handle as FileHandle, batch, this.written);
-      if (this.generation !== generation) return;
-      this.written += batch.reduce((n, b) => n + b.length, 0);
-      this.forgetWritten();
-    }
-  }
-
-  /** The chunks received and not yet in the file (the last ones of the window). */
-  private unwritten(): Buffer[] {
-    const batch: Buffer[] = [];
-    for (let i = this.recent.length - 1, bytes = 0; i >= 0 && bytes < this.received - this.written; i--) {
-      const chunk = this.recent[i] as Buffer;
-      batch.unshift(chunk);
-      bytes += chunk.length;
-    }
-    return batch;
-  }
-
-  /** Forgets the oldest chunks in the file beyond the window: below `recentStart`, readers read the file. */
   private forgetWritten(): void {
-    while (this.recent.length > 1) {
-      const first = this.recent[0] as Buffer;
-      if (this.recentStart + first.length > this.written || this.recentBytes - first.length < this.memory.windowBytes) return;
-      this.recent.shift();
+    // Writes are sequential: once one resolved, every chunk held is in the file and may be forgotten.
+    while (this.recent.length > 1 && this.recentBytes - (this.recent[0] as Buffer).length >= this.window) {
+      const first = this.recent.shift() as Buffer;
       this.recentBytes -= first.length;
       this.recentStart += first.length;
     }
-  }
-
-  private throwIfWriteFailed(): void {
-    if (this.writeError) throw this.writeError;
   }
 
   private release(available: number): void {
@@ -251,24 +193,12 @@ export class BlobFill implements VerifiedSink {
   }
 }
 
-/** One writev per batch; a write may take fewer bytes than given (a full disk): write the rest, or fail, never leave a hole. */
-async function writeAll(handle: FileHandle, chunks: readonly Buffer[], position: number): Promise<void> {
-  let rest = chunks;
-  let at = position;
-  while (rest.length > 0) {
-    const { bytesWritten } = await handle.writev(rest, at);
+/** A write may take fewer bytes than given (a full disk): write the rest, or fail, never leave a hole. */
+async function writeAll(handle: FileHandle, chunk: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
     if (bytesWritten <= 0) throw new Error('the cache file took no bytes');
-    at += bytesWritten;
-    rest = skip(rest, bytesWritten);
+    done += bytesWritten;
   }
-}
-
-/** `chunks` without their first `bytes` bytes. */
-function skip(chunks: readonly Buffer[], bytes: number): readonly Buffer[] {
-  let left = bytes;
-  let i = 0;
-  while (i < chunks.length && left >= (chunks[i] as Buffer).length) left -= (chunks[i++] as Buffer).length;
-  const rest = chunks.slice(i);
-  if (left > 0 && rest.length > 0) rest[0] = (rest[0] as Buffer).subarray(left);
-  return rest;
 }

@@ -64,6 +64,7 @@ describe('one upstream fetch per blob', () => {
     expect(lines).toHaveLength(64);
     expect(lines.every((l) => (l.attempts as unknown[]).length === 1)).toBe(true);
     expect(lines.filter((l) => l.cache === 'blob coalesced' && l.coalesced === true)).toHaveLength(63);
+    await untilFillsEnded(p, 1);
     const metrics = (await p.get('/metrics')).body.toString();
     expect(sample(metrics, 'mirrorgate_upstream_attempts_total', { endpoint: m1.host, outcome: 'ok', role: 'mirror' })).toBe(1);
     expect(sample(metrics, 'mirrorgate_blob_cache_fills_total', { result: 'ok' })).toBe(1);
