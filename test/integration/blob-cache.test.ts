@@ -9,8 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
+import { heldRegistry } from '../fakes/held-registry.js';
 import { LyingBlobs, serving } from '../fakes/lying-blobs.js';
-import { untilFillsEnded } from '../helpers/blob-fills.js';
+import { untilFillsEnded, untilInFlight } from '../helpers/blob-fills.js';
 import { sample } from '../helpers/prometheus.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 
@@ -48,9 +49,20 @@ const upstreamGets = (digest: string) => [m1, m2, source].reduce((n, r) => n + r
 
 describe('one upstream fetch per blob', () => {
   it('64 concurrent cold pulls of one blob fetch it from upstream once; every client gets it whole', async () => {
-    m1.faults = { delayMs: 100 };
-    const p = await start(undefined, { verify_before_serve_bytes: 1024 });
-    const bodies = await Promise.all(Array.from({ length: 64 }, () => p.get(path(big.digest))));
+    // The mirror answers only once all 64 requests are in: each joins the fill (none comes late enough to be a hit).
+    const held = await heldRegistry(m1.host, '/blobs/');
+    const p = await start([held.host, m2.host], { verify_before_serve_bytes: 1024 });
+    const bodies = await (async () => {
+      try {
+        const pending = Array.from({ length: 64 }, () => p.get(path(big.digest)));
+        await held.arrived;
+        await untilInFlight(p, 64);
+        held.release();
+        return await Promise.all(pending);
+      } finally {
+        await held.close();
+      }
+    })();
     for (const b of bodies) {
       expect(b.status).toBe(200);
       expect(b.headers['content-length']).toBe(String(big.content.length));
@@ -66,7 +78,7 @@ describe('one upstream fetch per blob', () => {
     expect(lines.filter((l) => l.cache === 'blob coalesced' && l.coalesced === true)).toHaveLength(63);
     await untilFillsEnded(p, 1);
     const metrics = (await p.get('/metrics')).body.toString();
-    expect(sample(metrics, 'mirrorgate_upstream_attempts_total', { endpoint: m1.host, outcome: 'ok', role: 'mirror' })).toBe(1);
+    expect(sample(metrics, 'mirrorgate_upstream_attempts_total', { endpoint: held.host, outcome: 'ok', role: 'mirror' })).toBe(1);
     expect(sample(metrics, 'mirrorgate_blob_cache_fills_total', { result: 'ok' })).toBe(1);
   });
 });
