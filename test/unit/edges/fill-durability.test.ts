@@ -44,5 +44,7 @@ it('a verified fill is fsynced before it is named, and its directory after', asy
   await fill.finish(bytes.subarray(40_000), bytes.length);
   fill.seal();
   expect(journal).toEqual([`fsync ${temp}`, `rename ${temp}`, 'open sha256', 'fsync sha256']);
-  expect((await disk.read(digest))?.size).toBe(bytes.length);
+  const cached = await disk.read(digest);
+  await cached?.handle.close();
+  expect(cached?.size).toBe(bytes.length);
 });
