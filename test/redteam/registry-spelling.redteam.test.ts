@@ -84,3 +84,19 @@ describe('closed mode: an odd spelling is not a registry the rules name', () => 
     expect(connections).toBe(0);
   });
 });
+
+describe('open mode: a blocked registry (blockedRegistries, host also in upstream.allow as in host-case.test.ts) stays blocked in every spelling', () => {
+  const blocked = () => `apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  registrySources:\n    blockedRegistries: ["${sourceHost}"]\n`;
+
+  it('control: the canonical spelling is refused, the source sees nothing', async () => {
+    proxy = await startTestProxy({ 'rules.yaml': blocked() }, { open: true, allow: [sourceHost] });
+    const res = await proxy.get(`/v2/ns/app/manifests/v1?ns=${sourceHost}`);
+    expect({ status: res.status, sourceConnections: connections }).toEqual({ status: 403, sourceConnections: 0 });
+  });
+
+  it.each(SPELLINGS)('%s: refused, the source sees no connection', async (_name, spelling) => {
+    proxy = await startTestProxy({ 'rules.yaml': blocked() }, { open: true, allow: [sourceHost] });
+    const res = await proxy.get(`/v2/ns/app/manifests/v1?ns=${spelling()}`);
+    expect({ spelling: spelling(), status: res.status, sourceConnections: connections }).toEqual({ spelling: spelling(), status: 403, sourceConnections: 0 });
+  });
+});
