@@ -1,11 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Red-team reproductions: each asserts the required behaviour and fails while the fault stands.
-// Run alone: npx vitest run --config test/redteam/vitest.config.ts
+// Run alone: npx vitest run --config test/redteam/vitest.config.ts (some need `npm run build` first).
 export default defineConfig({
   test: {
-    root: new URL('../..', import.meta.url).pathname,
-    globalSetup: ['test/setup/temp-root.ts'],
+    root: fileURLToPath(new URL('../..', import.meta.url)),
+    globalSetup: [fileURLToPath(new URL('../setup/temp-root.ts', import.meta.url))],
     include: ['test/redteam/**/*.redteam.test.ts'],
     testTimeout: 20_000,
   },
