@@ -4,6 +4,9 @@
 // host has upper case therefore matches no pull: a block or NeverContactSource
 // written so would protect nothing, and an allowed registry so written would
 // refuse its own pulls. Said at load, not left to be found in production.
+// The same holds for a host the connection writes another way (127.1,
+// quay.io:443: ../reference/host-form.ts): the route refuses pulls so spelled.
+import { respelledHost } from '../reference/host-form.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { type Policy, type RegistryEntry, entryScope } from './model.js';
 import { hostOf } from './scope.js';
@@ -12,6 +15,8 @@ export function warnUpperCaseHosts(registries: readonly RegistryEntry[], policy:
   const scopes = new Set([...registries.map(entryScope), ...(policy?.scopes.keys() ?? [])]);
   for (const scope of scopes) {
     const host = hostOf(scope);
+    const respelled = respelledHost(host.toLowerCase());
+    if (respelled !== undefined) sink.warn('', `${JSON.stringify(scope)}: its host ${respelled}, and mirrorgate refuses pulls of a host so spelled, so as a source scope it matches no pull; write the host in that form`);
     if (host === host.toLowerCase()) continue;
     sink.warn('', `${JSON.stringify(scope)} has upper case in its host: mirrorgate compares pulls with the host in lower case, so as a source scope it matches no pull; write it as ${JSON.stringify(host.toLowerCase() + scope.slice(host.length))}`);
   }
