@@ -1,12 +1,9 @@
-// Red team: the address filter runs when a connection is made
-// (connect-guard.ts), and named-hosts.ts reads the rules at every connection
-// "so a reload that drops a host also drops its exemption". But undici keeps
-// connections alive per origin: after a reload that stops naming an internal
-// registry, the pooled connection to it is reused with no check, so in open
-// mode a pull of that registry still reaches it (for as long as the pool keeps
-// the socket: the upstream's Keep-Alive hint and traffic decide that).
-// Required: once the rules in force no longer name 127.0.0.1:P, a pull of it
-// in open mode is refused by the filter and P sees no further request.
+// The address filter runs when a connection is made (connect-guard.ts), and
+// undici keeps connections alive per origin: a socket opened while the rules
+// named an internal registry used to be reused after a reload that stopped
+// naming it, so open-mode pulls still reached it (red-team finding). Requests
+// are now dispatched by whether the rules in force name their origin
+// (src/upstream/agents.ts): the unnamed host gets a filtered connection.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,15 +21,23 @@ afterEach(async () => {
   proxy = source = undefined;
 });
 
+/** A TLS source with its image, and rules that trust its CA without naming it. */
+async function tlsSource(): Promise<{ source: FakeRegistry; trust: string }> {
+  const pki = makePki();
+  const started = await fakeRegistry({ certFile: pki.certFile, keyFile: pki.keyFile });
+  pushImage(started, 'ns/app', image, 'v1');
+  const trust =
+    'apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  additionalTrustedCA: {name: cas}\n' +
+    `---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cas, namespace: openshift-config}\ndata:\n  ${started.host.replace(':', '..')}: |\n${pki.caPem.replace(/^/gm, '    ')}\n`;
+  return { source: started, trust };
+}
+
 describe('a reload that stops naming an internal registry', () => {
   it('ends its exemption for pooled connections too', async () => {
-    const pki = makePki();
-    source = await fakeRegistry({ certFile: pki.certFile, keyFile: pki.keyFile });
-    pushImage(source, 'ns/app', image, 'v1');
     // The CA stays configured for the host in both rule sets (an admin leaves a ConfigMap behind); only the naming changes.
-    const trust =
-      'apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  additionalTrustedCA: {name: cas}\n' +
-      `---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cas, namespace: openshift-config}\ndata:\n  ${source.host.replace(':', '..')}: |\n${pki.caPem.replace(/^/gm, '    ')}\n`;
+    const made = await tlsSource();
+    source = made.source;
+    const trust = made.trust;
     const naming = `---\napiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: other}\nspec:\n  imageDigestMirrors:\n  - source: "quay.io/other"\n    mirrors: ["${source.host}/other"]\n`;
     proxy = await startTestProxy({ 'rules.yaml': trust + naming }, { open: true });
     const path = `/v2/ns/app/manifests/${image.manifestDigest}?ns=${source.host}`;
@@ -46,12 +51,9 @@ describe('a reload that stops naming an internal registry', () => {
   });
 
   it('control: with no pooled connection the same pull is refused by the filter', async () => {
-    const pki = makePki();
-    source = await fakeRegistry({ certFile: pki.certFile, keyFile: pki.keyFile });
-    pushImage(source, 'ns/app', image, 'v1');
-    const trust =
-      'apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  additionalTrustedCA: {name: cas}\n' +
-      `---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cas, namespace: openshift-config}\ndata:\n  ${source.host.replace(':', '..')}: |\n${pki.caPem.replace(/^/gm, '    ')}\n`;
+    const made = await tlsSource();
+    source = made.source;
+    const trust = made.trust;
     proxy = await startTestProxy({ 'rules.yaml': trust }, { open: true });
     const res = await proxy.get(`/v2/ns/app/manifests/${image.manifestDigest}?ns=${source.host}`);
     expect({ status: res.status, sourceRequests: source.requests.length }).toEqual({ status: 503, sourceRequests: 0 });
