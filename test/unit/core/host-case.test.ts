@@ -31,6 +31,11 @@ describe('source scopes with upper case in the host', () => {
     expect(warnings).toEqual([expect.stringContaining('"127.0.0.1:5000"'), expect.stringContaining('"quay.io" over https')]);
   });
 
+  it('a search registry the connection writes another way is warned about, naming that form', () => {
+    const warnings = rulesFrom({ 'r.toml': 'unqualified-search-registries = ["quay.io:443", "docker.io"]\n' }).warnings.filter((w) => w.includes('search'));
+    expect(warnings).toEqual([expect.stringContaining('"quay.io:443" is reached as "quay.io" over https')]);
+  });
+
   it('still match only byte for byte, as on the node (spec vector V143): the lower-case pull is not mirrored', () => {
     expect(resolve(`quay.io/x/app@${D}`, rules()).attempts.map((a) => a.reference)).toEqual([`quay.io/x/app@${D}`]);
   });
