@@ -16,6 +16,7 @@ import { RecentPulls } from '../observability/recent-pulls.js';
 import { ByteGate } from '../pull/bounded-json.js';
 import type { PullContext } from '../pull/context.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
+import { HashPool } from '../pull/hash-worker.js';
 import { EndpointHealth } from '../pull/health.js';
 import { BadCopies } from '../store/bad-copies.js';
 import { BlobStore } from '../store/blobs.js';
@@ -125,6 +126,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     hedge: settings.hedge,
     maxManifestBytes: settings.maxManifestBytes,
     allowSchema1: settings.allowSchema1,
+    hashing: new HashPool({ workers: settings.dataPath.hashWorkers, minBytes: settings.dataPath.hashWorkerMinBytes }),
     manifestBuffer: new ByteGate(Math.max(settings.manifestBufferBytes, settings.maxManifestBytes), settings.headersTimeoutMs),
   };
   const content = new ContentStore(new ManifestStore(pull, new ManifestCache(settings.cache, clock)), await blobStore(settings, pull, metrics, log));
@@ -167,6 +169,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
       await listening.close(graceMs);
       await admin?.close();
       await agents.close();
+      await pull.hashing.close();
       log.info({}, 'mirrorgate stopped');
     },
   };

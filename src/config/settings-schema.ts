@@ -137,6 +137,8 @@ export const SETTINGS = {
     affinity_ttl_ms: key('integer', 10 * 60_000, 'affinityTtlMs', 'how long a digest that a served manifest references prefers the endpoint that served that manifest', { check: positive }),
     min_bytes_per_s: key('integer', 16 * 1024, 'dataPath.minBytesPerS', "a blob body slower than this over `stall_window_ms` of waiting for it is a stall: the pull resumes with `Range` on the next endpoint and the stall counts against the endpoint's health (time spent waiting for a slow client does not count)", { check: positive }),
     stall_window_ms: key('integer', 10_000, 'dataPath.stallWindowMs', 'the window over which `min_bytes_per_s` is measured', { check: positive }),
+    hash_workers: key('integer', 0, 'dataPath.hashWorkers', 'worker threads that hash large blobs while the main thread copies them to the client (a cold verified stream is otherwise limited by one core\'s SHA-256); a blob that finds them all busy is hashed inline; 0 hashes everything inline', { check: (v) => (v >= 0 ? undefined : 'must be 0 or more') }),
+    hash_worker_min_bytes: key('integer', 4 * 1024 * 1024, 'dataPath.hashWorkerMinBytes', 'blobs declared smaller than this are hashed inline, where a worker would cost more than it saves', { check: positive, shownDefault: '4 MiB' }),
     pull_deadline_ms: key('integer', 30 * 60_000, 'dataPath.pullDeadlineMs', 'every request ends by then: 504 `GATEWAY_TIMEOUT`, or a broken body once streaming; its upstream requests are aborted', { check: positive }),
     max_retry_after_ms: key('integer', 5 * 60_000, 'maxRetryAfterMs', "the longest an upstream's `Retry-After` keeps it out of the walks; the wait passed on to clients is capped too", { check: positive }),
   },

@@ -21,6 +21,12 @@ export interface MetricsOptions {
   readonly wallClock: () => number;
 }
 
+interface HttpSeries {
+  readonly requests: Counter.Internal;
+  readonly duration: Histogram.Internal<string>;
+  readonly responseSize: Histogram.Internal<string>;
+}
+
 const STATES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
 const HTTP_LABELS = ['route', 'method', 'code'];
 // From a 1 ms cache hit to a multi-minute layer download.
@@ -59,6 +65,10 @@ export class Metrics {
   readonly blobEvictions = new Counter({ name: 'mirrorgate_blob_cache_evictions_total', help: 'Blobs evicted from the disk cache (least recently used).', registers: this.r });
   readonly blobCacheBytes = new Gauge({ name: 'mirrorgate_blob_cache_bytes', help: 'Bytes of blobs in the disk cache.', registers: this.r });
 
+  // prom-client hashes a label object on every inc/observe; a request's series are looked up once per label set.
+  private readonly httpSeries = new Map<string, HttpSeries>();
+  private readonly cacheSeries = new Map<string, Counter.Internal>();
+
   constructor(circuits: CircuitSource, private readonly options: MetricsOptions) {
     this.endpoints = new EndpointLabels(options.maxEndpoints);
     collectDefaultMetrics({ register: this.registry });
@@ -93,6 +103,28 @@ export class Metrics {
       });
     gauge('mirrorgate_cluster_synced', 'Followed cluster: 1 once the kind has been listed since start.', (r) => r.synced);
     gauge('mirrorgate_cluster_connected', 'Followed cluster: 1 while the list and watch of the kind work; 0 while failing (the last rules read stay in force).', (r) => r.error === undefined);
+  }
+
+  /** The request series of (route, method, code): bounded, since Node's parser admits only known methods. */
+  http(route: string, method: string, code: string): HttpSeries {
+    const key = `${route} ${method} ${code}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      series = { requests: this.requests.labels(route, method, code), duration: this.duration.labels(route, method, code), responseSize: this.responseSize.labels(route, method, code) };
+      this.httpSeries.set(key, series);
+    }
+    return series;
+  }
+
+  /** The cache lookup counter of (kind, result). */
+  cacheLookup(kind: string, result: string): Counter.Internal {
+    const key = `${kind} ${result}`;
+    let child = this.cacheSeries.get(key);
+    if (!child) {
+      child = this.cache.labels(kind, result);
+      this.cacheSeries.set(key, child);
+    }
+    return child;
   }
 
   /** The bounded label value for an upstream endpoint or registry. */

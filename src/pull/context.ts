@@ -3,6 +3,7 @@ import type { Clock } from '../upstream/auth/tokens.js';
 import type { UpstreamClient, Target } from '../upstream/client.js';
 import type { StallWatch, Timers } from '../upstream/stall.js';
 import type { Affinity, BusyEndpoints } from './endpoint-state.js';
+import type { HashPool } from './hash-worker.js';
 import type { EndpointHealth } from './health.js';
 
 interface HedgeSettings {
@@ -28,6 +29,8 @@ export interface PullContext {
   readonly allowSchema1: boolean;
   /** Bounds the bytes of manifest bodies held for reading and verification at once. */
   readonly manifestBuffer: ByteGate;
+  /** Hashes large blobs on worker threads. */
+  readonly hashing: HashPool;
 }
 
 /** One endpoint of a walk: where to send the request and what to ask for there. */

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { MEDIA_TYPES } from '../core/oci/accept.js';
 import { UpstreamFailure } from '../upstream/failure.js';
 import { parseUpstreamJson } from './bounded-json.js';
+import { type HashPool, type Hasher, inlineHasher } from './hash-worker.js';
 import { schema1Payload } from './schema1.js';
 
 const ALGORITHMS: Readonly<Record<string, string>> = { sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
@@ -51,17 +52,25 @@ export function manifestDigest(body: Buffer, contentType: string | undefined, li
 /**
  * Hashes a blob as it streams and holds back the latest chunk, so the last
  * bytes reach the client only once the whole content matched its digest.
+ * The hash runs inline, or on a worker thread when a pool is given and the
+ * blob is large (hash-worker.ts); either way `finish` is the only way to the
+ * held chunk.
  */
 export class StreamVerifier {
-  private readonly hash;
+  private readonly hasher: Hasher;
   private held: Buffer | undefined;
+  private done = false;
   received = 0;
+  /** Set by `push` when the hasher is full: wait for it before the next push. */
+  pending: Promise<void> | undefined;
 
   constructor(
     readonly expected: string,
     readonly expectedSize?: number,
+    pool?: HashPool,
   ) {
-    this.hash = createHash(ALGORITHMS[expected.split(':')[0] ?? ''] ?? 'sha256');
+    const algorithm = ALGORITHMS[expected.split(':')[0] ?? ''] ?? 'sha256';
+    this.hasher = pool ? pool.hasher(algorithm, expectedSize) : inlineHasher(algorithm);
   }
 
   /** Takes a chunk, returns what may be released now. */
@@ -70,19 +79,29 @@ export class StreamVerifier {
     if (this.expectedSize !== undefined && this.received > this.expectedSize) {
       throw new UpstreamFailure('digest_mismatch', `blob is longer than its ${this.expectedSize} bytes`);
     }
-    this.hash.update(chunk);
+    this.pending = this.hasher.update(chunk);
+    // Awaited by the copy; when the copy has already failed, nobody else will.
+    this.pending?.catch(() => {});
     const release = this.held;
     this.held = chunk;
     return release;
   }
 
   /** The held tail when the content matches; throws otherwise. */
-  finish(): Buffer | undefined {
+  async finish(): Promise<Buffer | undefined> {
     if (this.expectedSize !== undefined && this.received !== this.expectedSize) {
       throw new UpstreamFailure('digest_mismatch', `blob ended after ${this.received} of ${this.expectedSize} bytes`);
     }
-    const actual = `${this.expected.split(':')[0]}:${this.hash.digest('hex')}`;
+    if (this.pending) await this.pending;
+    this.done = true;
+    const actual = `${this.expected.split(':')[0]}:${await this.hasher.digest()}`;
     if (actual !== this.expected) throw new UpstreamFailure('digest_mismatch', `content digest ${actual} does not match ${this.expected}`);
     return this.held;
+  }
+
+  /** Lets go of the hasher when the copy ended without `finish` (a break, a client gone). */
+  close(): void {
+    if (!this.done) this.hasher.abort();
+    this.done = true;
   }
 }

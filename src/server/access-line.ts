@@ -2,6 +2,11 @@
 // incident. Field names are stable; `attempts` lists every upstream attempt
 // of the request (for a coalesced follower: those of the fetch it joined,
 // with `coalesced: true`, since it made none of its own).
+// Written without redaction (observability/logger.ts accessLogger): every
+// field is one mirrorgate computed or bounded (no request header but the
+// user agent, the path without its query, attempts as mirrorgate records
+// them), so no credential can enter; test/integration/access-secrets.test.ts
+// holds it to that.
 import type { Finished } from './observe.js';
 
 /** User agents are client-chosen: kept short. */
@@ -11,6 +16,7 @@ export function accessLine(done: Finished): Record<string, unknown> {
   const { summary: s } = done;
   const shared = done.records.length === 0 && s.sharedAttempts !== undefined && s.sharedAttempts.length > 0;
   return {
+    reqId: done.reqId,
     method: done.method,
     path: done.path,
     code: done.code,

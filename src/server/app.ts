@@ -16,14 +16,13 @@ import { manifests } from './handlers/manifests.js';
 import { accessLine, MAX_USER_AGENT } from './access-line.js';
 import { observe, type Finished } from './observe.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
+import { type Incoming, RequestLifetime, RoutedRequest } from './request-lifetime.js';
+import { accessLogger, type Logger } from '../observability/logger.js';
 import { guard, type Handler, requestUrl } from './guard.js';
 import { API_VERSION, toOciError, writeError } from './respond.js';
 import type { AppDeps, RequestContext } from './request-context.js';
 
 const HANDLERS = { manifests, blobs, tags, referrers } as const;
-
-/** What a request is known by before it is routed. */
-type Incoming = Omit<RequestContext, 'route'>;
 
 /** Request targets are client-chosen: what an access line keeps of one that is not a URL. */
 const MAX_LOGGED_TARGET = 256;
@@ -46,27 +45,23 @@ export function createAdminHandler(deps: AppDeps): Handler {
 /** The one entry of every listener; what escapes the wrapper itself is answered by the guard. */
 function guarded(deps: AppDeps, serves: Serves): Handler {
   const routeOptions = routeOptionsOf(deps);
-  return guard(deps.log, (req, res) => serve(deps, req, res, routeOptions, serves));
+  const access = accessLogger(deps.log);
+  return guard(deps.log, (req, res) => serve(deps, req, res, routeOptions, serves, access));
 }
 
-async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, routeOptions: RouteOptions, serves: Serves): Promise<void> {
+async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, routeOptions: RouteOptions, serves: Serves, access: Logger): Promise<void> {
   const started = deps.pull.clock.now();
   const reqId = requestId(req.headers[REQUEST_ID_HEADER]);
   res.setHeader(REQUEST_ID_HEADER, reqId);
-  const abort = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
+  const lifetime = new RequestLifetime(deps, res, reqId, started);
   const method = req.method ?? 'GET';
-  const log = deps.log.child({ reqId });
-  const incoming: Incoming = { req, res, deps, reqId, log, signal: abort.signal, records: [], summary: {} };
+  const incoming: Incoming = { req, res, deps, reqId, records: [], summary: {} };
   const url = requestUrl(req.url);
   let error: OciError | undefined;
   let cause: unknown;
-  // The deadline timer and the gauge are taken last, right before the try whose finally gives them
-  // back: a throw above them reaches the guard's 500 without leaving either held.
-  // Every pull has an end: past the deadline its upstream work is aborted and the client gets 504.
-  const cancelDeadline = deps.pull.timers.after(deps.settings.dataPath.pullDeadlineMs, () => abort.abort(new OciError('GATEWAY_TIMEOUT', 'the pull took longer than upstream.pull_deadline_ms')));
+  // The gauge is taken last, right before the try whose finally gives it back (with the deadline timer,
+  // made only inside the try, by the first use of the signal): a throw above reaches the guard's 500
+  // without leaving either held.
   deps.metrics.inFlight.inc();
   try {
     if (url === undefined) refuseTarget(res, method);
@@ -76,22 +71,22 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
       else if (serves === 'admin') {
         incoming.summary.route = 'admin';
         res.writeHead(404, { 'content-length': 0 }).end();
-      } else await dispatch(incoming, method, url, routeOptions);
+      } else await dispatch(incoming, lifetime, method, url, routeOptions);
     }
   } catch (err) {
     error = toOciError(err);
     cause = err;
     writeError(res, error, method);
   } finally {
-    cancelDeadline();
+    lifetime.end();
     deps.metrics.inFlight.dec();
   }
   const path = url?.pathname ?? (req.url ?? '').slice(0, MAX_LOGGED_TARGET);
   const done = finished(incoming, method, path, error?.status ?? res.statusCode, (deps.pull.clock.now() - started) / 1000);
-  const line = accessLine(done);
-  if (error?.code === 'UNKNOWN') log.error({ ...line, err: cause }, 'request failed');
-  else if (incoming.summary.route === 'admin') log.debug(line, 'request');
-  else log.info(line, 'request');
+  // An unexpected failure logs its error object, which may hold anything: through the redacting logger.
+  if (error?.code === 'UNKNOWN') deps.log.error({ ...accessLine(done), err: cause }, 'request failed');
+  else if (incoming.summary.route === 'admin') access.debug(accessLine(done), 'request');
+  else access.info(accessLine(done), 'request');
   observe(deps, done);
 }
 
@@ -125,7 +120,7 @@ function finished(incoming: Incoming, method: string, path: string, code: number
   };
 }
 
-async function dispatch(incoming: Incoming, method: string, url: URL, routeOptions: RouteOptions): Promise<void> {
+async function dispatch(incoming: Incoming, lifetime: RequestLifetime, method: string, url: URL, routeOptions: RouteOptions): Promise<void> {
   const route = parseRoute(method, url.pathname, url.searchParams, routeOptions);
   incoming.summary.route = route.kind;
   if (route.kind === 'ping') {
@@ -135,5 +130,5 @@ async function dispatch(incoming: Incoming, method: string, url: URL, routeOptio
     return;
   }
   if (route.kind === 'unsupported') throw new OciError('UNSUPPORTED', route.reason, undefined, { allow: 'GET, HEAD' });
-  await HANDLERS[route.kind]({ ...incoming, route });
+  await HANDLERS[route.kind](new RoutedRequest(incoming, route, lifetime));
 }

@@ -23,12 +23,12 @@ export interface Finished {
 export function observe(deps: AppDeps, done: Finished): void {
   const { metrics } = deps;
   const route = done.summary.route ?? 'invalid';
-  const http = { route, method: done.method, code: String(done.code) };
-  metrics.requests.inc(http);
-  metrics.duration.observe(http, done.seconds);
-  metrics.responseSize.observe(http, done.bytes);
+  const http = metrics.http(route, done.method, String(done.code));
+  http.requests.inc();
+  http.duration.observe(done.seconds);
+  http.responseSize.observe(done.bytes);
   if (done.summary.denial) metrics.denials.inc({ reason: done.summary.denial });
-  if (done.summary.cache) metrics.cache.inc(done.summary.cache);
+  if (done.summary.cache) metrics.cacheLookup(done.summary.cache.kind, done.summary.cache.result).inc();
   for (const r of done.records) countAttempt(deps, r);
   // What served this request: its own walk, or the shared one it joined.
   const walk = done.records.length > 0 ? done.records : (done.summary.sharedAttempts ?? []);

@@ -1,16 +1,17 @@
 // A routed request -> the plan of its logical image, or the reason it is refused.
+// Plans are resolved once per rule set (pull/plan-cache.ts); the checks that
+// depend on the request (allowed registry, a cluster not yet read) run on
+// every request.
 import { InvalidReferenceError } from '../core/reference/index.js';
 import { OciError } from '../core/oci/errors.js';
 import { contactableRegistries, registryMatches } from '../core/rules/named-registries.js';
-import { resolve } from '../core/resolve/resolve.js';
 import type { Plan } from '../core/resolve/plan.js';
 import type { RuleSet } from '../core/rules/model.js';
-import { planCandidates } from '../pull/candidates.js';
-import type { Candidate } from '../pull/context.js';
+import { type Resolved, resolveCached } from '../pull/plan-cache.js';
 import type { RequestContext } from './request-context.js';
 
 /** `suffix` is `:tag` or `@digest`; `quiet` leaves the request's summary alone (a plan consulted, not walked). */
-export function planFor(ctx: RequestContext, suffix: string, options: { quiet?: boolean } = {}): { plan: Plan; candidates: Candidate[] } {
+export function planFor(ctx: RequestContext, suffix: string, options: { quiet?: boolean } = {}): Resolved {
   const { route, deps } = ctx;
   // A replica that follows a cluster it has not listed yet would route by a partial rule set
   // (to sources the cluster's mirror rules may forbid): refuse rather than guess.
@@ -20,15 +21,16 @@ export function planFor(ctx: RequestContext, suffix: string, options: { quiet?: 
   // Unqualified names go through the search registries as CRI-O would; without any, to the default registry.
   const input = !route.qualified && rules.searchRegistries.length > 0 ? `${route.repository}${suffix}` : `${route.registry}/${route.repository}${suffix}`;
   if (route.qualified || rules.searchRegistries.length === 0) checkAllowed(route.registry, rules, ctx);
-  let plan: Plan;
+  let resolved: Resolved;
   try {
-    plan = resolve(input, rules);
+    resolved = resolveCached(input, rules);
   } catch (err) {
     if (!(err instanceof InvalidReferenceError)) throw err;
     if (err.reason.startsWith('rewriting reference')) throw new OciError('UNKNOWN', `the rules rewrite ${input} to an invalid reference: ${err.message}`);
     throw new OciError('NAME_INVALID', err.message);
   }
-  if (options.quiet) return { plan, candidates: plan.denied === undefined ? planCandidates(plan) : [] };
+  if (options.quiet) return resolved;
+  const { plan } = resolved;
   ctx.summary.image = plan.image;
   ctx.summary.pullBy = plan.pullBy;
   ctx.summary.planLength = plan.endpoints.length;
@@ -36,7 +38,7 @@ export function planFor(ctx: RequestContext, suffix: string, options: { quiet?: 
     ctx.summary.denial = !plan.policy.accept ? 'policy' : plan.attempts.some((a) => a.refusedBy === 'never_contact_source') ? 'never_contact_source' : 'blocked';
     throw new OciError('DENIED', plan.denied);
   }
-  return { plan, candidates: planCandidates(plan) };
+  return resolved;
 }
 
 /**

@@ -83,7 +83,14 @@ export const namespaceHeaders = (ctx: RequestContext): Record<string, string> =>
 export const servedByHeader = (ctx: RequestContext, servedBy: string): Record<string, string> =>
   ctx.deps.settings.servedByHeader ? { [ctx.deps.settings.servedByHeader]: servedBy } : {};
 
-/** Headers every served answer carries: where it came from, and the ns echo. */
-export function routedHeaders(ctx: RequestContext, servedBy: string): Record<string, string> {
-  return { ...servedByHeader(ctx, servedBy), ...namespaceHeaders(ctx) };
+/**
+ * Headers every served answer carries: where it came from, and the ns echo;
+ * added to `headers` when given (a hot path: V8 spreads an object with a
+ * configured header name slowly, microseconds per request).
+ */
+export function routedHeaders(ctx: RequestContext, servedBy: string, headers: Record<string, string> = {}): Record<string, string> {
+  const name = ctx.deps.settings.servedByHeader;
+  if (name) headers[name] = servedBy;
+  if (ctx.route.ns !== undefined) headers['oci-namespace'] = ctx.route.ns;
+  return headers;
 }

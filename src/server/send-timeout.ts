@@ -11,11 +11,15 @@ export interface SendTimeout {
   readonly timers: Timers;
 }
 
-/** Writes `chunk`; resolves once it is accepted, rejects `aborted` when the client left or stalled. */
-export function writeWithin(res: ServerResponse, chunk: Buffer, limit: SendTimeout): Promise<void> {
+/**
+ * Writes `chunk`: undefined when the socket took it at once (no promise per
+ * chunk on the fast path), else a promise that resolves once it drained and
+ * rejects `aborted` when the client left or stalled.
+ */
+export function writeWithin(res: ServerResponse, chunk: Buffer, limit: SendTimeout): Promise<void> | undefined {
+  if (res.destroyed) return Promise.reject(new UpstreamFailure('aborted', 'client went away'));
+  if (res.write(chunk)) return undefined;
   return new Promise((resolve, reject) => {
-    if (res.destroyed) return reject(new UpstreamFailure('aborted', 'client went away'));
-    if (res.write(chunk)) return resolve();
     const settle = (error?: UpstreamFailure) => {
       cancel();
       res.off('drain', onDrain);

@@ -51,15 +51,14 @@ export class ClientSink implements VerifiedSink {
     this.release = undefined;
   }
 
-  async write(chunk: Buffer): Promise<void> {
+  write(chunk: Buffer): Promise<void> | undefined {
     if (this.streaming) return this.send(chunk);
     this.held.push(chunk);
     this.heldBytes += chunk.length;
-    if (this.heldBytes > this.verifyBeforeServe) {
-      // Larger than announced (or announced nothing): stream what is held, then the rest.
-      this.startStreaming();
-      await this.flush();
-    }
+    if (this.heldBytes <= this.verifyBeforeServe) return undefined;
+    // Larger than announced (or announced nothing): stream what is held, then the rest.
+    this.startStreaming();
+    return this.flush();
   }
 
   async finish(tail: Buffer | undefined, size: number): Promise<void> {
@@ -94,9 +93,14 @@ export class ClientSink implements VerifiedSink {
     for (const c of chunks) await this.send(c);
   }
 
-  private async send(chunk: Buffer): Promise<void> {
-    await this.out.write(chunk);
-    this.sent += chunk.length;
+  /** Counts the chunk as sent once the client's socket took it. */
+  private send(chunk: Buffer): Promise<void> | undefined {
+    const wait = this.out.write(chunk);
+    if (!wait) {
+      this.sent += chunk.length;
+      return undefined;
+    }
+    return wait.then(() => void (this.sent += chunk.length));
   }
 
   /** Has the client's response begun? (Then it can only be broken, never restarted.) */

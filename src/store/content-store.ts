@@ -9,12 +9,11 @@
 import { OciError } from '../core/oci/errors.js';
 import type { Plan } from '../core/resolve/plan.js';
 import type { AttemptRecord } from '../pull/attempts.js';
-import { planCandidates } from '../pull/candidates.js';
 import type { Candidate } from '../pull/context.js';
 import type { BlobRequest, BlobResult, BlobStore } from './blobs.js';
 import type { ManifestAnswer, ManifestAsk, ManifestStore } from './manifests.js';
 import type { BlobOutput } from './output.js';
-import { walkKey } from './scope.js';
+import { planWalkKey } from './scope.js';
 
 export class ContentStore {
   constructor(
@@ -24,7 +23,7 @@ export class ContentStore {
 
   manifest(plan: Plan, ask: ManifestAsk): Promise<ManifestAnswer> {
     admit(plan);
-    return this.manifests.get(ask, walkKey(planCandidates(plan)));
+    return this.manifests.get(ask, planWalkKey(plan));
   }
 
   blob(plan: Plan, candidates: readonly Candidate[], req: BlobRequest, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<BlobResult> {

@@ -8,6 +8,7 @@
 // by Accept (distribution answers a client that takes no lists with the
 // linux/amd64 manifest, and one that takes no OCI index with 404:
 // registry/handlers/manifests.go), so that answer is only this Accept's.
+import { LRUCache } from 'lru-cache';
 import { acceptedTypes } from '../core/oci/accept.js';
 import { OciError } from '../core/oci/errors.js';
 import { referencedDigests } from '../core/oci/manifest-refs.js';
@@ -26,7 +27,8 @@ export interface ManifestAsk {
   /** The endpoints to try, in order, from the plan in force. */
   readonly candidates: readonly Candidate[];
   readonly records: AttemptRecord[];
-  readonly signal: AbortSignal;
+  /** The request's abort signal, asked for only when an upstream is contacted (a cache hit makes none). */
+  readonly signal: () => AbortSignal;
   /** Wraps the upstream walk (turns a refused plan's failure into DENIED). */
   readonly guard: <T>(run: () => Promise<T>) => Promise<T>;
   /** Told how the cache answered, before the answer or the error; `shared`: the attempts of the fetch this request joined. */
@@ -46,8 +48,19 @@ export interface ManifestAnswer {
 /** Final errors that stale-if-error may cover: the endpoints failed, they did not say "not here". */
 const STALE_COVERS = new Set(['UNAVAILABLE', 'BAD_GATEWAY', 'GATEWAY_TIMEOUT', 'TOOMANYREQUESTS']);
 
+/** An Accept header parsed, and the set of types it names as one key (order and repeats do not matter). */
+interface ParsedAccept {
+  readonly accepted: readonly string[];
+  readonly types: string;
+}
+
+/** Clients send a handful of distinct Accept headers: each is parsed once. Bounded, since the header is client-chosen. */
+const MAX_ACCEPTS = 256;
+const MAX_CACHED_ACCEPT = 1024;
+
 export class ManifestStore {
   private readonly flights: SingleFlight;
+  private readonly accepts = new LRUCache<string, ParsedAccept>({ max: MAX_ACCEPTS });
 
   constructor(
     private readonly pull: PullContext,
@@ -61,8 +74,8 @@ export class ManifestStore {
     const { cache } = this;
     const { affinity } = this.pull;
     const { repository, reference } = ask;
-    const accepted = acceptedTypes(ask.accept);
-    const scope = `${walk}|${[...new Set(accepted)].sort().join(',')}`;
+    const { accepted, types } = this.acceptOf(ask.accept);
+    const scope = `${walk}|${types}`;
     const digest = reference.includes(':') ? reference : undefined;
     const kind = digest ? 'manifest' : 'tag';
     const negative = cache.notFound(scope, reference);
@@ -78,7 +91,7 @@ export class ManifestStore {
       return { manifest: hit, servedBy: `cache (from ${hit.servedBy})` };
     }
 
-    const flight = this.flights.run(`${scope}|${reference}|${ask.method}|${ask.accept}`, ask.signal, ask.records, (signal) =>
+    const flight = this.flights.run(`${scope}|${reference}|${ask.method}|${ask.accept}`, ask.signal(), ask.records, (signal) =>
       ask.guard(() => fetchManifest(this.pull, ask.candidates, { method: ask.method, reference, accept: ask.accept }, ask.records, signal)),
     );
     ask.report({ kind, result: flight.joined ? 'coalesced' : 'miss' }, flight.joined ? flight.shared : undefined);
@@ -105,5 +118,14 @@ export class ManifestStore {
       cache.store(scope, reference, manifest as Manifest & { body: Buffer }, candidate.label);
     }
     return { manifest, servedBy: candidate.label };
+  }
+
+  private acceptOf(header: string): ParsedAccept {
+    const known = this.accepts.get(header);
+    if (known) return known;
+    const accepted = acceptedTypes(header);
+    const parsed = { accepted, types: [...new Set(accepted)].sort().join(',') };
+    if (header.length <= MAX_CACHED_ACCEPT) this.accepts.set(header, parsed);
+    return parsed;
   }
 }

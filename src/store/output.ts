@@ -2,8 +2,8 @@
 export interface BlobOutput {
   /** `servedBy` names where the bytes come from: an endpoint's reference, or the cache. */
   start(status: number, headers: Record<string, string>, servedBy: string): void;
-  /** Resolves when the chunk is accepted (backpressure). */
-  write(chunk: Buffer): Promise<void>;
+  /** Undefined when the chunk was taken at once, else a promise that resolves when it is (backpressure). */
+  write(chunk: Buffer): Promise<void> | undefined;
   end(): void;
   /** Breaks the response so the client never sees a clean end of wrong or partial bytes. */
   destroy(reason: Error): void;

@@ -11,6 +11,7 @@ import { UpstreamFailure, classifyError, ownFailure } from '../upstream/failure.
 import type { AttemptRecord } from '../pull/attempts.js';
 import type { Candidate, PullContext } from '../pull/context.js';
 import { ensureOk } from '../pull/manifest.js';
+import { HashFailure } from '../pull/hash-worker.js';
 import { StreamVerifier } from '../pull/verify.js';
 import { walk } from '../pull/walk.js';
 import type { BadCopies } from './bad-copies.js';
@@ -49,13 +50,13 @@ export async function rangedBlob(ctx: PullContext, bad: BadCopies, candidates: r
   out.start(206, { 'content-range': contentRange(span, size), 'content-length': String(span.end - span.start + 1), 'docker-content-digest': digest, 'content-type': OCTET }, candidate.label);
   const whole = span.start === 0 && span.end === size - 1;
   try {
-    const bytes = await copy(ctx, res, skip, span.end - span.start + 1, whole ? new StreamVerifier(digest, size) : undefined, out);
+    const bytes = await copy(ctx, res, skip, span.end - span.start + 1, whole ? new StreamVerifier(digest, size, ctx.hashing) : undefined, out);
     ctx.health.success(domain, ms);
     return { servedBy: candidate.label, bytes };
   } catch (err) {
     const failure = classifyError(err);
-    // The endpoint's failure, unless the client left.
-    if (failure.kind === 'aborted' || signal.aborted) ctx.health.success(domain, ms);
+    // The endpoint's failure, unless the client left or our hash worker died.
+    if (failure.kind === 'aborted' || signal.aborted || err instanceof HashFailure) ctx.health.success(domain, ms);
     else ctx.health.failure(domain, failure.kind);
     if (failure.kind === 'digest_mismatch') bad.remember(candidate, digest);
     out.destroy(failure);
@@ -120,16 +121,18 @@ async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, lengt
       if (part.length > 0) {
         const release = verifier ? verifier.push(part) : part;
         if (release) await out.write(release);
+        if (verifier?.pending) await verifier.pending;
         sent += part.length;
       }
       if (sent >= length) break;
     }
+    if (sent < length) throw new UpstreamFailure('refused', `upstream body ended after ${sent} of ${length} bytes`);
+    const tail = await verifier?.finish();
+    if (tail) await out.write(tail);
   } finally {
     discard(res.body);
+    verifier?.close();
   }
-  if (sent < length) throw new UpstreamFailure('refused', `upstream body ended after ${sent} of ${length} bytes`);
-  const tail = verifier?.finish();
-  if (tail) await out.write(tail);
   out.end();
   return sent;
 }

@@ -7,6 +7,8 @@
 // endpoint changes the key, so nothing learnt under the old rules answers
 // under the new ones.
 import { createHash } from 'node:crypto';
+import type { Plan } from '../core/resolve/plan.js';
+import { planCandidates } from '../pull/candidates.js';
 import type { Candidate } from '../pull/context.js';
 
 /**
@@ -17,4 +19,16 @@ import type { Candidate } from '../pull/context.js';
 export function walkKey(candidates: readonly Candidate[]): string {
   const walk = candidates.map(({ target: t, role, reference }) => [t.insecure, t.domain, t.repository, reference, role, t.ca ?? null]);
   return createHash('sha256').update(JSON.stringify(walk)).digest('base64url');
+}
+
+const byPlan = new WeakMap<Plan, string>();
+
+/** walkKey of a plan's own walk, hashed once per plan (a plan is immutable; pull/plan-cache.ts keeps one per input and rule set). */
+export function planWalkKey(plan: Plan): string {
+  let key = byPlan.get(plan);
+  if (key === undefined) {
+    key = walkKey(planCandidates(plan));
+    byPlan.set(plan, key);
+  }
+  return key;
 }

@@ -11,6 +11,7 @@ import { UpstreamFailure, classifyError } from '../upstream/failure.js';
 import { type AttemptRecord, attemptOf } from '../pull/attempts.js';
 import type { Candidate, PullContext } from '../pull/context.js';
 import { ensureOk } from '../pull/manifest.js';
+import { HashFailure } from '../pull/hash-worker.js';
 import { StreamVerifier } from '../pull/verify.js';
 import { walk } from '../pull/walk.js';
 import type { BadCopies } from './bad-copies.js';
@@ -19,8 +20,8 @@ import type { BadCopies } from './bad-copies.js';
 export interface VerifiedSink {
   /** An upstream answered; `size` is its declared length, `from` its label. Throwing ends the fetch before any byte. */
   begin(size: number | undefined, from: string): Promise<void>;
-  /** Bytes released by the verifier (never the last chunk before the digest matched). */
-  write(chunk: Buffer): Promise<void>;
+  /** Bytes released by the verifier (never the last chunk before the digest matched); a promise when the sink must be waited for. */
+  write(chunk: Buffer): Promise<void> | undefined;
   /** The whole content matched its digest; `tail` is the held-back last chunk. */
   finish(tail: Buffer | undefined, size: number): Promise<void>;
   /** The copy so far was wrong: may the fetch start over from byte 0? (false when bytes already left) */
@@ -32,6 +33,16 @@ export const blobWhat = (digest: string) => ({ notFound: 'BLOB_UNKNOWN' as const
 
 /** Fetches `digest` into `sink`, verified; returns who served. Throws when no endpoint served a whole verified copy. */
 export async function fetchVerified(ctx: PullContext, bad: BadCopies, candidates: readonly Candidate[], digest: string, sink: VerifiedSink, records: AttemptRecord[], signal: AbortSignal): Promise<string> {
+  const verifiers: StreamVerifier[] = [];
+  try {
+    return await fetchInto(ctx, bad, candidates, digest, sink, records, signal, verifiers);
+  } finally {
+    // A hash left unfinished (a break, a client gone) frees its worker.
+    for (const v of verifiers) v.close();
+  }
+}
+
+async function fetchInto(ctx: PullContext, bad: BadCopies, candidates: readonly Candidate[], digest: string, sink: VerifiedSink, records: AttemptRecord[], signal: AbortSignal, verifiers: StreamVerifier[]): Promise<string> {
   let remaining = bad.without(candidates, digest);
   let verifier: StreamVerifier | undefined;
   let servedBy = '';
@@ -43,7 +54,8 @@ export async function fetchVerified(ctx: PullContext, bad: BadCopies, candidates
     contributors.push(opened.candidate);
     servedBy = servedBy ? `${servedBy}, then ${opened.candidate.label} from byte ${offset}` : opened.candidate.label;
     if (!verifier) {
-      verifier = new StreamVerifier(digest, opened.value.size);
+      verifier = new StreamVerifier(digest, opened.value.size, ctx.hashing);
+      verifiers.push(verifier);
       try {
         await sink.begin(opened.value.size, opened.candidate.label);
       } catch (err) {
@@ -68,6 +80,7 @@ export async function fetchVerified(ctx: PullContext, bad: BadCopies, candidates
     for (const c of contributors) bad.remember(c, digest);
     if (!(await sink.restart())) throw broken;
     remaining = bad.without(remaining, digest);
+    verifier.close();
     verifier = undefined;
     contributors = [];
     servedBy = '';
@@ -118,14 +131,18 @@ async function pump(ctx: PullContext, res: UpstreamResponse, skip: number, verif
         if (chunk.length === 0) continue;
       }
       const release = verifier.push(chunk);
-      if (release) await toSink(() => sink.write(release));
+      const taken = release && written(sink, release);
+      if (taken) await taken;
+      if (verifier.pending) await verifier.pending;
     }
-    const tail = verifier.finish();
+    const tail = await verifier.finish();
     await toSink(() => sink.finish(tail, verifier.received));
     return undefined;
   } catch (err) {
     discard(res.body);
     if (err instanceof SinkError) throw err.cause;
+    // Our hash worker died: the fetch fails, and nothing is said against the endpoint.
+    if (err instanceof HashFailure) throw err;
     return classifyError(err);
   }
 }
@@ -139,4 +156,15 @@ async function toSink(step: () => Promise<void>): Promise<void> {
   } catch (err) {
     throw new SinkError('sink failed', { cause: err });
   }
+}
+
+/** `sink.write` with its failures marked as the sink's; no promise when the sink took the chunk at once. */
+function written(sink: VerifiedSink, chunk: Buffer): Promise<void> | undefined {
+  let wait: Promise<void> | undefined;
+  try {
+    wait = sink.write(chunk);
+  } catch (err) {
+    throw new SinkError('sink failed', { cause: err });
+  }
+  return wait && toSink(() => wait);
 }

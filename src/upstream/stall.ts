@@ -48,47 +48,57 @@ export class StallWatch {
     return new UpstreamFailure('timeout', `stalled: fewer than ${this.limits.minBytesPerS} bytes/s over ${this.limits.windowMs} ms`);
   }
 
+  /**
+   * One timer per window, not one per chunk: the time spent waiting is summed
+   * from the clock around each read, and the timer, when it fires, judges a
+   * window that is over or re-arms for what is left of it. While we wait for
+   * our own reader it lapses, and the next read arms it again.
+   */
   private async *iterate(body: Readable): AsyncGenerator<Buffer> {
     const { minBytesPerS, windowMs } = this.limits;
+    const { timers } = this;
     const needed = (minBytesPerS * windowMs) / 1000;
     const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     // One window = `windowMs` of waiting for the upstream; it must bring `needed` bytes.
     let waited = 0;
     let bytes = 0;
-    let since = 0;
-    const closeWindow = (): boolean => {
+    /** When the read under way started; undefined while our reader has the chunk. */
+    let since: number | undefined;
+    let cancel: (() => void) | undefined;
+    const inWindow = (now: number): number => waited + (since === undefined ? 0 : now - since);
+    const closeWindow = (now: number): boolean => {
       const ok = bytes >= needed;
       waited = 0;
       bytes = 0;
+      if (since !== undefined) since = now;
       return ok;
     };
-    const onTimer = (): void => {
-      if (!closeWindow()) {
-        body.destroy(this.stalled());
-        return;
-      }
-      since = this.timers.now();
-      cancel = this.timers.after(windowMs, onTimer);
+    const arm = (now: number): void => {
+      cancel = timers.after(windowMs - inWindow(now), onTimer);
     };
-    let cancel = (): void => {};
+    const onTimer = (): void => {
+      cancel = undefined;
+      if (since === undefined) return;
+      const now = timers.now();
+      if (inWindow(now) >= windowMs && !closeWindow(now)) return void body.destroy(this.stalled());
+      arm(now);
+    };
     try {
       while (true) {
-        since = this.timers.now();
-        cancel = this.timers.after(windowMs - waited, onTimer);
-        let next: IteratorResult<Buffer>;
-        try {
-          next = await chunks.next();
-        } finally {
-          cancel();
-        }
+        since = timers.now();
+        if (!cancel) arm(since);
+        const next = await chunks.next();
         if (next.done) return;
-        waited += this.timers.now() - since;
+        const now = timers.now();
+        waited += now - (since ?? now);
+        since = undefined;
         bytes += next.value.length;
         // A late timer: the window is over, judge it now.
-        if (waited >= windowMs && !closeWindow()) throw this.stalled();
+        if (waited >= windowMs && !closeWindow(now)) throw this.stalled();
         yield next.value;
       }
     } finally {
+      cancel?.();
       // Leaving early (a break, a failure) lets go of the body, as a for-await over it would.
       await chunks.return?.();
     }

@@ -22,7 +22,9 @@ export async function manifests(ctx: RequestContext): Promise<void> {
     accept: ctx.req.headers.accept ?? DEFAULT_ACCEPT,
     candidates: digest ? withAffinity(ctx, candidates, repository, digest) : candidates,
     records: ctx.records,
-    signal: ctx.signal,
+    // Called only when an upstream is contacted: a cache hit makes no signal (server/request-lifetime.ts).
+    // A function, not a getter: V8 builds object literals with accessors slowly.
+    signal: () => ctx.signal,
     guard: (run) => walkPlan(ctx, plan, run),
     report: (cache, shared) => {
       ctx.summary.cache = cache;
@@ -33,9 +35,10 @@ export async function manifests(ctx: RequestContext): Promise<void> {
   send(ctx, method, answer.manifest, answer.servedBy, answer.headers);
 }
 
-function send(ctx: RequestContext, method: string, m: Sendable, servedBy: string, extra: Record<string, string> = {}): void {
+function send(ctx: RequestContext, method: string, m: Sendable, servedBy: string, extra?: Record<string, string>): void {
   ctx.summary.servedBy = servedBy;
-  const headers = { ...routedHeaders(ctx, servedBy), ...extra, 'content-type': m.contentType, 'docker-content-digest': m.digest, etag: `"${m.digest}"` };
+  const headers = routedHeaders(ctx, servedBy, { 'content-type': m.contentType, 'docker-content-digest': m.digest, etag: `"${m.digest}"` });
+  if (extra) Object.assign(headers, extra);
   const sent = writeBytes(ctx.res, method, 200, m.body, headers, m.body?.length ?? m.length ?? 0);
   if (method !== 'HEAD') ctx.summary.bytes = sent;
 }

@@ -95,11 +95,28 @@ describe('stall watchdog', () => {
     body.write(Buffer.alloc(200));
     const chunks = new StallWatch(limits, timers).watch(body)[Symbol.asyncIterator]();
     expect((await chunks.next()).value).toHaveLength(200);
-    // The consumer takes an hour over the first chunk: no timer runs meanwhile.
-    expect(pending.size).toBe(0);
+    // The consumer takes an hour over the first chunk: the window's timer lapses and none runs meanwhile.
     advance(3_600_000);
+    expect(pending.size).toBe(0);
     body.end(Buffer.alloc(10));
     expect((await chunks.next()).value).toHaveLength(10);
     expect((await chunks.next()).done).toBe(true);
+  });
+
+  it('a fast body arms one timer per window, not one per chunk', async () => {
+    const { timers, advance } = manualTimers();
+    let armed = 0;
+    const counting: Timers = { now: timers.now, after: (ms, fn) => (armed++, timers.after(ms, fn)) };
+    const body = new PassThrough();
+    const r = reader(new StallWatch(limits, counting), body);
+    // 100 chunks in 100 ms of waiting: well within one window.
+    for (let i = 0; i < 100; i++) {
+      await tick();
+      advance(1);
+      body.write(Buffer.alloc(10));
+    }
+    body.end();
+    await expect(r.result).resolves.toBe(1000);
+    expect(armed).toBe(1);
   });
 });

@@ -134,25 +134,25 @@ describe('digest verification', () => {
     expect(manifestDigest(body, 'application/json', `sha512:${'0'.repeat(128)}`)).toBe(`sha512:${createHash('sha512').update(body).digest('hex')}`);
   });
 
-  it('holds the last chunk back until the whole blob matched', () => {
+  it('holds the last chunk back until the whole blob matched', async () => {
     const blob = Buffer.from('hello world');
     const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
     const v = new StreamVerifier(digest, blob.length);
     expect(v.push(blob.subarray(0, 5))).toBeUndefined();
     expect(v.push(blob.subarray(5))?.toString()).toBe('hello');
-    expect(v.finish()?.toString()).toBe(' world');
+    expect((await v.finish())?.toString()).toBe(' world');
   });
 
   it.each([
     ['wrong bytes', Buffer.from('hello_world'), 11, 'does not match'],
     ['too short', Buffer.from('hello'), 11, 'ended after 5 of 11 bytes'],
     ['too long', Buffer.from('hello world!'), 11, 'longer than its 11 bytes'],
-  ])('refuses %s', (_name, bytes, size, message) => {
+  ])('refuses %s', async (_name, bytes, size, message) => {
     const digest = `sha256:${createHash('sha256').update('hello world').digest('hex')}`;
     const v = new StreamVerifier(digest, size);
-    expect(() => {
+    await expect(async () => {
       v.push(bytes);
-      v.finish();
-    }).toThrow(message);
+      await v.finish();
+    }).rejects.toThrow(message);
   });
 });

@@ -1,0 +1,59 @@
+// The access line is written without pino's redaction (a cost on every
+// request, issue 11), so it must be built only from fields that cannot carry
+// a credential: a client's Authorization header, a token in the query, a
+// cookie or a registry auth header never reach any log line, and the access
+// line holds only the fields server/access-line.ts names.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
+import { makeImage, pushImage } from '../../src/bench/test-image.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { Writable } from 'node:stream';
+import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+
+const image = makeImage(63);
+const SECRET = 's3cr3t-7f1d9a';
+const FIELDS = ['level', 'time', 'pid', 'hostname', 'service', 'msg', 'reqId', 'method', 'path', 'code', 'durationMs', 'bytes', 'client', 'userAgent', 'route', 'image', 'pullBy', 'plan', 'attempts', 'coalesced', 'servedBy', 'cache', 'denial'];
+let source: FakeRegistry;
+let proxy: TestProxy;
+
+beforeAll(async () => {
+  source = await fakeRegistry();
+  pushImage(source, 'ns/app', image, 'v1');
+  proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } }, { cache: { max_bytes: 1 << 20, tag_ttl_ms: 60_000 } });
+});
+afterAll(async () => {
+  await proxy?.close();
+  await source?.stop();
+});
+
+describe('secrets a client sends never reach the log', () => {
+  it.each([
+    ['a bearer token', '/v2/src/ns/app/manifests/v1', { authorization: `Bearer ${SECRET}` }],
+    ['basic credentials', '/v2/src/ns/app/manifests/v1', { authorization: `Basic ${Buffer.from(`user:${SECRET}`).toString('base64')}` }],
+    ['a token in the query', `/v2/src/ns/app/manifests/v1?token=${SECRET}&password=${SECRET}`, {}],
+    ['a cookie and a registry auth header', '/v2/src/ns/app/manifests/v1', { cookie: `session=${SECRET}`, 'x-registry-auth': SECRET }],
+    ['an error answer', `/v2/src/ns/app/manifests/missing?access_token=${SECRET}`, { authorization: `Bearer ${SECRET}` }],
+    ['a refused path', `/v2/not-allowed.example/x/manifests/v1?token=${SECRET}`, { authorization: `Bearer ${SECRET}` }],
+  ])('%s', async (_what, path, headers) => {
+    const before = proxy.logs.length;
+    const id = `secret-${proxy.logs.length}`;
+    await proxy.get(path, { ...headers, 'x-request-id': id });
+    await proxy.get(path, { ...headers, 'x-request-id': `${id}-again` }); // the second one may be a cache hit
+    const lines = proxy.logs.slice(before);
+    expect(lines.filter((l) => l.msg === 'request')).toHaveLength(2);
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
+    expect(JSON.stringify(lines)).not.toContain(Buffer.from(`user:${SECRET}`).toString('base64'));
+    for (const line of lines.filter((l) => l.msg === 'request')) expect(Object.keys(line).filter((k) => !FIELDS.includes(k))).toEqual([]);
+  });
+});
+
+describe('the root logger', () => {
+  it('still redacts credential fields on every other line', () => {
+    const out: string[] = [];
+    const log = createLogger('info', new Writable({ write: (c: Buffer, _e, done) => (out.push(c.toString()), done()) }));
+    log.info({ authorization: SECRET, headers: { authorization: SECRET }, upstream: { token: SECRET, password: SECRET } }, 'x');
+    log.child({ reqId: 'r' }).warn({ token: SECRET }, 'y');
+    expect(out).toHaveLength(2);
+    expect(out.join('')).not.toContain(SECRET);
+  });
+});
