@@ -66,6 +66,13 @@ describe('waiting on a fill', () => {
     expect(status).toBe(504);
     await Promise.all(followers);
   });
+
+  it('a lone request waiting on a fill past its deadline is answered 504 GATEWAY_TIMEOUT, not 500', async () => {
+    // The fill runs under the flight's own controller, aborted without the deadline's reason.
+    const before = proxy.logs.length;
+    expect(await pull()).toBe(504);
+    expect(proxy.logs.slice(before).filter((l) => l.msg === 'request failed')).toEqual([]);
+  });
 });
 
 describe('a cached blob to a slow reader', () => {
