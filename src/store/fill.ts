@@ -55,8 +55,9 @@ export class BlobFill implements VerifiedSink {
 
   async finish(tail: Buffer | undefined, size: number): Promise<void> {
     if (tail) await this.write(tail);
-    const handle = this.handle as FileHandle;
-    await handle.sync();
+    // A file the cache will not keep (larger than the whole cache) is only read by this fill's clients, then
+    // removed: an fsync would hold a pool thread while the disk flushes bytes nobody reads again.
+    if (this.disk.keeps(this.digest, size)) await (this.handle as FileHandle).sync();
     await this.disk.commit(this.temp as string, this.digest, size);
     this.size = size;
     this.available = size;
