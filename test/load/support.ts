@@ -115,5 +115,15 @@ export async function pull(base: string, image: LoadImage, dispatcher: Dispatche
 
 export const openFds = (): number => readdirSync('/proc/self/fd').length;
 
-/** What each open descriptor points at, to name a leak. */
-export const fdTargets = (): string[] => readdirSync('/proc/self/fd').map((fd) => { try { return `${fd}:${readlinkSync(`/proc/self/fd/${fd}`)}`; } catch { return `${fd}:?`; } });
+/**
+ * What each open descriptor points at, to name a leak. One that is gone by the time it is read (the
+ * listing's own directory descriptor, which takes whatever number is free) is left out.
+ */
+export const fdTargets = (): string[] =>
+  readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return [`${fd}:${readlinkSync(`/proc/self/fd/${fd}`)}`];
+    } catch {
+      return [];
+    }
+  });
