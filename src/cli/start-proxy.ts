@@ -24,7 +24,8 @@ import { BlobDisk } from '../store/disk.js';
 import { ManifestCache } from '../store/manifest-cache.js';
 import { ManifestStore } from '../store/manifests.js';
 import { createAdminHandler, createHandler } from '../server/app.js';
-import { loadAccess } from '../server/auth/access.js';
+import { loadAccess, type Access } from '../server/auth/access.js';
+import { authFileSettings } from '../server/auth/file-state.js';
 import { guard, type Handler } from '../server/guard.js';
 import { listen, type Listening } from '../server/listen.js';
 import { Agents } from '../upstream/agents.js';
@@ -108,7 +109,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     if (outcome.ok) log.info({ generation: outcome.generation, objects: rules.objects.length }, 'rules reloaded');
     else log.error({ generation: outcome.generation, errors: outcome.errors }, 'rules reload failed: the previous rules stay in force');
   });
-  const agents = new Agents(settings, namedHosts(holder.current, settings.defaultRegistry, settings.allow), settings.endpointTimeouts);
+  const agents = new Agents(settings, namedHosts(holder.current, settings.defaultRegistry, settings.allow), settings.endpointTimeouts, { allowTeredo: settings.allowTeredo });
   // A token realm is reached with the TLS policy of the endpoint whose challenge named it.
   const tokens = new TokenCache((tls) => agents.for(tls), clock, (registry, ok) => metrics.tokenFetches.inc({ registry: metrics.endpoint(registry), result: ok ? 'ok' : 'failed' }));
   const client = new UpstreamClient(agents, tokens, await loadCredentials(settings.credentialsFile), { wall, maxRetryAfterMs: settings.maxRetryAfterMs });
@@ -143,7 +144,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
       lastReload: holder.lastReload,
       ...(cluster ? { cluster: { ...cluster.status(), inForce: cluster.complete(holder.documents('cluster')) } } : {}),
     }),
-    access: await loadAccess(settings, log),
+    access: await authAccess(settings, log, metrics),
     draining: () => draining,
   };
   let draining = false;
@@ -188,4 +189,11 @@ async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics
     fill: (result) => metrics.blobFills.inc({ result }),
     sent: (source, bytes) => metrics.blobBytes.inc({ source }, bytes),
   }, new ByteGate(Math.max(VERIFY_HOLD_BYTES, verifyBeforeServeBytes), settings.headersTimeoutMs));
+}
+
+/** Inbound auth, with each file's state in mirrorgate_auth_file_valid (1 from start-up, which fails on a bad file). */
+async function authAccess(settings: Settings, log: Logger, metrics: Metrics): Promise<Access> {
+  const access = await loadAccess(settings, log, (setting, loads) => metrics.authFileValid.set({ file: setting }, loads ? 1 : 0));
+  for (const setting of authFileSettings(access)) metrics.authFileValid.set({ file: setting }, 1);
+  return access;
 }

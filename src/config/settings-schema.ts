@@ -123,6 +123,7 @@ export const SETTINGS = {
     default_registry: key('string', 'docker.io', 'defaultRegistry', 'where names with no registry go (Docker `registry-mirrors`)'),
     open: key('boolean', false, 'open', 'contact registries the rules do not name (at public addresses only, see [Upstream trust](#upstream-trust))'),
     allow: key('list', [], 'allow', 'more registries that may be contacted, at any address; `*.example.com` matches subdomains'),
+    allow_teredo: key('boolean', false, 'allowTeredo', 'let hosts the rules do not name resolve to Teredo addresses (`2001::/32`) whose embedded server and client IPv4 addresses are public; refused by default, as no registry serves from a tunnel endpoint whose IPv4 addresses the name\'s publisher chooses (see [Upstream trust](#upstream-trust))'),
     aliases: key('map', {}, 'aliases', 'path names for registries that cannot be a path component', {
       to: (v): ReadonlyMap<string, string> => new Map(Object.entries(v)),
     }),

@@ -51,6 +51,7 @@ export class Metrics {
   readonly generation = new Gauge({ name: 'mirrorgate_rules_generation', help: 'Generation of the rules in force (1 at start, +1 per successful reload).', registers: this.r });
   readonly lastReloadSuccessful = new Gauge({ name: 'mirrorgate_last_reload_successful', help: '1 when the last rules load succeeded, 0 when it failed and older rules are in force.', registers: this.r });
   readonly lastReloadSuccess = new Gauge({ name: 'mirrorgate_last_reload_success_timestamp_seconds', help: 'Wall-clock time of the last successful rules load, in seconds since the epoch.', registers: this.r });
+  readonly authFileValid = new Gauge({ name: 'mirrorgate_auth_file_valid', help: 'Per inbound auth file, by the setting that names it (auth.htpasswd, auth.tokens, admin.tokens): 1 while it loads, 0 while it fails to load and every credential from it is refused.', labelNames: ['file'], registers: this.r });
 
   // The disk blob cache (lookups are in mirrorgate_cache_requests_total{kind="blob"}).
   readonly blobFills = new Counter({ name: 'mirrorgate_blob_cache_fills_total', help: 'Blob cache fills by result (ok: verified and kept, failed).', labelNames: ['result'], registers: this.r });

@@ -23,7 +23,7 @@ export function fetchTags(ctx: PullContext, candidates: readonly Candidate[], qu
   const qs = query.toString();
   return walk(ctx, candidates, records, { notFound: 'NAME_UNKNOWN', description: 'tag list' }, async (c, attemptSignal) => {
     const res = await ctx.client.request(c.target, 'GET', `/v2/${c.target.repository}/tags/list${qs ? `?${qs}` : ''}`, { accept: 'application/json' }, attemptSignal);
-    ensureOk(res, ctx);
+    ensureOk(res);
     const body = (await withHeldBody(ctx.manifestBuffer, res, MAX_LIST_BYTES, 'tag list', attemptSignal, (b) => parseUpstreamJson(b, 'tag list'))) as { tags?: unknown } | null;
     const tags = Array.isArray(body?.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
     const next = parseNextLink(header(res.headers, 'link'));
@@ -45,7 +45,7 @@ export function fetchReferrers(ctx: PullContext, candidates: readonly Candidate[
     if (res.status === 200) {
       return { index: await withHeldBody(ctx.manifestBuffer, res, MAX_LIST_BYTES, 'referrers index', attemptSignal, (b) => b), filtersApplied: (header(res.headers, 'oci-filters-applied') ?? '').includes('artifactType') };
     }
-    if (res.status !== 404) ensureOk(res, ctx);
+    if (res.status !== 404) ensureOk(res);
     discard(res.body);
     return fromTagSchema(ctx, c, digest, artifactType, attemptSignal);
   }, signal);
@@ -59,7 +59,7 @@ async function fromTagSchema(ctx: PullContext, c: Candidate, digest: string, art
     discard(res.body);
     return { index: Buffer.from(JSON.stringify(EMPTY_INDEX)), filtersApplied: artifactType !== undefined };
   }
-  ensureOk(res, ctx);
+  ensureOk(res);
   const index = (await withHeldBody(ctx.manifestBuffer, res, MAX_LIST_BYTES, `referrers tag ${tag}`, signal, (b) => parseUpstreamJson(b, `referrers tag ${tag}`))) as {
     manifests?: unknown;
   } | null;

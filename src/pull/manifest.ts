@@ -63,7 +63,7 @@ function walkManifest(ctx: PullContext, candidates: readonly Candidate[], req: M
       if (fromHead) return fromHead;
     }
     const res = await ctx.client.request(c.target, 'GET', path, { accept: req.accept }, attemptSignal);
-    ensureOk(res, ctx);
+    ensureOk(res);
     const contentType = header(res.headers, 'content-type') ?? 'application/json';
     refuseSchema1(ctx, contentType, res.body);
     return withHeldBody(ctx.manifestBuffer, res, ctx.maxManifestBytes, 'manifest', attemptSignal, (body) => {
@@ -83,7 +83,7 @@ function checkedHead(res: UpstreamResponse, req: ManifestRequest, ctx: PullConte
   discard(res.body);
   // Some registries refuse HEAD on manifests; containerd then asks with GET too.
   if (res.status === 405) return undefined;
-  ensureOk(res, ctx);
+  ensureOk(res);
   const contentType = header(res.headers, 'content-type');
   refuseSchema1(ctx, contentType);
   const digest = header(res.headers, 'docker-content-digest');
@@ -103,7 +103,7 @@ function refuseSchema1(ctx: PullContext, contentType: string | undefined, unread
 }
 
 /** Throws the failure an answer other than 200 means (the upstream client classified error statuses). */
-export function ensureOk(res: UpstreamResponse, _ctx: PullContext): void {
+export function ensureOk(res: UpstreamResponse): void {
   if (res.status === 200) return;
   discard(res.body);
   throw res.failure ?? classifyStatus(res.status);

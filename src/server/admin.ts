@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AppDeps } from './request-context.js';
+import { failingAuthFiles } from './auth/file-state.js';
 import { statusPage } from './status-page.js';
 
 export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/status'];
@@ -20,14 +21,27 @@ export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: Serv
   } else if (path === '/healthz') send(200, 'text/plain; charset=utf-8', 'ok\n');
   else if (path === '/readyz') {
     const { generation, lastReload, cluster } = deps.rulesState();
+    const failing = await failingAuthFiles(deps.access);
     // Ready while some rules are in force; a failed reload is reported, the old rules still serve.
     // Not ready once shutting down, so load balancers stop sending while pulls in flight finish,
     // nor while a followed cluster has not been listed (its rules are not in force yet). A cluster
     // that stops answering later leaves the replica ready on the last rules read, and says so.
-    const reason = deps.draining() ? 'shutting down' : cluster && !cluster.inForce ? 'the rules have not been read from the cluster yet' : undefined;
+    // Not ready while a pull auth file fails to load (why: auth/file-state.ts).
+    const reason = deps.draining()
+      ? 'shutting down'
+      : cluster && !cluster.inForce
+        ? 'the rules have not been read from the cluster yet'
+        : failing.some((f) => f.pulls)
+          ? 'an auth file fails to load: its credentials are refused here'
+          : undefined;
     const status = { ready: reason === undefined, ...(reason ? { reason } : {}) };
-    send(reason ? 503 : 200, 'application/json', JSON.stringify(details ? { ...status, rules: { generation, objects: deps.rules().objects.length, lastReload, ...(cluster ? { cluster } : {}) } } : status));
-  } else if (path === '/metrics') send(200, deps.metrics.registry.contentType, await deps.metrics.registry.metrics());
+    const auth = failing.length > 0 ? { failingAuthFiles: failing.map(({ setting, problems }) => ({ setting, problems })) } : {};
+    send(reason ? 503 : 200, 'application/json', JSON.stringify(details ? { ...status, rules: { generation, objects: deps.rules().objects.length, lastReload, ...(cluster ? { cluster } : {}) }, ...auth } : status));
+  } else if (path === '/metrics') {
+    // Auth files are re-read on use; a scrape is a use, so the gauge is current even without pulls.
+    await failingAuthFiles(deps.access);
+    send(200, deps.metrics.registry.contentType, await deps.metrics.registry.metrics());
+  }
   else {
     // Only the page's own script runs (by nonce), nothing loads from elsewhere: a second wall should escaping ever miss.
     const nonce = randomBytes(16).toString('base64');

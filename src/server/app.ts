@@ -53,19 +53,21 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   const started = deps.pull.clock.now();
   const reqId = requestId(req.headers[REQUEST_ID_HEADER]);
   res.setHeader(REQUEST_ID_HEADER, reqId);
-  deps.metrics.inFlight.inc();
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
-  // Every pull has an end: past the deadline its upstream work is aborted and the client gets 504.
-  const cancelDeadline = deps.pull.timers.after(deps.settings.dataPath.pullDeadlineMs, () => abort.abort(new OciError('GATEWAY_TIMEOUT', 'the pull took longer than upstream.pull_deadline_ms')));
   const method = req.method ?? 'GET';
   const log = deps.log.child({ reqId });
   const incoming: Incoming = { req, res, deps, reqId, log, signal: abort.signal, records: [], summary: {} };
   const url = requestUrl(req.url);
   let error: OciError | undefined;
   let cause: unknown;
+  // The deadline timer and the gauge are taken last, right before the try whose finally gives them
+  // back: a throw above them reaches the guard's 500 without leaving either held.
+  // Every pull has an end: past the deadline its upstream work is aborted and the client gets 504.
+  const cancelDeadline = deps.pull.timers.after(deps.settings.dataPath.pullDeadlineMs, () => abort.abort(new OciError('GATEWAY_TIMEOUT', 'the pull took longer than upstream.pull_deadline_ms')));
+  deps.metrics.inFlight.inc();
   try {
     if (url === undefined) refuseTarget(res, method);
     else {

@@ -98,7 +98,7 @@ export class BlobStore {
     const { value: size, candidate } = await walk(this.ctx, this.bad.without(candidates, digest), records, blobWhat(digest), async (c, attemptSignal) => {
       const res = await this.ctx.client.request(c.target, 'HEAD', blobPath(c, digest), {}, attemptSignal);
       discard(res.body);
-      ensureOk(res, this.ctx);
+      ensureOk(res);
       const answered = header(res.headers, 'docker-content-digest');
       if (answered !== undefined && answered !== digest) throw new UpstreamFailure('digest_mismatch', `HEAD reports digest ${answered.slice(0, 80)}, not ${digest}`);
       const length = declaredLength(res);

@@ -82,7 +82,7 @@ function checked206(res: UpstreamResponse, range: RangeSpec, knownSize: number |
 }
 
 function checked200(res: UpstreamResponse, ctx: PullContext, range: RangeSpec, knownSize: number | undefined): Answer | { unsatisfiable: number } {
-  ensureOk(res, ctx);
+  ensureOk(res);
   const declared = declaredLength(res);
   if (declared !== undefined && knownSize !== undefined && declared !== knownSize) {
     discard(res.body);

@@ -85,7 +85,7 @@ async function openAt(ctx: PullContext, c: Candidate, digest: string, offset: nu
     }
     return { res, skip: 0, size };
   }
-  ensureOk(res, ctx);
+  ensureOk(res);
   const declared = declaredLength(res);
   if (size !== undefined && declared !== undefined && declared !== size) {
     discard(res.body);

@@ -1,9 +1,18 @@
 // Which IP addresses an upstream connection may reach without the rules
 // naming the host: public unicast only. Loopback, private, link-local (and so
 // the cloud metadata services), unique-local, unspecified, multicast and
-// reserved ranges are refused, in IPv4, IPv4-mapped and NAT64 IPv6 forms
-// alike (IANA special-purpose registries; go-containerregistry's
-// checkRedirectSSRF refuses the same classes).
+// reserved ranges are refused (IANA IPv4 and IPv6 special-purpose address
+// registries; go-containerregistry's checkRedirectSSRF refuses the same
+// classes).
+//
+// IPv6 forms that carry an IPv4 address are judged by that IPv4 address: a
+// NAT64 gateway, a 6to4 relay or the kernel itself (mapped addresses) turns
+// them into IPv4 packets, so `64:ff9b::a9fe:a9fe` is the metadata service on
+// a NAT64 network. The forms and their prefixes are those of ipaddr.js's
+// IPv6 SpecialRanges (whitequark/ipaddr.js lib/ipaddr.js: ipv4Mapped,
+// rfc6145, rfc6052, 6to4, teredo); ssrf-req-filter refuses every one of them
+// outright, which also refuses the public registries a NAT64 network reaches
+// as 64:ff9b::/96.
 import { BlockList, isIP, isIPv4 } from 'node:net';
 
 const V4: readonly (readonly [string, number, string])[] = [
@@ -23,14 +32,34 @@ const V4: readonly (readonly [string, number, string])[] = [
 const V6: readonly (readonly [string, number, string])[] = [
   ['::', 128, 'unspecified'],
   ['::1', 128, 'loopback'],
-  // IPv4-compatible (deprecated) addresses: nothing public lives there.
+  // IPv4-compatible addresses (RFC 4291 2.5.5.1, deprecated): no stack sends
+  // them as IPv4 any more and nothing public lives there, so the whole ::/96
+  // is refused whatever it embeds (ipaddr.js has no range for it either).
   ['::', 96, 'IPv4-compatible'],
+  // Local-use NAT64 (RFC 8215): the operator picks the prefix length inside
+  // the /48, so where the IPv4 address sits (RFC 6052 2.2) is not knowable
+  // from the address; IANA lists it as not globally reachable.
+  ['64:ff9b:1::', 48, 'local-use NAT64'],
   ['100::', 64, 'discard'],
   ['fc00::', 7, 'unique-local'],
   ['fe80::', 10, 'link-local'],
   ['fec0::', 10, 'site-local'],
   ['ff00::', 8, 'multicast'],
 ];
+
+/** What the operator lets through beyond public unicast. */
+export interface AddressPolicy {
+  /**
+   * Teredo (2001::/32, RFC 4380) tunnels IPv6 over IPv4 UDP: the packet goes
+   * to the server and client IPv4 addresses written in the address (the
+   * client's XOR-obfuscated), chosen by whoever publishes the name. No
+   * registry serves from a Teredo address, so it is refused unless allowed;
+   * when allowed, both embedded IPv4 addresses must be public.
+   */
+  readonly allowTeredo: boolean;
+}
+
+export const STRICT: AddressPolicy = { allowTeredo: false };
 
 function blockList(): Map<string, BlockList> {
   const byReason = new Map<string, BlockList>();
@@ -48,25 +77,73 @@ function blockList(): Map<string, BlockList> {
 
 const LISTS = blockList();
 
-/** The IPv4 address embedded in an IPv4-mapped (::ffff:a.b.c.d) or NAT64 (64:ff9b::a.b.c.d) IPv6 address. */
-function embeddedV4(address: string): string | undefined {
-  const m = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
-  if (!m) return undefined;
-  if (m[1]) return m[1];
-  const hi = parseInt(m[2] as string, 16);
-  const lo = parseInt(m[3] as string, 16);
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+/** The 16 bytes of an address `isIP` calls IPv6 (zone index dropped, a dotted-quad tail folded in). */
+function v6Bytes(address: string): Uint8Array {
+  let text = address.split('%')[0] as string;
+  const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(2).map(Number) as [number, number, number, number];
+    text = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const groups = (s: string | undefined) => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
+  const left = groups(head);
+  const right = groups(tail);
+  const words = tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  const bytes = new Uint8Array(16);
+  words.forEach((w, i) => ((bytes[2 * i] = w >> 8), (bytes[2 * i + 1] = w & 255)));
+  return bytes;
+}
+
+const dottedQuad = (b: Uint8Array, at: number, xor = 0) => Array.from(b.subarray(at, at + 4), (x) => x ^ xor).join('.');
+
+/** An IPv6 form that embeds IPv4 addresses: its prefix and where the addresses sit. */
+interface Embedding {
+  readonly form: string;
+  readonly prefix: readonly number[];
+  readonly v4: (b: Uint8Array) => readonly string[];
+}
+
+const EMBEDDINGS: readonly Embedding[] = [
+  // ::ffff:0:0/96, RFC 4291 2.5.5.2: the kernel sends these as IPv4.
+  { form: 'IPv4-mapped', prefix: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff], v4: (b) => [dottedQuad(b, 12)] },
+  // ::ffff:0:0:0/96, RFC 2765 (SIIT) IPv4-translated.
+  { form: 'IPv4-translated', prefix: [0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0], v4: (b) => [dottedQuad(b, 12)] },
+  // 64:ff9b::/96, RFC 6052 well-known NAT64 prefix: IPv4 in the last 32 bits.
+  { form: 'NAT64', prefix: [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0], v4: (b) => [dottedQuad(b, 12)] },
+  // 2002::/16, RFC 3056 6to4: the relay's IPv4 address in bits 16-47.
+  { form: '6to4', prefix: [0x20, 0x02], v4: (b) => [dottedQuad(b, 2)] },
+  // 2001::/32, RFC 4380 Teredo: server in bits 32-63, client (inverted) in bits 96-127.
+  { form: 'Teredo', prefix: [0x20, 0x01, 0, 0], v4: (b) => [dottedQuad(b, 4), dottedQuad(b, 12, 255)] },
+];
+
+const startsWith = (bytes: Uint8Array, prefix: readonly number[]) => prefix.every((x, i) => bytes[i] === x);
+
+const v4Refusal = (v4: string): string | undefined => {
+  for (const [reason, list] of LISTS) if (list.check(v4, 'ipv4')) return reason;
+  return undefined;
+};
+
+/** Why an IPv6 address of an embedding form is refused; undefined when it embeds only public IPv4 addresses. */
+function embeddedRefusal(embedding: Embedding, bytes: Uint8Array, policy: AddressPolicy): string | undefined {
+  if (embedding.form === 'Teredo' && !policy.allowTeredo) return 'Teredo (set upstream.allow_teredo to allow)';
+  for (const v4 of embedding.v4(bytes)) {
+    const reason = v4Refusal(v4);
+    if (reason !== undefined) return `${reason}: ${v4} embedded as ${embedding.form}`;
+  }
+  return undefined;
 }
 
 /** Why `address` may not be reached unless its host is named, or undefined for a public address. */
-export function refusedAddress(address: string): string | undefined {
+export function refusedAddress(address: string, policy: AddressPolicy = STRICT): string | undefined {
   const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
-  const v4 = isIPv4(bare) ? bare : embeddedV4(bare);
-  if (v4 !== undefined) {
-    for (const [reason, list] of LISTS) if (list.check(v4, 'ipv4')) return reason;
-    return undefined;
-  }
+  if (isIPv4(bare)) return v4Refusal(bare);
   if (isIP(bare) !== 6) return 'not an IP address';
+  // Embedded forms first: BlockList would judge ::ffff:a.b.c.d by itself, but
+  // the reason should name the IPv4 address whatever the form.
+  const bytes = v6Bytes(bare);
+  const embedding = EMBEDDINGS.find((e) => startsWith(bytes, e.prefix));
+  if (embedding !== undefined) return embeddedRefusal(embedding, bytes, policy);
   for (const [reason, list] of LISTS) if (list.check(bare, 'ipv6')) return reason;
   return undefined;
 }

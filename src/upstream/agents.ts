@@ -4,6 +4,7 @@
 // agent connects through the address filter (./connect-guard.ts).
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
+import { STRICT, type AddressPolicy } from './addresses.js';
 import { guardedConnector, type NamedHost } from './connect-guard.js';
 
 export interface Timeouts {
@@ -27,6 +28,8 @@ export class Agents {
     /** Hosts that may be reached at any address; the rest only at public ones. */
     private readonly named: NamedHost,
     private readonly perEndpoint: ReadonlyMap<string, Timeouts> = new Map(),
+    /** What the address filter lets through beyond public unicast. */
+    private readonly addressPolicy: AddressPolicy = STRICT,
   ) {}
 
   /** The agent for a TLS policy, and for `domain` when that endpoint has timeouts of its own. */
@@ -47,6 +50,7 @@ export class Agents {
             ...(tls.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
           },
           this.named,
+          this.addressPolicy,
         ),
       });
       this.agents.set(key, agent);

@@ -10,7 +10,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { buildConnector } from 'undici';
-import { refusedAddress } from './addresses.js';
+import { refusedAddress, STRICT, type AddressPolicy } from './addresses.js';
 
 /** Whether the rules (or upstream.allow) name `host` (URL.host form: host, host:port, [v6]:port). */
 export type NamedHost = (host: string) => boolean;
@@ -35,29 +35,34 @@ const refusal = (host: string, address: string, reason: string) =>
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
+/** The resolver the filter asks: `dns.lookup` with `all: true` (tests give names their own answers). */
+export type Resolve = (hostname: string, options: LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
 /** A `dns.lookup` that fails when any address of the answer is refused. */
-function checkedLookup(hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, []);
-    const bad = addresses.map((a) => [a.address, refusedAddress(a.address)] as const).find(([, reason]) => reason !== undefined);
-    if (bad) return callback(refusal(hostname, bad[0], bad[1] as string) as NodeJS.ErrnoException, []);
-    if (options.all) return callback(null, addresses);
-    const first = addresses[0];
-    if (!first) return callback(Object.assign(new Error(`${hostname}: no address`), { code: 'ENOTFOUND' }), []);
-    callback(null, first.address, first.family);
-  });
+function checkedLookup(policy: AddressPolicy, resolve: Resolve) {
+  return (hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      const bad = addresses.map((a) => [a.address, refusedAddress(a.address, policy)] as const).find(([, reason]) => reason !== undefined);
+      if (bad) return callback(refusal(hostname, bad[0], bad[1] as string) as NodeJS.ErrnoException, []);
+      if (options.all) return callback(null, addresses);
+      const first = addresses[0];
+      if (!first) return callback(Object.assign(new Error(`${hostname}: no address`), { code: 'ENOTFOUND' }), []);
+      callback(null, first.address, first.family);
+    });
+  };
 }
 
 type ConnectorOptions = buildConnector.BuildOptions;
 
 /** An undici connector that applies the address filter to hosts `named` does not name. */
-export function guardedConnector(options: ConnectorOptions, named: NamedHost): buildConnector.connector {
+export function guardedConnector(options: ConnectorOptions, named: NamedHost, policy: AddressPolicy = STRICT, resolve: Resolve = dnsLookup): buildConnector.connector {
   const open = buildConnector(options);
-  const checked = buildConnector({ ...options, lookup: checkedLookup } as ConnectorOptions);
+  const checked = buildConnector({ ...options, lookup: checkedLookup(policy, resolve) } as ConnectorOptions);
   return (opts, callback) => {
     if (namedAs(opts.host ?? opts.hostname, opts.protocol, opts.port, named)) return open(opts, callback);
     if (isIP(opts.hostname)) {
-      const reason = refusedAddress(opts.hostname);
+      const reason = refusedAddress(opts.hostname, policy);
       if (reason !== undefined) return void queueMicrotask(() => callback(refusal(opts.hostname, opts.hostname, reason), null));
     }
     return checked(opts, callback);

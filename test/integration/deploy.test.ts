@@ -318,8 +318,8 @@ describe('deploy/kubernetes/monitoring', () => {
     expect(kustomization.resources.sort()).toEqual(readdirSync(dir).filter((f) => f !== 'kustomization.yaml').sort());
   });
 
-  it('alerts on a mirror down, all mirrors failing, source fallback rate, cache hit ratio and a failed reload', () => {
-    expect(alerts.map((a) => a.alert)).toEqual(['MirrorgateMirrorDown', 'MirrorgateAllMirrorsFailing', 'MirrorgateSourceFallbackHigh', 'MirrorgateCacheHitRatioLow', 'MirrorgateRulesReloadFailed']);
+  it('alerts on a mirror down, all mirrors failing, source fallback rate, cache hit ratio, a failed reload and a failing auth file', () => {
+    expect(alerts.map((a) => a.alert)).toEqual(['MirrorgateMirrorDown', 'MirrorgateAllMirrorsFailing', 'MirrorgateSourceFallbackHigh', 'MirrorgateCacheHitRatioLow', 'MirrorgateRulesReloadFailed', 'MirrorgateAuthFileFailing']);
   });
 
   it('every metric and label an alert names exists in the registry', () => {

@@ -25,6 +25,11 @@ describe('redirects to internal addresses', () => {
     ['127.0.0.1 on a port the rules do not name', '127.0.0.1', (host: string) => host],
     ['[::1]', '::1', (host: string) => host],
     ['a name that resolves to loopback', '127.0.0.1', (host: string) => host.replace('127.0.0.1', 'localhost')],
+    // IPv6 forms carrying 127.0.0.1: the mapped one reaches the IPv4 listener through the kernel.
+    ['[::ffff:127.0.0.1] (IPv4-mapped)', '127.0.0.1', (host: string) => host.replace('127.0.0.1', '[::ffff:127.0.0.1]')],
+    ['[::ffff:0:127.0.0.1] (IPv4-translated)', '127.0.0.1', (host: string) => host.replace('127.0.0.1', '[::ffff:0:127.0.0.1]')],
+    ['[64:ff9b::7f00:1] (NAT64)', '127.0.0.1', (host: string) => host.replace('127.0.0.1', '[64:ff9b::7f00:1]')],
+    ['[2002:7f00:1::] (6to4)', '127.0.0.1', (host: string) => host.replace('127.0.0.1', '[2002:7f00:1::]')],
   ] as const)('a 307 to %s is refused before connecting, and Range gets nothing of it', async (_name, address, named) => {
     const internal = await serve(internalService({ address }));
     const source = await serve(redirectingRegistry((path) => `http://${named(internal.host)}${path}`));
@@ -48,6 +53,18 @@ describe('redirects to internal addresses', () => {
     expect(res.status).toBe(502);
     expect(res.body.toString()).not.toContain('169.254');
     expect(attemptMessages(p, path).join()).toContain('169.254.169.254 (link-local)');
+  });
+
+  it.each([
+    [false, 'Teredo (set upstream.allow_teredo to allow)'],
+    [true, 'loopback: 127.0.0.1 embedded as Teredo'],
+  ])('a 307 to a Teredo address with upstream.allow_teredo = %s is refused: %s', async (allowTeredo, reason) => {
+    // Server 127.0.0.1, client 8.8.8.8 (inverted): allowed Teredo is still judged by what it embeds.
+    const source = await serve(redirectingRegistry(() => 'http://[2001:0:7f00:1::f7f7:f7f7]/x'));
+    const p = await proxyFor(source, { allow_teredo: allowTeredo });
+    const path = `/v2/src/ns/app/manifests/${DIGEST}`;
+    expect((await p.get(path)).status).toBe(502);
+    expect(attemptMessages(p, path).join()).toContain(reason);
   });
 
   it('a registry the rules block is named only to be refused: a redirect to it is filtered like any other', async () => {

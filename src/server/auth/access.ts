@@ -20,7 +20,8 @@ import type { Logger } from '../../observability/logger.js';
 import { ADMIN_PATHS } from '../admin.js';
 import { Htpasswd } from './htpasswd.js';
 import { authorizeBearer, bearerToken, TokenFile } from './token-file.js';
-import type { SecretFileError } from './watched-file.js';
+import { SETTING_OF, type AuthFileSetting, type AuthFileWatch } from './file-state.js';
+import type { FileEvents } from './watched-file.js';
 import { GateFullError } from './work-gate.js';
 
 export interface Access {
@@ -40,13 +41,22 @@ const ADMIN_CHALLENGE = { 'www-authenticate': 'Bearer realm="mirrorgate-admin"' 
 const OPEN_ADMIN_PATHS = ['/healthz', '/readyz'];
 
 /** Loads the files the settings name; any that cannot be read or parsed fails start-up. */
-export async function loadAccess(settings: Settings, log: Logger): Promise<Access> {
-  const report = (error: SecretFileError) => log.error({ file: error.file, problems: error.problems }, 'auth file failed to load: every credential from it is refused until it is fixed');
+export async function loadAccess(settings: Settings, log: Logger, watch: AuthFileWatch = () => {}): Promise<Access> {
+  const events = (setting: AuthFileSetting): FileEvents => ({
+    onProblem: (error) => {
+      log.error({ setting, file: error.file, problems: error.problems }, 'auth file failed to load: every credential from it is refused until it is fixed');
+      watch(setting, false);
+    },
+    onRecovered: (file) => {
+      log.info({ setting, file }, 'auth file loads again: its credentials are accepted again');
+      watch(setting, true);
+    },
+  });
   const { htpasswdFile, tokensFile, adminTokensFile } = settings.auth;
   return {
-    ...(htpasswdFile ? { htpasswd: await Htpasswd.open(htpasswdFile, report) } : {}),
-    ...(tokensFile ? { pullTokens: await TokenFile.open(tokensFile, { onProblem: report }) } : {}),
-    ...(adminTokensFile ? { adminTokens: await TokenFile.open(adminTokensFile, { onProblem: report }) } : {}),
+    ...(htpasswdFile ? { htpasswd: await Htpasswd.open(htpasswdFile, events(SETTING_OF.htpasswd)) } : {}),
+    ...(tokensFile ? { pullTokens: await TokenFile.open(tokensFile, events(SETTING_OF.pullTokens)) } : {}),
+    ...(adminTokensFile ? { adminTokens: await TokenFile.open(adminTokensFile, events(SETTING_OF.adminTokens)) } : {}),
   };
 }
 

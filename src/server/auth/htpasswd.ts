@@ -6,8 +6,11 @@
 // bcrypt costs ~100 ms of CPU at the usual cost 10, and a client pull sends
 // one request per manifest and blob, each with the same Basic credentials:
 // verdicts are remembered per file load, keyed by a hash of user and
-// password (never the password), in a bounded map. An unknown user is
-// compared with a dummy hash, so answers do not tell names apart by time.
+// password (never the password), in two bounded sets, accepted and refused.
+// Only a right password adds to the accepted set, so a flood of fresh wrong
+// passwords (anyone can send one) turns over the refused set only and cannot
+// push a real user back to bcrypt and a full WorkGate (429). An unknown user
+// is compared with a dummy hash, so answers do not tell names apart by time.
 // New comparisons pass a WorkGate: a flood of fresh wrong passwords gets
 // TOOMANYREQUESTS instead of queueing the event loop's CPU without bound.
 //
@@ -19,7 +22,7 @@
 // there the prefix wins; no hash can hold the bytes past 72 anyway.
 import { createHash } from 'node:crypto';
 import { compare, truncates } from 'bcryptjs';
-import { SecretFileError, WatchedFile } from './watched-file.js';
+import { SecretFileError, WatchedFile, type FileEvents } from './watched-file.js';
 import { WorkGate } from './work-gate.js';
 
 const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
@@ -29,8 +32,16 @@ const MAX_REMEMBERED = 1024;
 
 interface Users {
   readonly hashes: ReadonlyMap<string, string>;
-  /** sha256(user NUL password) -> verdict, for this load of the file only. */
-  readonly verdicts: Map<string, boolean>;
+  /** sha256(user NUL password) of right passwords, oldest first; this load of the file only. */
+  readonly accepted: Set<string>;
+  /** The same of wrong ones, oldest first. */
+  readonly refused: Set<string>;
+}
+
+/** Adds `key` to `set`, dropping the oldest past MAX_REMEMBERED. */
+function remember(set: Set<string>, key: string): void {
+  if (set.size >= MAX_REMEMBERED) set.delete(set.values().next().value as string);
+  set.add(key);
 }
 
 export function parseHtpasswd(text: string, file: string): Users {
@@ -48,7 +59,7 @@ export function parseHtpasswd(text: string, file: string): Users {
     else hashes.set(user, hash);
   });
   if (problems.length > 0) throw new SecretFileError(file, problems);
-  return { hashes, verdicts: new Map() };
+  return { hashes, accepted: new Set(), refused: new Set() };
 }
 
 export class Htpasswd {
@@ -57,8 +68,13 @@ export class Htpasswd {
     private readonly gate: WorkGate,
   ) {}
 
-  static async open(file: string, onProblem?: (error: SecretFileError) => void, gate = new WorkGate(2, 32)): Promise<Htpasswd> {
-    return new Htpasswd(await WatchedFile.open(file, parseHtpasswd, onProblem), gate);
+  static async open(file: string, events: FileEvents = {}, gate = new WorkGate(2, 32)): Promise<Htpasswd> {
+    return new Htpasswd(await WatchedFile.open(file, parseHtpasswd, events), gate);
+  }
+
+  /** Why the file fails to load now (no password accepted), or undefined. */
+  problems(): Promise<readonly string[] | undefined> {
+    return this.watched.problems();
   }
 
   /** Whether `password` is `user`'s; the file is re-read first if it changed. Throws GateFullError under a flood. */
@@ -68,12 +84,11 @@ export class Htpasswd {
     // A file that fails to load accepts no password (fail closed: see watched-file.ts).
     if (users === undefined) return false;
     const key = createHash('sha256').update(`${user}\0${password}`).digest('base64');
-    const known = users.verdicts.get(key);
-    if (known !== undefined) return known;
+    if (users.accepted.has(key)) return true;
+    if (users.refused.has(key)) return false;
     const hash = users.hashes.get(user);
     const ok = (await this.gate.run(() => compare(password, hash ?? DUMMY))) && hash !== undefined;
-    if (users.verdicts.size >= MAX_REMEMBERED) users.verdicts.delete(users.verdicts.keys().next().value as string);
-    users.verdicts.set(key, ok);
+    remember(ok ? users.accepted : users.refused, key);
     return ok;
   }
 }

@@ -14,7 +14,7 @@
 // The file is re-read when it changes (watched-file.ts); while a changed file
 // fails to load, no token from it is accepted.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { SecretFileError, WatchedFile } from './watched-file.js';
+import { SecretFileError, WatchedFile, type FileEvents } from './watched-file.js';
 
 const TOKEN_ROLES = ['read-write', 'read-only'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
@@ -81,10 +81,8 @@ export function roleAllows(role: TokenRole, method: string): boolean {
   return role === 'read-write' || method === 'GET' || method === 'HEAD';
 }
 
-export interface TokenFileOptions {
-  /** Told when a changed file fails to load (no token is accepted until it loads again). */
-  readonly onProblem?: (error: SecretFileError) => void;
-}
+/** Told when a changed file fails to load (no token is accepted until it loads again), and when it loads again. */
+export type TokenFileOptions = FileEvents;
 
 /** A token file kept current: `check` re-reads it when it changed on disk. */
 export class TokenFile {
@@ -92,7 +90,12 @@ export class TokenFile {
 
   /** Loads the file; throws TokenFileError when it cannot be read or is invalid, so start-up fails. */
   static async open(file: string, options: TokenFileOptions = {}): Promise<TokenFile> {
-    return new TokenFile(await WatchedFile.open(file, parseTokenFile, options.onProblem));
+    return new TokenFile(await WatchedFile.open(file, parseTokenFile, options));
+  }
+
+  /** Why the file fails to load now (no token accepted), or undefined. */
+  problems(): Promise<readonly string[] | undefined> {
+    return this.watched.problems();
   }
 
   /** The identity a presented token belongs to, or undefined; the file is re-read first if it changed. */

@@ -11,7 +11,9 @@
 // line, or a file deleted to revoke everything, would stay accepted; a
 // revocation must not depend on the rest of the file being valid. A file that
 // never loaded is a start-up error. Problems name lines, never content: these
-// files hold secrets.
+// files hold secrets. A failing file is also told apart from a good one
+// (`problems`) so /readyz and a metric can say so, and its recovery is told
+// once, like its failure.
 import { readFile, stat } from 'node:fs/promises';
 
 export class SecretFileError extends Error {
@@ -26,25 +28,39 @@ export class SecretFileError extends Error {
 
 export type Parse<T> = (text: string, file: string) => T;
 
+/** Told when a changed file fails to load (once per failure), and when it loads again after failing. */
+export interface FileEvents {
+  readonly onProblem?: (error: SecretFileError) => void;
+  readonly onRecovered?: (file: string) => void;
+}
+
 export class WatchedFile<T> {
   /** Undefined while the file fails to load. */
   private value: T | undefined;
   private identity = '';
   /** The last problem reported, so a broken file is reported once, not on every request. */
   private problem = '';
+  /** Why the file fails to load now; undefined while its content is in force. */
+  private failure: SecretFileError | undefined;
   private pending: Promise<void> | undefined;
 
   private constructor(
     readonly file: string,
     private readonly parse: Parse<T>,
-    private readonly onProblem: (error: SecretFileError) => void,
+    private readonly events: FileEvents,
   ) {}
 
   /** Loads the file; throws SecretFileError when it cannot be read or is invalid. */
-  static async open<T>(file: string, parse: Parse<T>, onProblem: (error: SecretFileError) => void = () => {}): Promise<WatchedFile<T>> {
-    const watched = new WatchedFile(file, parse, onProblem);
+  static async open<T>(file: string, parse: Parse<T>, events: FileEvents = {}): Promise<WatchedFile<T>> {
+    const watched = new WatchedFile(file, parse, events);
     await watched.reload(true);
     return watched;
+  }
+
+  /** Why the file fails to load (by line, never content), re-read first if it changed; undefined when it loads. */
+  async problems(): Promise<readonly string[] | undefined> {
+    await this.current();
+    return this.failure?.problems;
   }
 
   /**
@@ -68,6 +84,8 @@ export class WatchedFile<T> {
       this.value = this.parse(await readFile(this.file, 'utf8'), this.file);
       this.identity = identity;
       this.problem = '';
+      if (this.failure) this.events.onRecovered?.(this.file);
+      this.failure = undefined;
     } catch (err) {
       const error = err instanceof SecretFileError ? err : new SecretFileError(this.file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`]);
       if (initial) throw error;
@@ -76,7 +94,8 @@ export class WatchedFile<T> {
       const problem = identity || `unreadable:${(err as NodeJS.ErrnoException).code}`;
       if (problem === this.problem) return;
       this.problem = problem;
-      this.onProblem(error);
+      this.failure = error;
+      this.events.onProblem?.(error);
     }
   }
 }

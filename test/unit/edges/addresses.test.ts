@@ -19,12 +19,6 @@ describe('refused addresses', () => {
     ['fc00::1', 'unique-local'],
     ['100.100.100.200', 'shared (carrier-grade NAT)'],
     ['192.0.0.192', 'special-purpose'],
-    ['::ffff:127.0.0.1', 'loopback'],
-    ['::ffff:7f00:1', 'loopback'],
-    ['::ffff:169.254.169.254', 'link-local'],
-    ['::ffff:a9fe:a9fe', 'link-local'],
-    ['64:ff9b::a9fe:a9fe', 'link-local'],
-    ['64:ff9b::10.0.0.1', 'private'],
     ['::127.0.0.1', 'IPv4-compatible'],
     ['224.0.0.1', 'multicast'],
     ['ff02::1', 'multicast'],
@@ -33,7 +27,64 @@ describe('refused addresses', () => {
     expect(refusedAddress(address)).toBe(reason);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '172.32.0.1', '100.128.0.1'])('%s is public', (address) => {
+  it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '172.32.0.1', '100.128.0.1'])('%s is public', (address) => {
     expect(refusedAddress(address)).toBeUndefined();
+  });
+});
+
+// IPv6 forms carrying an IPv4 address, in every spelling a resolver or URL
+// parser may hand over: judged by the IPv4 address.
+describe('IPv6 forms that embed IPv4', () => {
+  it.each([
+    // IPv4-mapped ::ffff:0:0/96 (RFC 4291 2.5.5.2)
+    ['::ffff:127.0.0.1', 'loopback: 127.0.0.1 embedded as IPv4-mapped'],
+    ['::ffff:7f00:1', 'loopback: 127.0.0.1 embedded as IPv4-mapped'],
+    ['0:0:0:0:0:FFFF:7F00:0001', 'loopback: 127.0.0.1 embedded as IPv4-mapped'],
+    ['[::ffff:a9fe:a9fe]', 'link-local: 169.254.169.254 embedded as IPv4-mapped'],
+    ['::ffff:10.0.0.1', 'private: 10.0.0.1 embedded as IPv4-mapped'],
+    // IPv4-translated ::ffff:0:0:0/96 (RFC 2765 SIIT)
+    ['::ffff:0:127.0.0.1', 'loopback: 127.0.0.1 embedded as IPv4-translated'],
+    ['::ffff:0:a9fe:a9fe', 'link-local: 169.254.169.254 embedded as IPv4-translated'],
+    ['0:0:0:0:ffff:0:c0a8:101', 'private: 192.168.1.1 embedded as IPv4-translated'],
+    // NAT64 64:ff9b::/96 (RFC 6052)
+    ['64:ff9b::a9fe:a9fe', 'link-local: 169.254.169.254 embedded as NAT64'],
+    ['64:ff9b::10.0.0.1', 'private: 10.0.0.1 embedded as NAT64'],
+    ['64:ff9b:0:0:0:0:7f00:1', 'loopback: 127.0.0.1 embedded as NAT64'],
+    // Local-use NAT64 64:ff9b:1::/48 (RFC 8215): refused whatever it carries
+    ['64:ff9b:1::8.8.8.8', 'local-use NAT64'],
+    ['64:ff9b:1:abcd::1', 'local-use NAT64'],
+    // 6to4 2002::/16 (RFC 3056): IPv4 in bits 16-47
+    ['2002:7f00:1::', 'loopback: 127.0.0.1 embedded as 6to4'],
+    ['2002:a9fe:a9fe:1:2:3:4:5', 'link-local: 169.254.169.254 embedded as 6to4'],
+    ['2002:c0a8:0101::1', 'private: 192.168.1.1 embedded as 6to4'],
+    ['2002:6440:1::', 'shared (carrier-grade NAT): 100.64.0.1 embedded as 6to4'],
+    // IPv4-compatible ::/96 (RFC 4291 2.5.5.1, deprecated): refused whatever it carries
+    ['::8.8.8.8', 'IPv4-compatible'],
+    ['::a9fe:a9fe', 'IPv4-compatible'],
+    // Teredo 2001::/32 (RFC 4380): refused unless allowed
+    ['2001:0:808:808::f7f7:f7f7', 'Teredo (set upstream.allow_teredo to allow)'],
+    ['2001::7f00:1', 'Teredo (set upstream.allow_teredo to allow)'],
+  ])('%s is refused (%s)', (address, reason) => {
+    expect(refusedAddress(address)).toBe(reason);
+  });
+
+  it.each([
+    // Teredo allowed: server (bits 32-63) and client (bits 96-127, inverted) must both be public
+    ['2001:0:7f00:1::f7f7:f7f7', 'loopback: 127.0.0.1 embedded as Teredo'],
+    ['2001:0:808:808::80ff:fefe', 'loopback: 127.0.1.1 embedded as Teredo'],
+    ['2001:0:808:808::5601:5601', 'link-local: 169.254.169.254 embedded as Teredo'],
+  ])('with Teredo allowed, %s is refused (%s)', (address, reason) => {
+    expect(refusedAddress(address, { allowTeredo: true })).toBe(reason);
+  });
+
+  it.each(['::ffff:8.8.8.8', '::ffff:0:8.8.8.8', '64:ff9b::8.8.8.8', '64:ff9b::101:101', '2002:808:808::1', '::1:ffff:127.0.0.1'])(
+    '%s is public',
+    (address) => {
+      expect(refusedAddress(address)).toBeUndefined();
+    },
+  );
+
+  it('with Teredo allowed, a Teredo address of public server and client is public', () => {
+    expect(refusedAddress('2001:0:808:808::f7f7:f7f7', { allowTeredo: true })).toBeUndefined();
   });
 });

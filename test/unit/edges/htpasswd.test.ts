@@ -54,7 +54,7 @@ describe('htpasswd', () => {
   // Fail closed: removing a user must not depend on the rest of the file being valid.
   it('accepts no password while the file is broken or gone, even one remembered before', async () => {
     const problems: string[] = [];
-    const users = await Htpasswd.open(file, (e) => problems.push(e.problems.join('; ')));
+    const users = await Htpasswd.open(file, { onProblem: (e) => problems.push(e.problems.join('; ')) });
     expect(await users.verify('alice', 'pw-alice')).toBe(true);
     await writeFile(file, `alice:${hashSync('pw-alice', 4)}\nbob:not-bcrypt\n`); // another line broken
     expect(await users.verify('alice', 'pw-alice')).toBe(false);
