@@ -74,17 +74,26 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
       } else await dispatch(incoming, lifetime, method, url, routeOptions);
     }
   } catch (err) {
-    error = toOciError(err);
-    cause = err;
-    writeError(res, error, method);
+    // The one place that decides what a failed request answers: when its own signal stopped it, that reason
+    // (past its deadline: 504, whatever error the abort surfaced as; its client gone: nothing, and no failure).
+    const stopped = lifetime.stopped;
+    if (stopped === 'client') res.destroy();
+    else {
+      error = stopped ?? toOciError(err);
+      cause = err;
+      writeError(res, error, method);
+    }
   } finally {
     lifetime.end();
     deps.metrics.inFlight.dec();
   }
   const path = url?.pathname ?? (req.url ?? '').slice(0, MAX_LOGGED_TARGET);
-  const done = finished(incoming, method, path, error?.status ?? res.statusCode, (deps.pull.clock.now() - started) / 1000);
+  // A client that left: the status is what was sent (0: none), and the line says it left; never a 5xx of ours.
+  const left = lifetime.stopped === 'client';
+  const done = finished(incoming, method, path, error?.status ?? (left && !res.headersSent ? 0 : res.statusCode), (deps.pull.clock.now() - started) / 1000);
   // An unexpected failure logs its error object, which may hold anything: through the redacting logger.
   if (error?.code === 'UNKNOWN') deps.log.error({ ...accessLine(done), err: cause }, 'request failed');
+  else if (left) access.info({ ...accessLine(done), clientLeft: true }, 'request');
   else if (incoming.summary.route === 'admin') access.debug(accessLine(done), 'request');
   else access.info(accessLine(done), 'request');
   observe(deps, done);

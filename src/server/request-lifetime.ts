@@ -33,6 +33,16 @@ export class RequestLifetime {
     return (this.controller ??= this.arm()).signal;
   }
 
+  /**
+   * Why the request's own signal aborted, if it did: its deadline's OciError
+   * (answered 504), or 'client' (its client went away: nobody to answer).
+   */
+  get stopped(): OciError | 'client' | undefined {
+    const signal = this.controller?.signal;
+    if (!signal?.aborted) return undefined;
+    return signal.reason instanceof OciError ? signal.reason : 'client';
+  }
+
   /** The request is answered: its deadline no longer runs. */
   end(): void {
     this.cancelDeadline?.();

@@ -82,7 +82,7 @@ export class BlobStore {
     const cached = await this.disk?.read(digest);
     if (cached) {
       try {
-        return await this.local(req, cached.size, out, (span) => sendFile(cached.handle, span, out));
+        return await this.local(req, cached.size, out, (span) => sendFile(cached.handle, span, out, signal));
       } finally {
         await cached.handle.close();
       }
@@ -175,11 +175,12 @@ export class BlobStore {
         },
       );
     });
+    // This request's wait for the fill's outcome: over when the fill ended, or when this request's own signal aborted.
     const settled = flight.promise.then(() => undefined, () => undefined);
     const fill = this.fills.get(key) as BlobFill;
     // Once the flight is over nobody can join this fill: forget it, and let it close its file with its last reader.
     if (!flight.joined) {
-      void settled.then(() => {
+      void flight.done.then(() => {
         if (this.fills.get(key) === fill) this.fills.delete(key);
         fill.seal();
       });

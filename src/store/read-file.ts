@@ -10,8 +10,12 @@ import type { BlobOutput } from './output.js';
 /** Large reads: fewer syscalls and chunks for the socket (the cost of a warm blob is the copy). */
 const READ_BYTES = 1024 * 1024;
 
-/** Sends `span` of an open cached file; returns the bytes sent. Resolves when the response ended. */
-export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, out: BlobOutput): Promise<number> {
+/**
+ * Sends `span` of an open cached file; returns the bytes sent. Resolves when
+ * the response ended; throws when `signal` aborts (the pull deadline holds for
+ * a slow reader too: each write taken within the send timeout is no end).
+ */
+export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, out: BlobOutput, signal: AbortSignal): Promise<number> {
   if (span === undefined || span.end < span.start) {
     out.end();
     return 0;
@@ -20,7 +24,8 @@ export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, o
   let sent = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      await out.write(chunk);
+      if (signal.aborted) throw stopped();
+      await writtenOrAborted(out.write(chunk), signal);
       sent += chunk.length;
     }
   } finally {
@@ -28,6 +33,18 @@ export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, o
   }
   out.end();
   return sent;
+}
+
+const stopped = () => new UpstreamFailure('aborted', 'request aborted');
+
+/** Waits for a pending write, or rejects as soon as `signal` aborts (the caller breaks the response). */
+function writtenOrAborted(pending: Promise<void> | undefined, signal: AbortSignal): Promise<void> | undefined {
+  if (!pending) return undefined;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(stopped());
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /**

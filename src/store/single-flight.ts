@@ -1,9 +1,13 @@
 // One upstream fetch for identical concurrent requests, for manifests and
 // blobs alike. The shared work runs with its own abort signal, aborted only
-// when every request waiting on it has gone. It records its attempts in the
+// when every request waiting on it has gone. Each request still ends on its
+// own signal (its client left, its pull deadline passed): its promise rejects
+// then, whoever else still waits on the shared work. It records its attempts in the
 // first request's record; the requests that joined get that record as
 // `shared`, for their own log line (summary.sharedAttempts).
+import { OciError } from '../core/oci/errors.js';
 import type { AttemptRecord } from '../pull/attempts.js';
+import { UpstreamFailure } from '../upstream/failure.js';
 
 interface Flight<T> {
   readonly controller: AbortController;
@@ -13,12 +17,17 @@ interface Flight<T> {
 }
 
 export interface Joined<T> {
+  /** The shared work's result for this request; rejects as soon as this request's own signal aborts. */
   readonly promise: Promise<T>;
+  /** Settles when the shared work itself ended (never rejects). */
+  readonly done: Promise<void>;
   /** Another request started this work; this one shares it. */
   readonly joined: boolean;
   /** The attempts of the shared work (the same array as the starter's records). */
   readonly shared: readonly AttemptRecord[];
 }
+
+const settled = (promise: Promise<unknown>): Promise<void> => promise.then(() => undefined, () => undefined);
 
 export class SingleFlight {
   private readonly inflight = new Map<string, Flight<unknown>>();
@@ -26,7 +35,10 @@ export class SingleFlight {
   constructor(private readonly enabled = true) {}
 
   run<T>(key: string, signal: AbortSignal, records: AttemptRecord[], work: (signal: AbortSignal) => Promise<T>): Joined<T> {
-    if (!this.enabled) return { promise: work(signal), joined: false, shared: records };
+    if (!this.enabled) {
+      const promise = work(signal);
+      return { promise, done: settled(promise), joined: false, shared: records };
+    }
     let flight = this.inflight.get(key) as Flight<T> | undefined;
     const joined = flight !== undefined;
     if (!flight) {
@@ -37,10 +49,21 @@ export class SingleFlight {
     }
     const mine = flight;
     mine.waiting++;
-    const leave = () => {
-      if (--mine.waiting === 0) mine.controller.abort();
-    };
-    signal.addEventListener('abort', leave, { once: true });
-    return { promise: mine.promise.finally(() => signal.removeEventListener('abort', leave)), joined, shared: mine.records };
+    const promise = new Promise<T>((resolve, reject) => {
+      const leave = () => {
+        // The last one out stops the shared work, with its reason (a deadline's GATEWAY_TIMEOUT reaches the walk's log).
+        if (--mine.waiting === 0) mine.controller.abort(signal.reason);
+        reject(abortedBy(signal));
+      };
+      if (signal.aborted) return leave();
+      signal.addEventListener('abort', leave, { once: true });
+      mine.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', leave));
+    });
+    return { promise, done: settled(mine.promise), joined, shared: mine.records };
   }
+}
+
+/** Why a request stopped waiting: its deadline's OciError (504), or its client went away. */
+export function abortedBy(signal: AbortSignal): Error {
+  return signal.reason instanceof OciError ? signal.reason : new UpstreamFailure('aborted', 'client went away');
 }

@@ -12,7 +12,7 @@ import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js
 
 const image = makeImage(63);
 const SECRET = 's3cr3t-7f1d9a';
-const FIELDS = ['level', 'time', 'pid', 'hostname', 'service', 'msg', 'reqId', 'method', 'path', 'code', 'durationMs', 'bytes', 'client', 'userAgent', 'route', 'image', 'pullBy', 'plan', 'attempts', 'coalesced', 'servedBy', 'cache', 'denial'];
+const FIELDS = ['level', 'time', 'pid', 'hostname', 'service', 'msg', 'reqId', 'method', 'path', 'code', 'durationMs', 'bytes', 'client', 'userAgent', 'route', 'image', 'pullBy', 'plan', 'attempts', 'coalesced', 'servedBy', 'cache', 'denial', 'clientLeft'];
 let source: FakeRegistry;
 let proxy: TestProxy;
 
