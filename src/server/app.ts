@@ -87,7 +87,7 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
     lifetime.end();
     deps.metrics.inFlight.dec();
   }
-  const path = url?.pathname ?? (req.url ?? '').slice(0, MAX_LOGGED_TARGET);
+  const path = url?.pathname ?? loggedTarget(req.url);
   // A client that left: the status is what was sent (0: none), and the line says it left; never a 5xx of ours.
   const left = lifetime.stopped === 'client';
   const done = finished(incoming, method, path, error?.status ?? (left && !res.headersSent ? 0 : res.statusCode), (deps.pull.clock.now() - started) / 1000);
@@ -97,6 +97,14 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   else if (incoming.summary.route === 'admin') access.debug(accessLine(done), 'request');
   else access.info(accessLine(done), 'request');
   observe(deps, done);
+}
+
+/**
+ * What the access line keeps of a target that is not a URL: its path part,
+ * bounded; never its query or fragment, where a client may carry a token.
+ */
+function loggedTarget(target = ''): string {
+  return (target.split(/[?#]/, 1)[0] ?? '').slice(0, MAX_LOGGED_TARGET);
 }
 
 /**

@@ -3,12 +3,13 @@
 // a credential: a client's Authorization header, a token in the query, a
 // cookie or a registry auth header never reach any log line, and the access
 // line holds only the fields server/access-line.ts names.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Writable } from 'node:stream';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { rawRequest } from '../helpers/raw-http.js';
 
 const image = makeImage(63);
 const SECRET = 's3cr3t-7f1d9a';
@@ -44,6 +45,23 @@ describe('secrets a client sends never reach the log', () => {
     expect(JSON.stringify(lines)).not.toContain(SECRET);
     expect(JSON.stringify(lines)).not.toContain(Buffer.from(`user:${SECRET}`).toString('base64'));
     for (const line of lines.filter((l) => l.msg === 'request')) expect(Object.keys(line).filter((k) => !FIELDS.includes(k))).toEqual([]);
+  });
+});
+
+describe('a request target that is not a URL', () => {
+  // Node's parser admits an absolute-form target the URL parser refuses (`http://[::1/…`): the access line
+  // keeps of it only what comes before its query (red-team finding: a token in that query was logged raw).
+  it.each([
+    ['its query', `http://[::1/v2/src/ns/app/manifests/v1?access_token=${SECRET}`, '/v2/src/ns/app/manifests/v1'],
+    ['its fragment', `http://[::1/v2/src/ns/app/manifests/v1#${SECRET}`, '/v2/src/ns/app/manifests/v1'],
+  ])('never puts %s (a token) in the access line', async (_what, target, kept) => {
+    const before = proxy.logs.length;
+    const res = await rawRequest(proxy.url, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(res.status).toBe(400);
+    await vi.waitFor(() => expect(proxy.logs.slice(before).filter((l) => l.msg === 'request')).toHaveLength(1), { timeout: 5_000, interval: 20 });
+    const lines = proxy.logs.slice(before);
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
+    expect(lines.find((l) => l.msg === 'request')?.path).toBe(`http://[::1${kept}`);
   });
 });
 
