@@ -24,7 +24,26 @@ export async function readErrorBody(body: AsyncIterable<Buffer>, limit = MAX_ERR
 }
 
 // C0/C1 controls and line breaks: a log line stays one line.
-const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim().slice(0, MAX_SAID);
+const printable = (s: string) => scrubCredentials(s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')).trim().slice(0, MAX_SAID);
+
+/**
+ * What looks like a credential, in text an upstream sent: the access line
+ * quoting it is written without redaction, and a registry (or a proxy before
+ * it) may echo the request back, our Authorization header included. Scrubbed
+ * before the text is cut, so no cut leaves a credential's tail behind.
+ */
+const CREDENTIALS: readonly [RegExp, string][] = [
+  // An Authorization value: `Basic dXNlcjpwYXNz`, `Bearer <token>`.
+  [/\b(basic|bearer)(\s+|%20|\+)[^\s"'<>,;]+/gi, '$1 [redacted]'],
+  // A JWT anywhere (registry tokens are): three base64url parts, the first a JSON header.
+  [/\beyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[redacted]'],
+  // A named secret: `password=…`, `"access_token": "…"`, `token: …`.
+  [/\b((?:access_|refresh_|id_)?token|password|passwd|secret|api[_-]?key|authorization)(["']?\s*[:=]\s*["']?)[^\s"'&,;<>}]+/gi, '$1$2[redacted]'],
+];
+
+function scrubCredentials(text: string): string {
+  return CREDENTIALS.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), text);
+}
 
 /** `CODE: message[; CODE: message]` from an OCI error envelope, else the start of the text; undefined when empty. */
 export function summarizeErrorBody(bytes: Buffer): string | undefined {
