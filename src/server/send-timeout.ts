@@ -17,23 +17,49 @@ export interface SendTimeout {
  * rejects `aborted` when the client left or stalled.
  */
 export function writeWithin(res: ServerResponse, chunk: Buffer, limit: SendTimeout): Promise<void> | undefined {
-  if (res.destroyed) return Promise.reject(new UpstreamFailure('aborted', 'client went away'));
+  if (res.destroyed) return Promise.reject(gone());
   if (res.write(chunk)) return undefined;
+  return within(res, limit, (settle) => {
+    const onDrain = () => settle();
+    res.once('drain', onDrain);
+    return () => res.off('drain', onDrain);
+  });
+}
+
+/**
+ * Writes `chunk`; resolves once the socket handed it to the kernel, so its
+ * buffer may be reused, and rejects `aborted` when the client left or stalled.
+ */
+export function writeFlushedWithin(res: ServerResponse, chunk: Buffer, limit: SendTimeout): Promise<void> {
+  if (res.destroyed) return Promise.reject(gone());
+  return within(res, limit, (settle) => {
+    // The callback runs once the bytes left the socket's queue (never synchronously), or with an error when it broke.
+    res.write(chunk, (err) => settle(err ? gone() : undefined));
+    return () => {};
+  });
+}
+
+const gone = () => new UpstreamFailure('aborted', 'client went away');
+
+/** Waits for what `arm` listens to, at most `limit.ms`; then the client connection is destroyed. */
+function within(res: ServerResponse, limit: SendTimeout, arm: (settle: (error?: UpstreamFailure) => void) => () => void): Promise<void> {
   return new Promise((resolve, reject) => {
+    let done = false;
     const settle = (error?: UpstreamFailure) => {
+      if (done) return;
+      done = true;
       cancel();
-      res.off('drain', onDrain);
+      disarm();
       res.off('close', onClose);
       if (error) reject(error);
       else resolve();
     };
-    const onDrain = () => settle();
-    const onClose = () => settle(new UpstreamFailure('aborted', 'client went away'));
+    const onClose = () => settle(gone());
     const cancel = limit.timers.after(limit.ms, () => {
       settle(new UpstreamFailure('aborted', `client accepted no bytes for ${limit.ms} ms (server.send_timeout_ms)`));
       res.destroy();
     });
-    res.once('drain', onDrain);
+    const disarm = arm(settle);
     res.once('close', onClose);
   });
 }

@@ -69,15 +69,20 @@ export class BlobStore {
 
   async serve(candidates: readonly Candidate[], req: BlobRequest, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<BlobResult> {
     const { digest } = req;
+    // Looked up in the same tick as the disk index: a fill leaves `fills` only once its file is indexed.
+    const verified = this.verifiedFill(digest);
+    if (verified) {
+      verified.attach();
+      try {
+        return await this.local(req, verified.size as number, out, (span) => sendGrowing(verified, verified.generation, span, out, signal));
+      } finally {
+        verified.detach();
+      }
+    }
     const cached = await this.disk?.read(digest);
     if (cached) {
       try {
-        refuseInvalid(req.range, cached.size);
-        const span = spanOf(req.range, cached.size);
-        out.start(statusOf(req.range), headersOf(digest, req.range, span, cached.size), CACHE);
-        const bytes = req.method === 'HEAD' ? (out.end(), 0) : await sendFile(cached.handle, span, out);
-        this.events.sent('cache', bytes);
-        return { servedBy: CACHE, bytes, cache: 'hit' };
+        return await this.local(req, cached.size, out, (span) => sendFile(cached.handle, span, out));
       } finally {
         await cached.handle.close();
       }
@@ -90,6 +95,22 @@ export class BlobStore {
     const part = await rangedBlob(this.ctx, this.bad, candidates, digest, req.range, known, out, records, signal);
     this.events.sent('upstream', part.bytes);
     return part;
+  }
+
+  /** Answers from verified local bytes: a cached file, or a fill whose copy verified and is being committed. */
+  private async local(req: BlobRequest, size: number, out: BlobOutput, send: (span: ByteSpan) => Promise<number>): Promise<BlobResult> {
+    refuseInvalid(req.range, size);
+    const span = spanOf(req.range, size);
+    out.start(statusOf(req.range), headersOf(req.digest, req.range, span, size), CACHE);
+    const bytes = req.method === 'HEAD' ? (out.end(), 0) : await send(span);
+    this.events.sent('cache', bytes);
+    return { servedBy: CACHE, bytes, cache: 'hit' };
+  }
+
+  /** A fill of `digest` whose copy verified (its bytes may all be sent while its file is fsynced and named). */
+  private verifiedFill(digest: string): BlobFill | undefined {
+    for (const fill of this.fills.values()) if (fill.digest === digest && fill.verified) return fill;
+    return undefined;
   }
 
   /** HEAD from upstream: the digest answered must be the one asked, the length the one verified. */

@@ -5,16 +5,30 @@
 // `verifyBeforeServe` bytes only once it verified whole. When a copy turns
 // out wrong the fill starts over (a new generation): readers that already
 // sent bytes break their response, the others wait for the new copy.
+//
+// The latest released chunks also stay in memory (`recent`, bounded in
+// bytes, shared by every reader): a reader that keeps up sends those very
+// Buffers, with no read-back from the file; one that falls behind reads the
+// file until it is back inside the window (read-file.ts).
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import type { BlobDisk } from './disk.js';
 import type { VerifiedSink } from './verified-fetch.js';
 
+/**
+ * Released bytes kept in memory for readers that keep up (one that lags by
+ * more than its socket's queue, 1 MiB, is not keeping up); the bound of a
+ * fill's own memory.
+ */
+export const LIVE_WINDOW_BYTES = 2 * 1024 * 1024;
+
 export class BlobFill implements VerifiedSink {
   size: number | undefined;
-  /** Bytes readers may read. */
+  /** Bytes readers may read (from `recent` or, below it, from the file). */
   available = 0;
   generation = 0;
   state: 'running' | 'done' | 'failed' = 'running';
+  /** The whole copy matched its digest: every byte may be sent, even before the file is committed. */
+  verified = false;
   error: Error | undefined;
   from = '';
   handle: FileHandle | undefined;
@@ -26,11 +40,16 @@ export class BlobFill implements VerifiedSink {
   private sealed = false;
   private readonly stale: FileHandle[] = [];
   private waiters: (() => void)[] = [];
+  /** Released chunks in order, the first starting at `recentStart`; all before it are in the file. */
+  private recent: Buffer[] = [];
+  private recentStart = 0;
+  private recentBytes = 0;
 
   constructor(
     private readonly disk: BlobDisk,
     readonly digest: string,
     private readonly verifyBeforeServe: number,
+    private readonly window = LIVE_WINDOW_BYTES,
   ) {}
 
   async begin(size: number | undefined, from: string): Promise<void> {
@@ -44,22 +63,31 @@ export class BlobFill implements VerifiedSink {
     this.notify();
   }
 
+  /**
+   * Readers get the chunk at once; the fetch waits only for the disk (never
+   * for a client), and the window forgets only chunks already in the file.
+   */
   async write(chunk: Buffer): Promise<void> {
-    await (this.handle as FileHandle).write(chunk, 0, chunk.length, this.written);
+    this.remember(chunk);
+    if (!this.hold) this.release(this.written + chunk.length);
+    await writeAll(this.handle as FileHandle, chunk, this.written);
     this.written += chunk.length;
-    if (!this.hold) {
-      this.available = this.written;
-      this.notify();
-    }
+    this.forgetWritten();
   }
 
+  /**
+   * The digest matched: readers may send the tail now; the file gets its name
+   * only after fsync (a crash can leave no named file short of its bytes).
+   */
   async finish(tail: Buffer | undefined, size: number): Promise<void> {
-    if (tail) await this.write(tail);
-    const handle = this.handle as FileHandle;
-    await handle.sync();
-    await this.disk.commit(this.temp as string, this.digest, size);
+    if (tail) this.remember(tail);
     this.size = size;
-    this.available = size;
+    this.verified = true;
+    this.release(size);
+    if (tail) await writeAll(this.handle as FileHandle, tail, this.written);
+    this.written = size;
+    await (this.handle as FileHandle).sync();
+    await this.disk.commit(this.temp as string, this.digest, size);
     this.state = 'done';
     this.notify();
   }
@@ -70,6 +98,9 @@ export class BlobFill implements VerifiedSink {
     this.handle = undefined;
     this.size = undefined;
     this.available = 0;
+    this.recent = [];
+    this.recentStart = 0;
+    this.recentBytes = 0;
     this.generation++;
     this.notify();
     return true;
@@ -77,16 +108,35 @@ export class BlobFill implements VerifiedSink {
 
   /** May readers send bytes? A small blob only once verified whole; a large one once its size is known. */
   get streamable(): boolean {
-    return this.state === 'done' || (this.state === 'running' && this.size !== undefined && !this.hold);
+    return this.verified || (this.state === 'running' && this.size !== undefined && !this.hold);
   }
 
-  /** The fetch ended without a verified copy. */
+  /** The fetch ended without a verified copy (or, verified, could not be committed: its readers still finish). */
   fail(error: Error): void {
     if (this.state !== 'running') return;
     this.state = 'failed';
     this.error = error;
     if (this.temp) void unlink(this.temp).catch(() => {});
     this.notify();
+  }
+
+  /** The released bytes from `position` held in memory (the Buffer itself or a view of it), or undefined below the window. */
+  live(position: number): Buffer | undefined {
+    if (position < this.recentStart || position >= this.available) return undefined;
+    let start = this.recentStart;
+    for (const chunk of this.recent) {
+      if (position < start + chunk.length) {
+        const end = Math.min(chunk.length, this.available - start);
+        return position === start && end === chunk.length ? chunk : chunk.subarray(position - start, end);
+      }
+      start += chunk.length;
+    }
+    return undefined;
+  }
+
+  /** The first byte not in the file for sure: below it a reader reads the file. */
+  get inFileBefore(): number {
+    return this.recentStart;
   }
 
   /** Resolves at the next change (bytes, size, a new generation, the end). */
@@ -109,6 +159,25 @@ export class BlobFill implements VerifiedSink {
     this.closeIfIdle();
   }
 
+  private remember(chunk: Buffer): void {
+    this.recent.push(chunk);
+    this.recentBytes += chunk.length;
+  }
+
+  private forgetWritten(): void {
+    // Writes are sequential: once one resolved, every chunk held is in the file and may be forgotten.
+    while (this.recent.length > 1 && this.recentBytes - (this.recent[0] as Buffer).length >= this.window) {
+      const first = this.recent.shift() as Buffer;
+      this.recentBytes -= first.length;
+      this.recentStart += first.length;
+    }
+  }
+
+  private release(available: number): void {
+    this.available = available;
+    this.notify();
+  }
+
   /** The file handles stay open while readers use them, whatever happens to the file's name. */
   private closeIfIdle(): void {
     if (this.readers > 0 || !this.sealed) return;
@@ -121,5 +190,15 @@ export class BlobFill implements VerifiedSink {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
+  }
+}
+
+/** A write may take fewer bytes than given (a full disk): write the rest, or fail, never leave a hole. */
+async function writeAll(handle: FileHandle, chunk: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
+    if (bytesWritten <= 0) throw new Error('the cache file took no bytes');
+    done += bytesWritten;
   }
 }

@@ -4,6 +4,8 @@ export interface BlobOutput {
   start(status: number, headers: Record<string, string>, servedBy: string): void;
   /** Undefined when the chunk was taken at once, else a promise that resolves when it is (backpressure). */
   write(chunk: Buffer): Promise<void> | undefined;
+  /** Resolves once the chunk left the process, so its buffer may be reused. */
+  writeFlushed?(chunk: Buffer): Promise<void>;
   end(): void;
   /** Breaks the response so the client never sees a clean end of wrong or partial bytes. */
   destroy(reason: Error): void;

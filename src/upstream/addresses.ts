@@ -1,9 +1,13 @@
 // Which IP addresses an upstream connection may reach without the rules
 // naming the host: public unicast only. Loopback, private, link-local (and so
-// the cloud metadata services), unique-local, unspecified, multicast and
-// reserved ranges are refused (IANA IPv4 and IPv6 special-purpose address
-// registries; go-containerregistry's checkRedirectSSRF refuses the same
-// classes).
+// the cloud metadata services), unique-local, unspecified, multicast,
+// documentation, benchmarking and reserved ranges are refused: those the IANA
+// IPv4 and IPv6 special-purpose address registries list as not globally
+// reachable (go-containerregistry's checkRedirectSSRF refuses the main
+// classes). 192.0.0.0/24 is refused whole, although IANA lists a few
+// anycast /32s in it as global (PCP, TURN): no registry serves there. IPv6
+// outside global unicast (2000::/3) is refused too, apart from the forms
+// below that carry an IPv4 address.
 //
 // IPv6 forms that carry an IPv4 address are judged by that IPv4 address: a
 // NAT64 gateway, a 6to4 relay or the kernel itself (mapped addresses) turns
@@ -23,8 +27,11 @@ const V4: readonly (readonly [string, number, string])[] = [
   ['169.254.0.0', 16, 'link-local'],
   ['172.16.0.0', 12, 'private'],
   ['192.0.0.0', 24, 'special-purpose'],
+  ['192.0.2.0', 24, 'documentation'],
   ['192.168.0.0', 16, 'private'],
   ['198.18.0.0', 15, 'benchmarking'],
+  ['198.51.100.0', 24, 'documentation'],
+  ['203.0.113.0', 24, 'documentation'],
   ['224.0.0.0', 4, 'multicast'],
   ['240.0.0.0', 4, 'reserved'],
 ];
@@ -41,6 +48,11 @@ const V6: readonly (readonly [string, number, string])[] = [
   // from the address; IANA lists it as not globally reachable.
   ['64:ff9b:1::', 48, 'local-use NAT64'],
   ['100::', 64, 'discard'],
+  ['2001:2::', 48, 'benchmarking'],
+  ['2001:db8::', 32, 'documentation'],
+  ['3fff::', 20, 'documentation'],
+  // SRv6 segment identifiers (RFC 9602).
+  ['5f00::', 16, 'SRv6 SIDs'],
   ['fc00::', 7, 'unique-local'],
   ['fe80::', 10, 'link-local'],
   ['fec0::', 10, 'site-local'],
@@ -77,23 +89,34 @@ function blockList(): Map<string, BlockList> {
 
 const LISTS = blockList();
 
-/** The 16 bytes of an address `isIP` calls IPv6 (zone index dropped, a dotted-quad tail folded in). */
-function v6Bytes(address: string): Uint8Array {
+/**
+ * The 16 bytes of an address `isIP` calls IPv6 (zone index dropped, a
+ * dotted-quad tail folded in), or undefined when the text does not make
+ * exactly 16: the address is then refused, never guessed at.
+ */
+function v6Bytes(address: string): Uint8Array | undefined {
   let text = address.split('%')[0] as string;
   const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
   if (dotted) {
     const [a, b, c, d] = dotted.slice(2).map(Number) as [number, number, number, number];
+    if ([a, b, c, d].some((x) => x > 255)) return undefined;
     text = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const groups = (s: string | undefined) => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
+  const [head, tail, extra] = text.split('::') as [string, string | undefined, string | undefined];
+  const groups = (s: string | undefined) => (s ? s.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN)) : []);
   const left = groups(head);
   const right = groups(tail);
-  const words = tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  const zeros = 8 - left.length - right.length;
+  if (extra !== undefined || (tail === undefined ? zeros !== 0 : zeros < 1)) return undefined;
+  const words = [...left, ...new Array<number>(tail === undefined ? 0 : zeros).fill(0), ...right];
+  if (words.some(Number.isNaN)) return undefined;
   const bytes = new Uint8Array(16);
   words.forEach((w, i) => ((bytes[2 * i] = w >> 8), (bytes[2 * i + 1] = w & 255)));
   return bytes;
 }
+
+/** The address of `bytes` in full form (eight groups): the only text BlockList is asked about. */
+const v6Text = (bytes: Uint8Array): string => Array.from({ length: 8 }, (_, i) => (((bytes[2 * i] as number) << 8) | (bytes[2 * i + 1] as number)).toString(16)).join(':');
 
 const dottedQuad = (b: Uint8Array, at: number, xor = 0) => Array.from(b.subarray(at, at + 4), (x) => x ^ xor).join('.');
 
@@ -140,10 +163,16 @@ export function refusedAddress(address: string, policy: AddressPolicy = STRICT):
   if (isIPv4(bare)) return v4Refusal(bare);
   if (isIP(bare) !== 6) return 'not an IP address';
   // Embedded forms first: BlockList would judge ::ffff:a.b.c.d by itself, but
-  // the reason should name the IPv4 address whatever the form.
+  // the reason should name the IPv4 address whatever the form. BlockList is
+  // given only the canonical text built from the bytes: it answers false (not
+  // listed) for spellings its own parser rejects, which would fail open.
   const bytes = v6Bytes(bare);
+  if (bytes === undefined) return 'not an IP address';
   const embedding = EMBEDDINGS.find((e) => startsWith(bytes, e.prefix));
   if (embedding !== undefined) return embeddedRefusal(embedding, bytes, policy);
-  for (const [reason, list] of LISTS) if (list.check(bare, 'ipv6')) return reason;
+  const text = v6Text(bytes);
+  for (const [reason, list] of LISTS) if (list.check(text, 'ipv6')) return reason;
+  // Global unicast is 2000::/3 (RFC 4291 2.4); IANA has allocated nothing else for it.
+  if (((bytes[0] as number) & 0xe0) !== 0x20) return 'not global unicast (outside 2000::/3)';
   return undefined;
 }

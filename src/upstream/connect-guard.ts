@@ -24,7 +24,7 @@ export class AddressRefusedError extends Error {
 const DEFAULT_PORT: Readonly<Record<string, string>> = { 'https:': '443', 'http:': '80' };
 
 /** `host` as the rules may write it: with the port the URL left out when it is the default. */
-function namedAs(host: string, protocol: string, port: string | number | undefined, named: NamedHost): boolean {
+export function namedAs(host: string, protocol: string, port: string | number | undefined, named: NamedHost): boolean {
   if (named(host.toLowerCase())) return true;
   const explicit = port === undefined || port === '' ? DEFAULT_PORT[protocol] : String(port);
   return explicit !== undefined && !host.endsWith(`:${explicit}`) && named(`${host.toLowerCase()}:${explicit}`);

@@ -1,8 +1,8 @@
 // The hosts the address filter lets through at any address: those the rules
 // in force name, the default registry and upstream.allow — the same list that
 // decides which registries may be pulled from (core/rules/named-registries).
-// Read at every connection, so a reload that drops a host also drops its
-// exemption.
+// Read at every request and connection, so a reload that drops a host also
+// drops its exemption, for pooled connections too (./agents.ts).
 import { contactableRegistries, registryMatches } from '../core/rules/named-registries.js';
 import type { RuleSet } from '../core/rules/model.js';
 import { DOCKER_HUB, DOCKER_HUB_API } from '../core/reference/reference.js';

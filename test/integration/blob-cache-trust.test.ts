@@ -10,6 +10,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, r
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
+import { untilFillsEnded } from '../helpers/blob-fills.js';
 import { runCli } from '../helpers/cli.js';
 import { mirrorRules, startTestProxy, writeRules, type TestProxy } from '../helpers/proxy.js';
 import { tempDir } from '../helpers/temp.js';
@@ -93,6 +94,7 @@ describe('entries under a digest name', () => {
     expect(res.status).toBe(200);
     expect(res.body.equals(real)).toBe(true);
     expect(source.count(digest, 'GET')).toBe(1);
+    await untilFillsEnded(p, 1);
     expect(lstatSync(cached()).isFile()).toBe(true);
     expect(readFileSync(outside).equals(real)).toBe(true);
   });
@@ -108,6 +110,7 @@ describe('entries under a digest name', () => {
     expect(readdirSync(join(dir, 'blobs', 'sha256'))).toEqual([]);
     expect((await p.get(path)).body.equals(real)).toBe(true);
     expect(source.count(digest, 'GET')).toBe(1);
+    await untilFillsEnded(p, 1);
     expect(lstatSync(cached()).mode & 0o777).toBe(0o600);
   });
 });
@@ -122,6 +125,7 @@ describe('a file found at start is hashed before its first use', () => {
     expect(bodies[1]?.body.equals(real.subarray(0, 10))).toBe(true);
     expect(bodies[3]?.headers['content-length']).toBe(String(real.length));
     expect(discarded(p)).toHaveLength(1);
+    await untilFillsEnded(p, 1);
     expect(readFileSync(cached()).equals(real)).toBe(true);
     expect((await p.get(path)).headers['x-mirrorgate-served-by']).toBe('cache');
   });
@@ -146,6 +150,7 @@ describe('what mirrorgate writes itself', () => {
     try {
       const p = await start();
       expect((await p.get(path)).body.equals(real)).toBe(true);
+      await untilFillsEnded(p, 1);
     } finally {
       process.umask(before);
     }

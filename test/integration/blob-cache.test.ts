@@ -9,7 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
+import { heldRegistry } from '../fakes/held-registry.js';
 import { LyingBlobs, serving } from '../fakes/lying-blobs.js';
+import { untilFillsEnded, untilInFlight } from '../helpers/blob-fills.js';
 import { sample } from '../helpers/prometheus.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 
@@ -47,9 +49,20 @@ const upstreamGets = (digest: string) => [m1, m2, source].reduce((n, r) => n + r
 
 describe('one upstream fetch per blob', () => {
   it('64 concurrent cold pulls of one blob fetch it from upstream once; every client gets it whole', async () => {
-    m1.faults = { delayMs: 100 };
-    const p = await start(undefined, { verify_before_serve_bytes: 1024 });
-    const bodies = await Promise.all(Array.from({ length: 64 }, () => p.get(path(big.digest))));
+    // The mirror answers only once all 64 requests are in: each joins the fill (none comes late enough to be a hit).
+    const held = await heldRegistry(m1.host, '/blobs/');
+    const p = await start([held.host, m2.host], { verify_before_serve_bytes: 1024 });
+    const bodies = await (async () => {
+      try {
+        const pending = Array.from({ length: 64 }, () => p.get(path(big.digest)));
+        await held.arrived;
+        await untilInFlight(p, 64);
+        held.release();
+        return await Promise.all(pending);
+      } finally {
+        await held.close();
+      }
+    })();
     for (const b of bodies) {
       expect(b.status).toBe(200);
       expect(b.headers['content-length']).toBe(String(big.content.length));
@@ -63,8 +76,9 @@ describe('one upstream fetch per blob', () => {
     expect(lines).toHaveLength(64);
     expect(lines.every((l) => (l.attempts as unknown[]).length === 1)).toBe(true);
     expect(lines.filter((l) => l.cache === 'blob coalesced' && l.coalesced === true)).toHaveLength(63);
+    await untilFillsEnded(p, 1);
     const metrics = (await p.get('/metrics')).body.toString();
-    expect(sample(metrics, 'mirrorgate_upstream_attempts_total', { endpoint: m1.host, outcome: 'ok', role: 'mirror' })).toBe(1);
+    expect(sample(metrics, 'mirrorgate_upstream_attempts_total', { endpoint: held.host, outcome: 'ok', role: 'mirror' })).toBe(1);
     expect(sample(metrics, 'mirrorgate_blob_cache_fills_total', { result: 'ok' })).toBe(1);
   });
 });
@@ -88,6 +102,7 @@ describe('served from the cache', () => {
     expect(head.headers['docker-content-digest']).toBe(big.digest);
     expect(head.body.length).toBe(0);
     expect(upstreamGets(big.digest) + m1.count(big.digest, 'HEAD')).toBe(before);
+    await untilFillsEnded(p, 1);
     const metrics = (await p.get('/metrics')).body.toString();
     expect(sample(metrics, 'mirrorgate_cache_requests_total', { kind: 'blob', result: 'hit' })).toBe(4);
     expect(sample(metrics, 'mirrorgate_blob_bytes_sent_total', { source: 'cache' })).toBe(big.content.length + 1000 + 10);
@@ -121,6 +136,7 @@ describe('the cache on disk', () => {
   it('survives a restart: the index is rebuilt from the directory, temporary and foreign files are removed', async () => {
     const first = await start();
     await first.get(path(small.digest));
+    await untilFillsEnded(first, 1);
     await first.close();
     proxies.splice(0);
     mkdirSync(join(dir, 'tmp'), { recursive: true });
@@ -138,7 +154,10 @@ describe('the cache on disk', () => {
   it('evicts the least recently used blob beyond max_bytes', async () => {
     const p = await start(undefined, { max_bytes: big.content.length + 100 });
     await p.get(path(small.digest));
+    // Files are named in the order their fills end, which the responses do not wait for.
+    await untilFillsEnded(p, 1);
     await p.get(path(big.digest));
+    await untilFillsEnded(p, 2);
     const metrics = (await p.get('/metrics')).body.toString();
     expect(sample(metrics, 'mirrorgate_blob_cache_evictions_total')).toBe(1);
     expect(readdirSync(join(dir, 'blobs', 'sha256'))).toEqual([big.digest.slice(7)]);
@@ -167,6 +186,7 @@ describe('a wrong copy during a fill', () => {
     const retry = await p.get(path(big.digest));
     expect(retry.body.equals(big.content)).toBe(true);
     expect(hostile.count(big.digest)).toBe(1);
+    await untilFillsEnded(p, 1);
     expect(readdirSync(join(dir, 'blobs', 'sha256'))).toEqual([big.digest.slice(7)]);
   });
 });

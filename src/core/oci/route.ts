@@ -17,7 +17,15 @@
 // there `LOCALHOST:5000/x` escapes a block on `localhost:5000`. A rule whose
 // host has upper case matches no pull here (README, "Where the API documents
 // and the cluster disagree").
+//
+// A spelling the connection would write another way (127.1, 0x7f.0.0.1,
+// a port with a leading zero, quay.io:443: ../reference/host-form.ts) is
+// refused, not rewritten: `?ns=127.1:P` matched no rule for 127.0.0.1:P (a
+// NeverContactSource, a block) and still connected there (red-team finding).
+// Refusing makes the client write the one form the rules judge; the node,
+// matching text as here, would contact the host under the other name.
 import { DIGEST, DOMAIN, PATH_COMPONENT, TAG } from '../reference/grammar.js';
+import { respelledHost } from '../reference/host-form.js';
 import { OciError } from './errors.js';
 
 type Resource = 'manifests' | 'blobs' | 'tags' | 'referrers';
@@ -48,8 +56,16 @@ export interface RouteOptions {
   readonly aliases: ReadonlyMap<string, string>;
 }
 
-/** The one form of a registry host[:port] every later decision sees. */
-const canonicalHost = (host: string): string => host.toLowerCase();
+/**
+ * The one form of a registry host[:port] every later decision sees: lower
+ * case, and exactly what the upstream URL will say, or NAME_INVALID.
+ */
+function canonicalHost(spelling: string): string {
+  const host = spelling.toLowerCase();
+  const respelled = respelledHost(host);
+  if (respelled === undefined) return host;
+  throw new OciError('NAME_INVALID', `registry ${JSON.stringify(spelling)} ${respelled}: name the registry in that form (mirrorgate refuses other spellings so that the rules judge the host it contacts)`);
+}
 
 const NAME_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 const TAG_RE = new RegExp(`^${TAG}$`);
@@ -96,7 +112,8 @@ function routePing(method: string): Route {
 
 function splitRegistry(outerPrefix: string, fullName: string, ns: string | undefined, options: RouteOptions): { registry: string; repository: string; clientPrefix: string; qualified: boolean; ns?: string } {
   const resolveAlias = (host: string): string => {
-    const named = canonicalHost(host);
+    // Lower case only to look the alias up: an alias is a path name, not a host.
+    const named = host.toLowerCase();
     return canonicalHost(options.aliases.get(named) ?? named);
   };
   if (ns !== undefined) {
@@ -112,12 +129,12 @@ function splitRegistry(outerPrefix: string, fullName: string, ns: string | undef
     };
   }
   if (outerPrefix !== '') {
-    if (!looksLikeHost(canonicalHost(outerPrefix), options.aliases)) throw new OciError('NAME_UNKNOWN', `unknown path prefix ${JSON.stringify(outerPrefix)}: expected a registry host`);
+    if (!looksLikeHost(outerPrefix.toLowerCase(), options.aliases)) throw new OciError('NAME_UNKNOWN', `unknown path prefix ${JSON.stringify(outerPrefix)}: expected a registry host`);
     return { registry: resolveAlias(outerPrefix), repository: fullName, clientPrefix: outerPrefix, qualified: true };
   }
   const slash = fullName.indexOf('/');
   const first = slash === -1 ? '' : fullName.slice(0, slash);
-  if (first !== '' && looksLikeHost(canonicalHost(first), options.aliases)) {
+  if (first !== '' && looksLikeHost(first.toLowerCase(), options.aliases)) {
     return { registry: resolveAlias(first), repository: fullName.slice(slash + 1), clientPrefix: '', qualified: true };
   }
   return { registry: canonicalHost(options.defaultRegistry), repository: fullName, clientPrefix: '', qualified: false };

@@ -5,7 +5,7 @@
 // error fails the whole set, so a reload keeps the rules already in force.
 import type { ClusterVersionObject, ConfigMapObject, ImageConfigObject, MirrorSetKind, MirrorSetObject, RegistriesConfFile, RuleObject } from '../formats/objects.js';
 import { DiagnosticSink, InvalidRulesError, formatDiagnostic } from './diagnostics.js';
-import { warnUpperCaseHosts } from './host-case.js';
+import { warnHostSpellings } from './host-case.js';
 import { EditRegistriesError, type RegistryEdits, type ScopeRule, editRegistries } from './edit-registries.js';
 import { checkMirrorSourcePolicies } from './mco-validation.js';
 import { type MirrorList, mergeMirrorLists } from './mirror-merge.js';
@@ -45,7 +45,7 @@ export function compileRules(objects: readonly RuleObject[], decodeSink?: Diagno
   const cas = trustedCAs(image, inputs.configMaps, sink);
   if (sink.errors.length > 0) throw new InvalidRulesError(sink.errors);
   const policy = policyFor(image, blocked);
-  warnUpperCaseHosts(rendered.registries, policy, sink.withOrigin(RENDERED));
+  warnHostSpellings(rendered.registries, policy, rendered.searchRegistries ?? [], sink.withOrigin(RENDERED));
   return {
     registries: rendered.registries,
     searchRegistries: rendered.searchRegistries ?? [],

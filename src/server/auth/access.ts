@@ -89,11 +89,17 @@ async function pullAllowed(access: Access, authorization: string | undefined): P
   return (await access.htpasswd?.verify(basic.user, basic.password)) ?? false;
 }
 
-/** `Authorization: Basic base64(user:password)` (RFC 7617); the password may contain colons. */
+/**
+ * `Authorization: Basic base64(user:password)` (RFC 7617); the password may contain colons.
+ * Credentials with a control character are none: RFC 7617 2 says the user-id and password
+ * MUST NOT contain one, and bcrypt cycles the key with its terminating NUL, so for a user
+ * whose password is P it also accepts P NUL P (red-team finding).
+ */
 function basicCredentials(authorization: string | undefined): { user: string; password: string } | undefined {
   const m = /^basic +([A-Za-z0-9+/]+=*) *$/i.exec(authorization ?? '');
   if (!m?.[1]) return undefined;
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  return colon < 0 ? undefined : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  if (colon < 0 || /\p{Cc}/u.test(decoded)) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }

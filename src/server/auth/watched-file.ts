@@ -14,6 +14,13 @@
 // files hold secrets. A failing file is also told apart from a good one
 // (`problems`) so /readyz and a metric can say so, and its recovery is told
 // once, like its failure.
+//
+// A parse error belongs to the bytes: it is remembered by the file's identity
+// and not re-read until the file moves. An I/O error (EMFILE or ENFILE in a
+// connection burst, EIO, ENOMEM) says nothing about the bytes: the next use
+// reads again (one re-read at a time, shared by concurrent callers), or a
+// burst during a password change would refuse everyone until the next edit
+// (red-team finding).
 import { readFile, stat } from 'node:fs/promises';
 
 export class SecretFileError extends Error {
@@ -27,6 +34,14 @@ export class SecretFileError extends Error {
 }
 
 export type Parse<T> = (text: string, file: string) => T;
+
+/** The file-system calls a load makes (tests give ones that fail). */
+export interface FileIo {
+  readonly stat: (file: string) => Promise<{ ino: number; size: number; mtimeMs: number; ctimeMs: number }>;
+  readonly readFile: (file: string, encoding: 'utf8') => Promise<string>;
+}
+
+const FS: FileIo = { stat, readFile };
 
 /** Told when a changed file fails to load (once per failure), and when it loads again after failing. */
 export interface FileEvents {
@@ -48,11 +63,12 @@ export class WatchedFile<T> {
     readonly file: string,
     private readonly parse: Parse<T>,
     private readonly events: FileEvents,
+    private readonly io: FileIo,
   ) {}
 
   /** Loads the file; throws SecretFileError when it cannot be read or is invalid. */
-  static async open<T>(file: string, parse: Parse<T>, events: FileEvents = {}): Promise<WatchedFile<T>> {
-    const watched = new WatchedFile(file, parse, events);
+  static async open<T>(file: string, parse: Parse<T>, events: FileEvents = {}, io: FileIo = FS): Promise<WatchedFile<T>> {
+    const watched = new WatchedFile(file, parse, events, io);
     await watched.reload(true);
     return watched;
   }
@@ -78,10 +94,10 @@ export class WatchedFile<T> {
   private async reload(initial: boolean): Promise<void> {
     let identity = '';
     try {
-      const s = await stat(this.file);
+      const s = await this.io.stat(this.file);
       identity = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
       if (identity === this.identity || identity === this.problem) return;
-      this.value = this.parse(await readFile(this.file, 'utf8'), this.file);
+      this.value = this.parse(await this.io.readFile(this.file, 'utf8'), this.file);
       this.identity = identity;
       this.problem = '';
       if (this.failure) this.events.onRecovered?.(this.file);
@@ -91,7 +107,8 @@ export class WatchedFile<T> {
       if (initial) throw error;
       this.value = undefined;
       this.identity = '';
-      const problem = identity || `unreadable:${(err as NodeJS.ErrnoException).code}`;
+      // Only a parse error pins the identity; an unreadable file is read again on the next use.
+      const problem = err instanceof SecretFileError ? identity : `unreadable:${(err as NodeJS.ErrnoException).code}`;
       if (problem === this.problem) return;
       this.problem = problem;
       this.failure = error;

@@ -23,6 +23,19 @@ describe('source scopes with upper case in the host', () => {
     expect(warnings.join('\n')).toContain('write it as "evil.example.com"');
   });
 
+  it('are warned about when the connection writes the host another way (127.1, a default port), naming that form', () => {
+    const warnings = rulesFrom({
+      'r.yaml':
+        'apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  registrySources:\n    blockedRegistries: ["127.1:5000", "quay.io:443", "ok.example.com:5000"]\n',
+    }).warnings.filter((w) => w.includes('spelled'));
+    expect(warnings).toEqual([expect.stringContaining('"127.0.0.1:5000"'), expect.stringContaining('"quay.io" over https')]);
+  });
+
+  it('a search registry the connection writes another way is warned about, naming that form', () => {
+    const warnings = rulesFrom({ 'r.toml': 'unqualified-search-registries = ["quay.io:443", "docker.io"]\n' }).warnings.filter((w) => w.includes('search'));
+    expect(warnings).toEqual([expect.stringContaining('"quay.io:443" is reached as "quay.io" over https')]);
+  });
+
   it('still match only byte for byte, as on the node (spec vector V143): the lower-case pull is not mirrored', () => {
     expect(resolve(`quay.io/x/app@${D}`, rules()).attempts.map((a) => a.reference)).toEqual([`quay.io/x/app@${D}`]);
   });

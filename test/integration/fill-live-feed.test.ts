@@ -1,0 +1,187 @@
+// The live feed of a disk-cache fill (store/fill.ts, store/read-file.ts
+// sendGrowing), driven chunk by chunk on a real cache directory with a small
+// memory window: readers that keep up send the released Buffers themselves,
+// a reader that falls behind (or joins late) reads the file and rejoins the
+// feed, the fill never waits for a reader, and a wrong copy breaks the
+// readers on the feed.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BlobDisk } from '../../src/store/disk.js';
+import { BlobFill } from '../../src/store/fill.js';
+import type { BlobOutput } from '../../src/store/output.js';
+import { sendGrowing } from '../../src/store/read-file.js';
+
+const CHUNK = 16 * 1024;
+const WINDOW = 4 * CHUNK;
+const blob = Buffer.from(Array.from({ length: 64 * CHUNK }, (_, i) => (i * 7 + (i >> 10)) & 0xff));
+const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+const whole = { start: 0, end: blob.length - 1 };
+
+let dir: string;
+let disk: BlobDisk;
+let released: Buffer[];
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mirrorgate-live-'));
+  disk = await BlobDisk.open(dir, 1 << 30, { evicted: () => {}, size: () => {}, discarded: () => {} });
+  released = [];
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A client: records copies of what it was sent, and whether each piece was a released Buffer (the live feed) or not (the file). */
+class Client implements BlobOutput {
+  readonly received: Buffer[] = [];
+  readonly live: boolean[] = [];
+  ended = false;
+  /** While set, the client takes one more piece and then stops reading until it is opened. */
+  private paused: Promise<void> | undefined;
+  private resume: (() => void) | undefined;
+
+  start(): void {}
+  async write(chunk: Buffer): Promise<void> {
+    this.received.push(Buffer.from(chunk));
+    this.live.push(released.some((r) => r.buffer === chunk.buffer));
+    await this.paused;
+  }
+  writeFlushed(chunk: Buffer): Promise<void> {
+    return this.write(chunk);
+  }
+  end(): void {
+    this.ended = true;
+  }
+  destroy(): void {}
+  pause(): void {
+    this.paused = new Promise((resolve) => (this.resume = resolve));
+  }
+  open(): void {
+    this.paused = undefined;
+    this.resume?.();
+  }
+  get bytes(): Buffer {
+    return Buffer.concat(this.received);
+  }
+}
+
+function read(fill: BlobFill, client: Client, generation = 0): Promise<number> {
+  return sendGrowing(fill, generation, whole, client, new AbortController().signal);
+}
+
+async function startFill(): Promise<BlobFill> {
+  const fill = new BlobFill(disk, digest, 0, WINDOW);
+  await fill.begin(blob.length, 'mirror');
+  return fill;
+}
+
+/** Releases chunks [from, to) as the verifier would; each resolves once in the file. */
+async function feed(fill: BlobFill, from: number, to: number, content = blob): Promise<void> {
+  for (let i = from; i < to; i++) {
+    const chunk = Buffer.from(content.subarray(i * CHUNK, (i + 1) * CHUNK));
+    released.push(chunk);
+    await fill.write(chunk);
+  }
+}
+
+async function finish(fill: BlobFill): Promise<void> {
+  const chunks = blob.length / CHUNK;
+  await feed(fill, 0, chunks - 1);
+  const tail = Buffer.from(blob.subarray(blob.length - CHUNK));
+  released.push(tail);
+  await fill.finish(tail, blob.length);
+}
+
+describe('the live feed of a fill', () => {
+  it('a slow reader among fast ones: the fill completes at its own pace; the slow one reads the file, rejoins the feed, and gets every byte', async () => {
+    const fill = await startFill();
+    const fast = [new Client(), new Client()];
+    const slow = new Client();
+    slow.pause();
+    const reading = [...fast, slow].map((c) => read(fill, c));
+    await finish(fill);
+    // Committed under its name while the slow client still sits on its first piece.
+    expect(fill.state).toBe('done');
+    expect(await disk.read(digest).then(async (f) => (await f?.handle.close(), f?.size))).toBe(blob.length);
+    expect(slow.received).toHaveLength(1);
+    slow.open();
+    expect(await Promise.all(reading)).toEqual([blob.length, blob.length, blob.length]);
+    for (const c of [...fast, slow]) {
+      expect(c.bytes.equals(blob)).toBe(true);
+      expect(c.ended).toBe(true);
+    }
+    // The fast ones never read back: every piece they sent was a released Buffer.
+    for (const c of fast) expect(c.live.every(Boolean)).toBe(true);
+    // The slow one read the file while behind, then sent from memory again.
+    expect(slow.live.includes(false)).toBe(true);
+    expect(slow.live.at(-1)).toBe(true);
+  });
+
+  it('a reader joining late reads what the window forgot from the file, then follows the feed', async () => {
+    const fill = await startFill();
+    const first = new Client();
+    const reading = [read(fill, first)];
+    await feed(fill, 0, 40);
+    const late = new Client();
+    reading.push(read(fill, late));
+    await feed(fill, 40, 63);
+    const tail = Buffer.from(blob.subarray(63 * CHUNK));
+    released.push(tail);
+    await fill.finish(tail, blob.length);
+    await Promise.all(reading);
+    for (const c of [first, late]) expect(c.bytes.equals(blob)).toBe(true);
+    expect(late.live[0]).toBe(false);
+    expect(late.live.at(-1)).toBe(true);
+  });
+
+  it('a wrong copy breaks the readers on the feed; a reader of the next copy gets it whole', async () => {
+    const fill = await startFill();
+    const readers = [new Client(), new Client()];
+    const broken = readers.map((c) => read(fill, c).then(() => 'ended', () => 'broken'));
+    const wrong = Buffer.from(blob);
+    wrong[5] = (wrong[5] as number) ^ 1;
+    await feed(fill, 0, 10, wrong);
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const c of readers) expect(c.live.length > 0 && c.live.every(Boolean)).toBe(true);
+    // What fetchVerified does when the digest refuted the copy.
+    await fill.restart();
+    await fill.begin(blob.length, 'next mirror');
+    expect(await Promise.all(broken)).toEqual(['broken', 'broken']);
+    for (const c of readers) expect(c.ended).toBe(false);
+    const next = new Client();
+    const reading = read(fill, next, fill.generation);
+    await finish(fill);
+    expect(await reading).toBe(blob.length);
+    expect(next.bytes.equals(blob)).toBe(true);
+  });
+
+  it('a verified copy whose file cannot be committed still reaches its readers whole', async () => {
+    const fill = await startFill();
+    const slow = new Client();
+    slow.pause();
+    const reading = read(fill, slow);
+    rmSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+    await expect(finish(fill)).rejects.toThrow();
+    fill.fail(new Error('commit failed'));
+    slow.open();
+    expect(await reading).toBe(blob.length);
+    expect(slow.bytes.equals(blob)).toBe(true);
+  });
+
+  it('a disk that refuses the writes fails the fill: nothing is named, the reader on the feed is broken', async () => {
+    const fill = await startFill();
+    // The writer's file now takes no writes (EBADF), while fsync still succeeds.
+    writeFileSync(join(dir, 'read-only'), '');
+    await fill.handle?.close();
+    fill.handle = await open(join(dir, 'read-only'), 'r');
+    const reader = new Client();
+    const reading = read(fill, reader).then(() => 'ended', () => 'broken');
+    await expect(finish(fill)).rejects.toThrow();
+    fill.fail(new Error('disk failed'));
+    await fill.handle.close();
+    expect(readdirSync(join(dir, 'blobs', 'sha256'))).toEqual([]);
+    expect(await reading).toBe('broken');
+    expect(reader.ended).toBe(false);
+  });
+});
