@@ -118,10 +118,17 @@ export class BlobDisk {
     return join(this.dir, 'tmp', randomUUID());
   }
 
-  /** Gives a verified, fsynced temporary file its content address (true); one larger than the cache, or already cached, is dropped. */
+  /**
+   * Would `commit` keep this blob? Not one larger than the whole cache, nor one already here (filled meanwhile
+   * by a request walking other endpoints: the same verified bytes). A fill asks before it fsyncs its file.
+   */
+  keeps(digest: string, size: number): boolean {
+    return DIGEST.test(digest) && size <= this.maxBytes && !this.index.has(digest);
+  }
+
+  /** Gives a verified, fsynced temporary file its content address (true); one the cache does not keep is dropped. */
   async commit(temp: string, digest: string, size: number): Promise<boolean> {
-    // Already here: filled meanwhile by a request walking other endpoints (the same verified bytes).
-    if (!DIGEST.test(digest) || size > this.maxBytes || this.index.has(digest)) {
+    if (!this.keeps(digest, size)) {
       await unlink(temp).catch(() => {});
       return false;
     }

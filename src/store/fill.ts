@@ -86,7 +86,9 @@ export class BlobFill implements VerifiedSink {
     this.release(size);
     if (tail) await writeAll(this.handle as FileHandle, tail, this.written);
     this.written = size;
-    await (this.handle as FileHandle).sync();
+    // A file the cache will not keep (larger than the whole cache) is only read by this fill's clients, then
+    // removed: an fsync would hold a pool thread while the disk flushes bytes nobody reads again.
+    if (this.disk.keeps(this.digest, size)) await (this.handle as FileHandle).sync();
     await this.disk.commit(this.temp as string, this.digest, size);
     this.state = 'done';
     this.notify();
