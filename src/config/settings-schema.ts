@@ -67,6 +67,19 @@ const checkAdvertise = (address: string): string | undefined =>
   /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(address) ? undefined : `${JSON.stringify(address)} is not host[:port] (no scheme, no path)`;
 const listenAddresses = (v: readonly string[]): readonly ListenAddress[] => v.map((a) => parseListen(a) as ListenAddress);
 const positive = (v: number) => (v > 0 ? undefined : 'must be greater than 0');
+/** RFC 9110 §5.6.2 token: anything else would make every response fail as it is written. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Headers mirrorgate writes itself, and hop-by-hop ones: the served-by header
+ * must not be one of them, or a response would carry a second, contradicting
+ * value (a length, a digest) that a client could take instead of the real one.
+ */
+const OWN_HEADERS = new Set(['cache-control', 'connection', 'content-length', 'content-range', 'content-type', 'date', 'docker-content-digest', 'docker-distribution-api-version', 'keep-alive', 'location', 'oci-filters-applied', 'oci-namespace', 'retry-after', 'transfer-encoding', 'upgrade', 'www-authenticate', 'x-content-type-options', 'x-request-id']);
+const checkServedByHeader = (v: string) => {
+  if (v === '') return undefined;
+  if (!HEADER_NAME.test(v)) return 'must be an HTTP header name (letters, digits and !#$%&\'*+-.^_`|~)';
+  return OWN_HEADERS.has(v.toLowerCase()) ? `${JSON.stringify(v)} is a header mirrorgate writes itself: name another` : undefined;
+};
 const oneOf = (values: readonly string[]) => (v: string) => (values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const HEDGE_MODES = ['off', 'fixed', 'adaptive'] as const;
@@ -84,7 +97,7 @@ export const SETTINGS = {
     advertise: key('list', [], 'advertise', 'the addresses (`host[:port]`) clients use for mirrorgate; a mirror at one of them is mirrorgate itself and is left out of every plan (see "OpenShift")', {
       check: (v) => v.map(checkAdvertise).find(Boolean),
     }),
-    served_by_header: key('string', 'X-Mirrorgate-Served-By', 'servedByHeader', 'response header naming the endpoint that served; empty disables it'),
+    served_by_header: key('string', 'X-Mirrorgate-Served-By', 'servedByHeader', 'response header naming the endpoint that served; empty disables it; a header mirrorgate writes itself (`Content-Length`, `Docker-Content-Digest`...) is refused', { check: checkServedByHeader }),
     send_timeout_ms: key('integer', 60_000, 'dataPath.sendTimeoutMs', 'a client that accepts no bytes for this long is disconnected and its upstream request aborted, so slow readers cannot hold the upstream connection pool', { check: positive }),
     shutdown_grace_ms: key('integer', 30_000, 'dataPath.shutdownGraceMs', 'on SIGTERM/SIGINT, how long in-flight requests may run before the process exits', { check: positive }),
     headers_timeout_ms: key('integer', 10_000, 'clientLimits.headersTimeoutMs', "a connection that has not sent a request's headers by then (slowloris) gets 408 and is closed; idle keep-alive connections between requests are not affected (they close after 75 s). A request body, which mirrorgate never reads, gets 60 s; answers are not bounded by it", { check: positive }),

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { AppDeps } from './request-context.js';
 import { failingAuthFiles } from './auth/file-state.js';
 import { statusPage } from './status-page.js';
+import { writeHead } from './answer-head.js';
 
 export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/status'];
 
@@ -12,11 +13,11 @@ export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/status'];
 export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: ServerResponse, path: string, details = true): Promise<boolean> {
   if (!ADMIN_PATHS.includes(path)) return false;
   const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
-    res.writeHead(status, { ...extra, 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    writeHead(res, status, { ...extra, 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8', 'content-length': 19 });
+    writeHead(res, 405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8', 'content-length': 19 });
     res.end('method not allowed\n');
   } else if (path === '/healthz') send(200, 'text/plain; charset=utf-8', 'ok\n');
   else if (path === '/readyz') {

@@ -21,6 +21,7 @@ import { accessLogger, type Logger } from '../observability/logger.js';
 import { guard, type Handler, requestUrl } from './guard.js';
 import { API_VERSION, toOciError, writeError } from './respond.js';
 import type { AppDeps, RequestContext } from './request-context.js';
+import { declaredLength, tagAnswer, writeHead } from './answer-head.js';
 
 const HANDLERS = { manifests, blobs, tags, referrers } as const;
 
@@ -52,7 +53,7 @@ function guarded(deps: AppDeps, serves: Serves): Handler {
 async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, routeOptions: RouteOptions, serves: Serves, access: Logger): Promise<void> {
   const started = deps.pull.clock.now();
   const reqId = requestId(req.headers[REQUEST_ID_HEADER]);
-  res.setHeader(REQUEST_ID_HEADER, reqId);
+  tagAnswer(res, reqId);
   const lifetime = new RequestLifetime(deps, res, reqId, started);
   const method = req.method ?? 'GET';
   const incoming: Incoming = { req, res, deps, reqId, records: [], summary: {} };
@@ -70,7 +71,7 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
       if (serves !== 'api' && (await handleAdmin(deps, req, res, url.pathname, granted.adminDetails))) incoming.summary.route = 'admin';
       else if (serves === 'admin') {
         incoming.summary.route = 'admin';
-        res.writeHead(404, { 'content-length': 0 }).end();
+        writeHead(res, 404, { 'content-length': 0 }).end();
       } else await dispatch(incoming, lifetime, method, url, routeOptions);
     }
   } catch (err) {
@@ -114,22 +115,21 @@ function loggedTarget(target = ''): string {
  */
 function refuseTarget(res: ServerResponse, method: string): void {
   const body = 'malformed request target\n';
-  res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, connection: 'close' });
+  writeHead(res, 400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, connection: 'close' });
   res.end(method === 'HEAD' ? undefined : body);
 }
 
 function finished(incoming: Incoming, method: string, path: string, code: number, seconds: number): Finished {
   const { req, res, summary } = incoming;
-  // Handlers that stream count their body; other answers (errors, admin) declare it. getHeader sees
-  // writeHead's headers because the X-Request-Id set with setHeader makes Node keep them all.
-  const declared = method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0);
+  // Handlers that stream count their body; other answers (errors, admin) declare it.
+  const declared = method === 'HEAD' ? 0 : declaredLength(res);
   return {
     reqId: incoming.reqId,
     method,
     path,
     code,
     seconds,
-    bytes: summary.bytes ?? (Number.isFinite(declared) ? declared : 0),
+    bytes: summary.bytes ?? declared,
     client: req.socket.remoteAddress ?? '',
     userAgent: (req.headers['user-agent'] ?? '').slice(0, MAX_USER_AGENT),
     summary,
@@ -142,7 +142,7 @@ async function dispatch(incoming: Incoming, lifetime: RequestLifetime, method: s
   incoming.summary.route = route.kind;
   if (route.kind === 'ping') {
     const body = '{}';
-    incoming.res.writeHead(200, { ...API_VERSION, 'content-type': 'application/json', 'content-length': body.length });
+    writeHead(incoming.res, 200, { ...API_VERSION, 'content-type': 'application/json', 'content-length': body.length });
     incoming.res.end(method === 'HEAD' ? undefined : body);
     return;
   }

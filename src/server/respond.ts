@@ -5,6 +5,7 @@ import type { BlobOutput } from '../store/output.js';
 import type { Logger } from '../observability/logger.js';
 import { UpstreamFailure } from '../upstream/failure.js';
 import { type SendTimeout, writeFlushedWithin, writeWithin } from './send-timeout.js';
+import { writeHead } from './answer-head.js';
 
 export const API_VERSION = { 'docker-distribution-api-version': 'registry/2.0' } as const;
 
@@ -21,12 +22,7 @@ export function writeError(res: ServerResponse, error: OciError, method: string)
     return;
   }
   const body = error.body();
-  res.writeHead(error.status, {
-    ...API_VERSION,
-    ...error.headers,
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-  });
+  writeHead(res, error.status, API_VERSION, error.headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(method === 'HEAD' ? undefined : body);
 }
 
@@ -54,10 +50,7 @@ export function writeJson(res: ServerResponse, method: string, body: unknown, he
  * answered from upstream knows only the length, so `body` may be absent then.
  */
 export function writeBytes(res: ServerResponse, method: string, status: number, body: Buffer | undefined, headers: Record<string, string>, length = body?.length ?? 0): number {
-  // Assigned, not spread: V8 spreads a header object with a configured name (served-by) slowly.
-  const all: Record<string, string | number> = Object.assign({ ...API_VERSION }, headers);
-  all['content-length'] = length;
-  res.writeHead(status, all);
+  writeHead(res, status, API_VERSION, headers, { 'content-length': length });
   res.end(method === 'HEAD' ? undefined : body);
   return method === 'HEAD' ? 0 : length;
 }
@@ -65,7 +58,7 @@ export function writeBytes(res: ServerResponse, method: string, status: number, 
 /** Adapts a ServerResponse to the blob streamer, with backpressure, the send timeout and abort. */
 export function blobOutput(res: ServerResponse, extraHeaders: Record<string, string>, sendTimeout: SendTimeout): BlobOutput {
   return {
-    start: (status, headers) => res.writeHead(status, { ...API_VERSION, ...extraHeaders, ...headers }),
+    start: (status, headers) => writeHead(res, status, API_VERSION, extraHeaders, headers),
     write: (chunk) => writeWithin(res, chunk, sendTimeout),
     writeFlushed: (chunk) => writeFlushedWithin(res, chunk, sendTimeout),
     end: () => res.end(),

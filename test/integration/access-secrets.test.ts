@@ -3,29 +3,19 @@
 // a credential: a client's Authorization header, a token in the query, a
 // cookie or a registry auth header never reach any log line, and the access
 // line holds only the fields server/access-line.ts names.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
-import { makeImage, pushImage } from '../../src/bench/test-image.js';
+import { describe, expect, it, vi } from 'vitest';
+import { makeImage } from '../../src/bench/test-image.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Writable } from 'node:stream';
-import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import type { TestProxy } from '../helpers/proxy.js';
+import { useOneSource } from '../helpers/one-source.js';
 import { rawRequest } from '../helpers/raw-http.js';
 
 const image = makeImage(63);
 const SECRET = 's3cr3t-7f1d9a';
 const FIELDS = ['level', 'time', 'pid', 'hostname', 'service', 'msg', 'reqId', 'method', 'path', 'code', 'durationMs', 'bytes', 'client', 'userAgent', 'route', 'image', 'pullBy', 'plan', 'attempts', 'coalesced', 'servedBy', 'cache', 'denial', 'clientLeft'];
-let source: FakeRegistry;
 let proxy: TestProxy;
-
-beforeAll(async () => {
-  source = await fakeRegistry();
-  pushImage(source, 'ns/app', image, 'v1');
-  proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } }, { cache: { max_bytes: 1 << 20, tag_ttl_ms: 60_000 } });
-});
-afterAll(async () => {
-  await proxy?.close();
-  await source?.stop();
-});
+useOneSource(image, (p) => (proxy = p));
 
 describe('secrets a client sends never reach the log', () => {
   it.each([

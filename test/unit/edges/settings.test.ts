@@ -27,6 +27,15 @@ describe('settings', () => {
     expect(Object.isFrozen(s)).toBe(true);
   });
 
+  it('the served-by header must be a header name mirrorgate does not write itself', () => {
+    expect(problems({ ...base, server: { served_by_header: 'Content-Length' } })).toEqual(['server.served_by_header: "Content-Length" is a header mirrorgate writes itself: name another']);
+    expect(problems({ ...base, server: { served_by_header: 'docker-content-digest' } })).toHaveLength(1);
+    expect(problems({ ...base, server: { served_by_header: 'X-Request-Id' } })).toHaveLength(1);
+    expect(problems({ ...base, server: { served_by_header: 'Served By' } })).toEqual(["server.served_by_header: must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)"]);
+    expect(problems({ ...base, server: { served_by_header: 'X-Served-By' } })).toEqual([]);
+    expect(problems({ ...base, server: { served_by_header: '' } })).toEqual([]);
+  });
+
   it('client limits: 10 s to send headers and 10,000 connections per listener unless set', () => {
     expect(settingsFrom(base, {}, '/d', 'f').clientLimits).toEqual({ headersTimeoutMs: 10_000, maxConnections: 10_000 });
     expect(settingsFrom({ ...base, server: { headers_timeout_ms: 500 } }, { MIRRORGATE_SERVER_MAX_CONNECTIONS: '64' }, '/d', 'f').clientLimits).toEqual({ headersTimeoutMs: 500, maxConnections: 64 });
