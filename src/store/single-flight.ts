@@ -64,6 +64,6 @@ export class SingleFlight {
 }
 
 /** Why a request stopped waiting: its deadline's OciError (504), or its client went away. */
-export function abortedBy(signal: AbortSignal): Error {
+function abortedBy(signal: AbortSignal): Error {
   return signal.reason instanceof OciError ? signal.reason : new UpstreamFailure('aborted', 'client went away');
 }
