@@ -46,7 +46,7 @@ export interface PullOutcome {
 }
 
 /** One request of a pull: `broken` when the body broke after a 200 began (never a clean end). */
-export interface Try {
+interface Try {
   readonly id: string;
   readonly ok: boolean;
   readonly broken: boolean;
