@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface CliResult {
@@ -44,4 +45,20 @@ export function serveProcess(config: string, options: { cwd?: string; env?: Node
     });
     void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
   });
+}
+
+/** Writes `rules` (file name to text) under `<dir>/rules/` and `toml` as `<dir>/mirrorgate.toml`; returns the config's path. */
+export function writeServeConfig(dir: string, toml: string, rules: Record<string, string>): string {
+  mkdirSync(join(dir, 'rules'));
+  for (const [name, text] of Object.entries(rules)) writeFileSync(join(dir, 'rules', name), text);
+  const config = join(dir, 'mirrorgate.toml');
+  writeFileSync(config, toml);
+  return config;
+}
+
+/** Kills a served process still running and waits for its exit. */
+export async function killServed(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
 }

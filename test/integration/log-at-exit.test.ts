@@ -2,14 +2,14 @@
 // a SIGTERM right after a burst of requests must still leave one access
 // line per request on stdout when the process exits.
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { Client } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
-import { serveProcess } from '../helpers/cli.js';
+import { killServed, serveProcess, writeServeConfig } from '../helpers/cli.js';
 import { mirrorRules } from '../helpers/proxy.js';
 
 const REQUESTS = 500;
@@ -18,10 +18,7 @@ let child: ChildProcess | undefined;
 let dir: string | undefined;
 
 afterEach(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGKILL');
-    await new Promise((r) => child?.once('exit', r));
-  }
+  await killServed(child);
   await upstream?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -30,10 +27,8 @@ it('every request answered before SIGTERM has its access line on stdout at exit'
   upstream = await fakeRegistry();
   pushImage(upstream, 'ns/app', makeImage(65), 'v1');
   dir = mkdtempSync(join(tmpdir(), 'mirrorgate-log-exit-'));
-  mkdirSync(join(dir, 'rules'));
-  for (const [name, text] of Object.entries(mirrorRules(`${upstream.host}/ns`, [], [], { insecure: [upstream.host] }))) writeFileSync(join(dir, 'rules', name), text);
-  writeFileSync(join(dir, 'mirrorgate.toml'), `[server]\nlisten = ["127.0.0.1:0"]\n[rules]\npaths = ["rules"]\n[upstream.aliases]\nsrc = "${upstream.host}"\n[log]\nlevel = "info"\n`);
-  const started = await serveProcess(join(dir, 'mirrorgate.toml'));
+  const rules = mirrorRules(`${upstream.host}/ns`, [], [], { insecure: [upstream.host] });
+  const started = await serveProcess(writeServeConfig(dir, `[server]\nlisten = ["127.0.0.1:0"]\n[rules]\npaths = ["rules"]\n[upstream.aliases]\nsrc = "${upstream.host}"\n[log]\nlevel = "info"\n`, rules));
   child = started.proc;
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));

@@ -6,7 +6,7 @@
 // serving. Plus the last-resort guard: a handler that fails outside its own
 // error handling is answered 500 and leaves no rejected promise behind.
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../src/server/app.js';
 import type { AppDeps } from '../../src/server/request-context.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { serveProcess } from '../helpers/cli.js';
+import { killServed, serveProcess, writeServeConfig } from '../helpers/cli.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -23,23 +23,19 @@ const TARGETS = ['//x:99999/', '//[', '//%/', '//x:99999/v2/', '//[/healthz', '/
 
 let child: ChildProcess | undefined;
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGKILL');
-    await new Promise((r) => child?.once('exit', r));
-  }
+  await killServed(child);
 });
 
 /** The built CLI with a separate admin listener serving the rules API too, and authentication on for all three. */
 async function serve(): Promise<{ url: string; admin: string }> {
   const dir = tempDir('malformed-target');
-  mkdirSync(join(dir, 'rules'));
-  writeFileSync(join(dir, 'rules', 'image.yaml'), 'apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec: {}\n');
   writeFileSync(join(dir, 'tokens'), 'a-token-of-enough-length-0123456789 read-only\n');
-  writeFileSync(
-    join(dir, 'mirrorgate.toml'),
+  const config = writeServeConfig(
+    dir,
     '[server]\nlisten = ["127.0.0.1:0"]\n[admin]\nlisten = ["127.0.0.1:0"]\ntokens = "tokens"\n[auth]\ntokens = "tokens"\n[api]\nenabled = true\nstate_dir = "state"\ntokens = "tokens"\n[rules]\npaths = ["rules"]\n[log]\nlevel = "info"\n',
+    { 'image.yaml': 'apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec: {}\n' },
   );
-  const started = await serveProcess(join(dir, 'mirrorgate.toml'), { cwd: dir });
+  const started = await serveProcess(config, { cwd: dir });
   child = started.proc;
   return { url: started.url, admin: started.admin as string };
 }

@@ -6,13 +6,12 @@
 // spelled its host another way in open mode (red-team finding). Now such a
 // spelling is refused with NAME_INVALID and the source serves nothing.
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
-import { serveProcess } from '../helpers/cli.js';
+import { killServed, serveProcess, writeServeConfig } from '../helpers/cli.js';
 import { makePki } from '../helpers/tls.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -28,23 +27,19 @@ beforeAll(async () => {
   pushImage(source, 'ns/app', image, 'v1');
   pushImage(mirror, 'ns/app', image, 'v1');
   const dir = tempDir('registry-spelling-cli');
-  mkdirSync(join(dir, 'rules'));
-  writeFileSync(
-    join(dir, 'rules', 'rules.yaml'),
-    `apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  registrySources:\n    insecureRegistries: ["${mirror.host}"]\n` +
+  const rules = {
+    'rules.yaml':
+      `apiVersion: config.openshift.io/v1\nkind: Image\nmetadata: {name: cluster}\nspec:\n  registrySources:\n    insecureRegistries: ["${mirror.host}"]\n` +
       `---\napiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: d}\nspec:\n  imageDigestMirrors:\n  - source: "${source.host}/ns"\n    mirrors: ["${mirror.host}/ns"]\n    mirrorSourcePolicy: NeverContactSource\n` +
       `---\napiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: other}\nspec:\n  imageDigestMirrors:\n  - source: "quay.io/other"\n    mirrors: ["${source.host}/other"]\n`,
-  );
-  writeFileSync(join(dir, 'mirrorgate.toml'), '[server]\nlisten = ["127.0.0.1:0"]\n[rules]\npaths = ["rules"]\n[upstream]\nopen = true\n[hedge]\nmode = "off"\n[cache]\nmax_bytes = 1\ntag_ttl_ms = 1\nnegative_ttl_ms = 1\nstale_if_error = false\n[log]\nlevel = "info"\n');
-  const started = await serveProcess(join(dir, 'mirrorgate.toml'), { cwd: dir, env: { ...process.env, NODE_EXTRA_CA_CERTS: join(pki.dir, 'ca.crt') } });
+  };
+  const config = writeServeConfig(dir, '[server]\nlisten = ["127.0.0.1:0"]\n[rules]\npaths = ["rules"]\n[upstream]\nopen = true\n[hedge]\nmode = "off"\n[cache]\nmax_bytes = 1\ntag_ttl_ms = 1\nnegative_ttl_ms = 1\nstale_if_error = false\n[log]\nlevel = "info"\n', rules);
+  const started = await serveProcess(config, { cwd: dir, env: { ...process.env, NODE_EXTRA_CA_CERTS: join(pki.dir, 'ca.crt') } });
   child = started.proc;
   url = started.url;
 }, 60_000);
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGKILL');
-    await new Promise((r) => child?.once('exit', r));
-  }
+  await killServed(child);
   await Promise.all([source?.stop(), mirror?.stop()]);
 });
 

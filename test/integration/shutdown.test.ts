@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Client, request } from 'undici';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { makeImage, pushImage } from '../../src/bench/test-image.js';
-import { serveProcess } from '../helpers/cli.js';
+import { killServed, serveProcess, writeServeConfig } from '../helpers/cli.js';
 import { mirrorRules } from '../helpers/proxy.js';
 
 const image = makeImage(51, [64 * 1024 * 1024]);
@@ -23,10 +23,7 @@ let child: ChildProcess | undefined;
 let dir: string | undefined;
 
 afterEach(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGKILL');
-    await new Promise((r) => child?.once('exit', r));
-  }
+  await killServed(child);
   await upstream?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
   child = undefined;
@@ -38,14 +35,13 @@ async function serve(): Promise<{ url: string; admin: string; exited: Promise<nu
   upstream = await fakeRegistry();
   pushImage(upstream, 'ns/app', image, 'v1');
   dir = mkdtempSync(join(tmpdir(), 'mirrorgate-shutdown-'));
-  mkdirSync(join(dir, 'rules'));
-  for (const [name, text] of Object.entries(mirrorRules(`${upstream.host}/ns`, [], [], { insecure: [upstream.host] }))) writeFileSync(join(dir, 'rules', name), text);
-  writeFileSync(
-    join(dir, 'mirrorgate.toml'),
+  const config = writeServeConfig(
+    dir,
     `[server]\nlisten = ["127.0.0.1:0"]\nshutdown_grace_ms = 60000\n[admin]\nlisten = ["127.0.0.1:0"]\n[rules]\npaths = ["rules"]\n[upstream.aliases]\nsrc = "${upstream.host}"\n[log]\nlevel = "warn"\n`,
+    mirrorRules(`${upstream.host}/ns`, [], [], { insecure: [upstream.host] }),
   );
   // The "listening" line is logged at info: raise the level through the environment for it.
-  const started = await serveProcess(join(dir, 'mirrorgate.toml'), { env: { ...process.env, MIRRORGATE_LOG_LEVEL: 'info' } });
+  const started = await serveProcess(config, { env: { ...process.env, MIRRORGATE_LOG_LEVEL: 'info' } });
   child = started.proc;
   return { url: started.url, admin: started.admin as string, exited: started.exited };
 }
