@@ -6,8 +6,14 @@
 // waits only when the bytes not yet in the file pass a bound.
 import type { FileHandle } from 'node:fs/promises';
 
-/** The most one `writev` takes: bytes, and buffers (Linux's IOV_MAX is 1024). */
-const BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * The most one `writev` takes: bytes, and buffers (Linux's IOV_MAX is 1024).
+ * Measured on a hashed 512 MiB feed of fresh 64 KiB chunks (CPU-s/GiB for the
+ * file side, medians of 5): one write per chunk 0.83, batches of 256 KiB
+ * 0.51, 1 MiB 0.42, 4 MiB 0.66 (larger batches copy bytes that have left
+ * the CPU's caches since they were hashed).
+ */
+const BATCH_BYTES = 1024 * 1024;
 const BATCH_BUFFERS = 512;
 
 interface Waiter {

@@ -166,7 +166,12 @@ export class BlobFill implements VerifiedSink {
 
   /** Resolves at the next change (bytes, size, a new generation, the end). */
   changed(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => this.onChange(resolve));
+  }
+
+  /** Calls `wake` once, at the next change. */
+  onChange(wake: () => void): void {
+    this.waiters.push(wake);
   }
 
   attach(): void {
