@@ -106,9 +106,9 @@ class Client implements BlobOutput {
   destroy(): void {}
 }
 
-/** Waits (bounded: 2,000 turns of 1 ms at most) until `done` holds, as a reader's file reads complete. */
-async function settled(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 1));
+/** Waits (bounded: `turns` of 1 ms at most) until `done` holds, as file reads and writes complete. */
+async function settled(done: () => boolean, turns = 2000): Promise<void> {
+  for (let i = 0; i < turns && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 const committed = () => readFileSync(disk.pathOf(digest));
@@ -132,7 +132,11 @@ describe('batched writes of a fill', () => {
 
   it('a disk that takes no bytes fails the fill (never a loop, never a named file)', async () => {
     const fill = await startFill();
-    patchWrites(fill, async (_real, buffers) => ({ bytesWritten: 0, buffers }));
+    // Answered on a later turn, as a disk would: a retry loop without end would not starve the test's timeout.
+    patchWrites(fill, async (_real, buffers) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return { bytesWritten: 0, buffers };
+    });
     const fed = feedAll(fill).then(() => 'fed', (err: Error) => err.message);
     const outcome = await fed;
     // The failure reaches the fetch at its next write, its wait, or at the latest at the finish.
@@ -174,6 +178,26 @@ describe('batched writes of a fill', () => {
     fill.seal();
     await Promise.all([reading, lateReading]);
     for (const c of [early, late]) expect(Buffer.concat(c.received).equals(blob)).toBe(true);
+    expect(committed().equals(blob)).toBe(true);
+  });
+
+  it('the file is named only once every byte is in it: the finish waits for the writes under way', async () => {
+    // An unwritten bound of the whole blob: the feed never waits, the finish must.
+    const fill = new BlobFill(disk, digest, 0, WINDOW, blob.length);
+    await fill.begin(blob.length, 'mirror');
+    const held = new HeldDisk(1);
+    held.attach(fill);
+    for (let i = 0; i < CHUNKS - 1; i++) expect(fill.write(chunk(i))).toBeUndefined();
+    let finished = false;
+    const finishing = fill.finish(chunk(CHUNKS - 1), blob.length).then(() => (finished = true));
+    await held.whenAsked(2);
+    // Long enough for an fsync and a rename that did not wait.
+    await settled(() => finished, 200);
+    expect(finished).toBe(false);
+    expect(readdirSync(join(dir, 'blobs', 'sha256'))).toEqual([]);
+    held.open();
+    await finishing;
+    fill.seal();
     expect(committed().equals(blob)).toBe(true);
   });
 
