@@ -16,6 +16,12 @@ import type { FileHandle } from 'node:fs/promises';
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_BUFFERS = 512;
 
+/**
+ * What each queued buffer counts for beyond its bytes: an upstream that sends
+ * its body in tiny chunks must not queue millions of Buffers within a byte bound.
+ */
+export const BUFFER_CHARGE = 1024;
+
 interface Waiter {
   readonly atMost: number;
   readonly resolve: () => void;
@@ -49,12 +55,12 @@ export class BatchWriter {
     if (this.inFlight === 0) this.next();
   }
 
-  /** Bytes queued or being written, not yet in the file. */
+  /** Bytes queued or being written, not yet in the file, each queued buffer counted BUFFER_CHARGE more. */
   get unwritten(): number {
-    return this.queuedBytes + this.inFlight;
+    return this.queuedBytes + this.queued.length * BUFFER_CHARGE + this.inFlight;
   }
 
-  /** Resolves once at most `bytes` are not yet in the file (0: all of them); rejects when a write fails. */
+  /** Resolves once at most `bytes` (as `unwritten` counts them) are not yet in the file (0: all of them); rejects when a write fails. */
   until(bytes: number): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.unwritten <= bytes) return Promise.resolve();
@@ -62,13 +68,10 @@ export class BatchWriter {
   }
 
   private next(): void {
-    const batch: Buffer[] = [];
+    let count = 0;
     let bytes = 0;
-    while (this.queued.length > 0 && batch.length < BATCH_BUFFERS && bytes < BATCH_BYTES) {
-      const chunk = this.queued.shift() as Buffer;
-      batch.push(chunk);
-      bytes += chunk.length;
-    }
+    while (count < this.queued.length && count < BATCH_BUFFERS && bytes < BATCH_BYTES) bytes += (this.queued[count++] as Buffer).length;
+    const batch = this.queued.splice(0, count);
     this.queuedBytes -= bytes;
     this.inFlight = bytes;
     writeAll(this.handle, batch, bytes, this.written).then(

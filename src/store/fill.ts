@@ -27,6 +27,9 @@ export const LIVE_WINDOW_BYTES = 2 * 1024 * 1024;
 /** Released bytes not yet in the file beyond which the fetch waits for the disk: the rest of a fill's memory bound. */
 export const UNWRITTEN_BYTES = 4 * 1024 * 1024;
 
+/** The most chunks the window keeps, whatever their bytes (tiny chunks from an upstream are as many objects). */
+const WINDOW_CHUNKS = 4096;
+
 export class BlobFill implements VerifiedSink {
   size: number | undefined;
   /** Bytes readers may read (from `recent` or, below it, from the file). */
@@ -198,11 +201,21 @@ export class BlobFill implements VerifiedSink {
   /** Forgets the oldest chunks beyond the window, only those already in the file (readers behind read them back). */
   private forgetWritten(): void {
     const written = (this.writer as BatchWriter).written;
-    while (this.recent.length > 1 && this.recentStart + (this.recent[0] as Buffer).length <= written && this.recentBytes - (this.recent[0] as Buffer).length >= this.window) {
-      const first = this.recent.shift() as Buffer;
-      this.recentBytes -= first.length;
-      this.recentStart += first.length;
+    let drop = 0;
+    let start = this.recentStart;
+    let bytes = this.recentBytes;
+    while (drop < this.recent.length - 1) {
+      const first = (this.recent[drop] as Buffer).length;
+      const beyondWindow = bytes - first >= this.window || this.recent.length - drop > WINDOW_CHUNKS;
+      if (start + first > written || !beyondWindow) break;
+      drop++;
+      start += first;
+      bytes -= first;
     }
+    // One splice, not a shift per chunk: the window may hold thousands of tiny chunks.
+    if (drop > 0) this.recent.splice(0, drop);
+    this.recentStart = start;
+    this.recentBytes = bytes;
   }
 
   private release(available: number): void {

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { BUFFER_CHARGE } from '../../src/store/batch-writer.js';
 import { BlobDisk } from '../../src/store/disk.js';
 import { BlobFill } from '../../src/store/fill.js';
 import type { BlobOutput } from '../../src/store/output.js';
@@ -156,8 +157,9 @@ describe('batched writes of a fill', () => {
     let accepted = 0;
     let waiting: Promise<void> | undefined;
     while (!waiting && accepted < CHUNKS - 1) waiting = fill.write(chunk(accepted++));
-    // The fetch was told to wait after the bound, not one chunk later.
-    expect(accepted).toBe(UNWRITTEN / CHUNK + 1);
+    // The fetch was told to wait after the bound (the first chunk being written, the queued ones counting
+    // BUFFER_CHARGE more each), not one chunk later.
+    expect(accepted).toBe(Math.floor((UNWRITTEN - CHUNK) / (CHUNK + BUFFER_CHARGE)) + 2);
     expect(held.asked).toBe(1);
     // The first write completed (the window may forget its chunk), the second hangs.
     await held.whenAsked(2);
@@ -183,7 +185,7 @@ describe('batched writes of a fill', () => {
 
   it('the file is named only once every byte is in it: the finish waits for the writes under way', async () => {
     // An unwritten bound of the whole blob: the feed never waits, the finish must.
-    const fill = new BlobFill(disk, digest, 0, WINDOW, blob.length);
+    const fill = new BlobFill(disk, digest, 0, WINDOW, blob.length + CHUNKS * BUFFER_CHARGE);
     await fill.begin(blob.length, 'mirror');
     const held = new HeldDisk(1);
     held.attach(fill);
@@ -199,6 +201,34 @@ describe('batched writes of a fill', () => {
     await finishing;
     fill.seal();
     expect(committed().equals(blob)).toBe(true);
+  });
+
+  it('an upstream sending 1-byte chunks: each counts BUFFER_CHARGE more, so the fetch waits after a bounded number of them', async () => {
+    const fill = await startFill();
+    const held = new HeldDisk();
+    held.attach(fill);
+    let accepted = 0;
+    let waiting: Promise<void> | undefined;
+    while (!waiting && accepted < UNWRITTEN) waiting = fill.write(blob.subarray(accepted, ++accepted));
+    // The first byte is being written; the queued ones count 1 + BUFFER_CHARGE each.
+    expect(accepted).toBe(Math.floor((UNWRITTEN - 1) / (1 + BUFFER_CHARGE)) + 2);
+    held.open();
+    await waiting;
+    fill.fail(new Error('done'));
+    fill.seal();
+  });
+
+  it('the window keeps a bounded number of chunks, whatever their size (tiny chunks are as many objects)', async () => {
+    const fill = await startFill();
+    const tiny = 6000;
+    for (let i = 0; i < tiny; i++) await fill.write(blob.subarray(i, i + 1));
+    // Settle the last writes: the window then forgets what is in the file beyond its count.
+    await fill.write(blob.subarray(tiny, tiny + 1));
+    await settled(() => fill.inFileBefore > 0);
+    expect(tiny).toBeLessThan(WINDOW);
+    expect(fill.inFileBefore).toBeGreaterThan(0);
+    fill.fail(new Error('done'));
+    fill.seal();
   });
 
   it('a write of an abandoned copy completing after the restart leaves the next copy whole', async () => {
