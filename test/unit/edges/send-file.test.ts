@@ -18,6 +18,8 @@ function fileOf(bytes: Buffer) {
   const reads: Buffer[] = [];
   const handle = {
     read: async (buffer: Buffer, offset: number, length: number, position: number) => {
+      // As a real read does, through the event loop (a sender looping on reads cannot starve the timers).
+      await new Promise<void>((r) => setImmediate(r));
       reads.push(buffer);
       const n = Math.max(0, Math.min(length, bytes.length - position));
       bytes.copy(buffer, offset, position, position + n);
