@@ -22,6 +22,7 @@ export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, o
   const slots = lent.buffers.map((buffer) => new Slot(buffer));
   let position = first;
   let whole = false;
+  let written: Promise<void> = Promise.resolve();
   try {
     for (let i = 0; position <= last; i++) {
       const slot = slots[i % 2] as Slot;
@@ -29,7 +30,7 @@ export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, o
       if (signal.aborted) throw stopped();
       const { bytesRead } = await handle.read(slot.buffer, 0, Math.min(slot.buffer.length, last - position + 1), position);
       if (bytesRead === 0) throw new UpstreamFailure('invalid', 'cache file shorter than its recorded length');
-      slot.send(out, bytesRead);
+      written = slot.send(out, bytesRead, written);
       position += bytesRead;
     }
     for (const slot of slots) await slot.free(signal);
@@ -42,6 +43,14 @@ export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, o
   return position - first;
 }
 
+/**
+ * The most one write carries. The send timeout gives each write
+ * server.send_timeout_ms to be taken whole, so writes of a 4 MiB buffer would
+ * cut a client taking less than 4 MiB per timeout; one piece at a time, each
+ * written once the one before left, keeps that bound at 1 MiB, as it was.
+ */
+const WRITE_BYTES = 1024 * 1024;
+
 /** One of sendFile's two buffers, and the write that holds it. */
 class Slot {
   private pending: Promise<void> | undefined;
@@ -49,19 +58,26 @@ class Slot {
 
   constructor(public buffer: Buffer) {}
 
-  /** Writes the first `length` bytes of the buffer; `free` waits until the socket took them. */
-  send(out: BlobOutput, length: number): void {
+  /**
+   * Writes the first `length` bytes of the buffer once the writes before
+   * (`after`) left; `free` waits until the socket took them. Returns the
+   * promise of that, for the next slot's write to follow.
+   */
+  send(out: BlobOutput, length: number, after: Promise<void>): Promise<void> {
     const bytes = this.buffer.subarray(0, length);
-    if (out.writeFlushed) {
-      this.pending = out.writeFlushed(bytes);
-      // Observed at the next free(); until then a rejection must not count as unhandled.
-      this.pending.catch(() => {});
-      return;
+    const flushed = out.writeFlushed;
+    if (!flushed) {
+      // Without a way to learn when the socket is done with a buffer, the next read needs a fresh one.
+      this.buffer = Buffer.allocUnsafeSlow(this.buffer.length);
+      this.reusable = false;
+      return (this.pending = Promise.resolve(out.write(bytes)));
     }
-    // Without a way to learn when the socket is done with a buffer, the next read needs a fresh one.
-    this.pending = out.write(bytes);
-    this.buffer = Buffer.allocUnsafeSlow(this.buffer.length);
-    this.reusable = false;
+    this.pending = after.then(async () => {
+      for (let at = 0; at < bytes.length; at += WRITE_BYTES) await flushed.call(out, bytes.subarray(at, at + WRITE_BYTES));
+    });
+    // Observed at the next free(); until then a rejection must not count as unhandled.
+    this.pending.catch(() => {});
+    return this.pending;
   }
 
   /** Waits until the socket took this slot's bytes; rejects when `signal` aborts first (a slow reader past the pull deadline). */

@@ -78,14 +78,31 @@ describe('sendFile', () => {
     const sending = sendFile(file.handle, { start: 0, end: 999 }, client.out, new AbortController().signal, new FileBuffers(LIMITS));
     await ticks();
     expect(file.reads.length).toBe(2);
-    expect(client.pending.length).toBe(2);
+    // One write at a time, each once the one before was taken.
+    expect(client.pending.length).toBe(1);
     for (let i = 0; i < 100 && client.pending.length > 0; i++) {
       client.pending.shift()?.resolve();
       await ticks(5);
-      expect(client.pending.length).toBeLessThanOrEqual(2);
+      expect(client.pending.length).toBeLessThanOrEqual(1);
     }
     expect(await sending).toBe(1000);
     expect(Buffer.concat(client.received).equals(content)).toBe(true);
+  });
+
+  it('a large buffer goes out in writes of 1 MiB at most, each once the one before was taken (the send timeout bounds each)', async () => {
+    const big = Buffer.alloc(5 * 1024 * 1024 + 3, 7);
+    const client = clientOf(false);
+    const sending = sendFile(fileOf(big).handle, { start: 0, end: big.length - 1 }, client.out, new AbortController().signal, new FileBuffers({ large: 4 * 1024 * 1024, count: 2, small: 16 }));
+    let settled = false;
+    void sending.finally(() => (settled = true));
+    for (let i = 0; i < 1000 && !settled; i++) {
+      await ticks(2);
+      expect(client.pending.length).toBeLessThanOrEqual(1);
+      client.pending.shift()?.resolve();
+    }
+    expect(await sending).toBe(big.length);
+    expect(Math.max(...client.received.map((b) => b.length))).toBe(1024 * 1024);
+    expect(Buffer.concat(client.received).equals(big)).toBe(true);
   });
 
   it('an abort while a write waits rejects at once, reads no more, and the buffers are not reused', async () => {
