@@ -18,7 +18,7 @@ import { observe, type Finished } from './observe.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
 import { type Incoming, RequestLifetime, RoutedRequest } from './request-lifetime.js';
 import { type LineWriter, safeLineWriter } from '../observability/logger.js';
-import { guard, type Handler, requestUrl } from './guard.js';
+import { guard, type Handler, type RequestTarget, requestUrl } from './guard.js';
 import { API_VERSION, toOciError, writeError } from './respond.js';
 import type { AppDeps, RequestContext } from './request-context.js';
 import { declaredLength, tagAnswer, writeHead } from './answer-head.js';
@@ -137,7 +137,7 @@ function finished(incoming: Incoming, method: string, path: string, code: number
   };
 }
 
-async function dispatch(incoming: Incoming, lifetime: RequestLifetime, method: string, url: URL, routeOptions: RouteOptions): Promise<void> {
+async function dispatch(incoming: Incoming, lifetime: RequestLifetime, method: string, url: RequestTarget, routeOptions: RouteOptions): Promise<void> {
   const route = parseRoute(method, url.pathname, url.searchParams, routeOptions);
   incoming.summary.route = route.kind;
   if (route.kind === 'ping') {
