@@ -43,7 +43,7 @@ export class LineSink {
   /** One whole line, newline included (pino's DestinationStream). */
   write(line: string): void {
     if (this.broken) return;
-    if (!this.fits(line)) this.flush();
+    if (!this.fits(line)) this.writeBuffered();
     if (!this.fits(line)) {
       // The descriptor took nothing (a full non-blocking pipe): the line is lost, and counted.
       if (this.used > 0) this.dropped++;
@@ -52,12 +52,20 @@ export class LineSink {
       return;
     }
     this.used += this.buffer.write(line, this.used);
-    if (this.flushMs === 0) this.flush();
+    if (this.flushMs === 0) this.writeBuffered();
     else this.arm();
   }
 
-  /** Writes what is buffered now; what the descriptor does not take stays for the next flush. */
-  flush(): void {
+  /**
+   * Writes what is buffered now; what the descriptor does not take stays for
+   * the next flush. `done` (pino's logger.flush passes one) is called after.
+   */
+  flush(done?: () => void): void {
+    this.writeBuffered();
+    done?.();
+  }
+
+  private writeBuffered(): void {
     if (this.used === 0 || this.broken) return;
     const written = this.writeBytes(this.buffer.subarray(0, this.used));
     this.buffer.copyWithin(0, written, this.used);
@@ -97,7 +105,7 @@ export class LineSink {
     this.armed = true;
     this.schedule(this.flushMs || 1, () => {
       this.armed = false;
-      this.flush();
+      this.writeBuffered();
     });
   }
 }

@@ -86,6 +86,15 @@ describe('LineSink', () => {
     expect(out.calls()).toBe(1);
   });
 
+  it("calls back pino's logger.flush once the lines are written", () => {
+    const out = output();
+    const sink = new LineSink(1, 100, timers().schedule, out.writeTo);
+    sink.write(line(1));
+    let seen = '';
+    sink.flush(() => (seen = out.text()));
+    expect(seen).toBe(line(1));
+  });
+
   it('with flushMs 0, writes each line at once', () => {
     const out = output();
     const sink = new LineSink(1, 0, timers().schedule, out.writeTo);
