@@ -9,6 +9,15 @@
 import { finished, type Readable } from 'node:stream';
 import type { StallWatch } from './stall.js';
 
+/**
+ * While the consumer makes the body wait (a file write, a full socket), the
+ * chunks that arrive are collected, up to this many bytes, and handed over
+ * as one when the wait is over: a slow sink gets few large writes (one
+ * thread-pool round trip per batch, not per 64 KiB chunk), a fast one gets
+ * every chunk as is.
+ */
+const BATCH_BYTES = 1024 * 1024;
+
 /** Returned by a consumer (or by its wait) to stop reading: the body is left to the caller to discard. */
 export const STOP = 'stop';
 
@@ -27,6 +36,9 @@ export function consume(body: Readable, stall: StallWatch, take: (chunk: Buffer)
     const tracker = stall.track(body);
     let waiting = false;
     let outcome: { error?: unknown } | undefined;
+    /** Chunks that arrived during a wait, handed over as one when it is over. */
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
     const settle = (error?: unknown): void => {
       outcome ??= { error };
       if (waiting) return;
@@ -36,8 +48,30 @@ export function consume(body: Readable, stall: StallWatch, take: (chunk: Buffer)
       if (outcome.error === undefined) resolve();
       else reject(outcome.error);
     };
+    const hand = (chunk: Buffer): void => {
+      let wait: Taken;
+      try {
+        wait = take(chunk);
+      } catch (err) {
+        return settle(err);
+      }
+      if (wait === STOP) return settle();
+      if (!wait) return;
+      waiting = true;
+      tracker.paused();
+      wait.then(waited, failed);
+    };
     const waited = (next: void | typeof STOP): void => {
       waiting = false;
+      // A clean end during the wait still delivers what arrived before it; a break drops it (the resume re-fetches it).
+      if (next !== STOP && batch.length > 0 && outcome?.error === undefined) {
+        const chunk = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batchBytes);
+        batch = [];
+        batchBytes = 0;
+        tracker.resumed();
+        hand(chunk);
+        if (waiting) return;
+      }
       if (outcome || next === STOP) return settle();
       tracker.resumed();
       body.resume();
@@ -50,18 +84,10 @@ export function consume(body: Readable, stall: StallWatch, take: (chunk: Buffer)
     const onData = (chunk: Buffer): void => {
       if (outcome) return;
       tracker.arrived(chunk.length);
-      let wait: Taken;
-      try {
-        wait = take(chunk);
-      } catch (err) {
-        return settle(err);
-      }
-      if (wait === STOP) return settle();
-      if (!wait) return;
-      waiting = true;
-      body.pause();
-      tracker.paused();
-      wait.then(waited, failed);
+      if (!waiting) return hand(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= BATCH_BYTES) body.pause();
     };
     // Its listeners stay: a body let go alive (STOP, a throw) may still fail before its owner discards it.
     finished(body, (err) => settle(err ?? undefined));

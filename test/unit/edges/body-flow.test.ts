@@ -37,7 +37,7 @@ describe('consume (flowing body reader)', () => {
     expect(seen).toEqual([10, 20, 30]);
   });
 
-  it('delivers no chunk while a wait is outstanding, however many are buffered', async () => {
+  it('delivers no chunk while a wait is outstanding; what arrived meanwhile comes as one when it is over', async () => {
     const body = new PassThrough();
     for (let i = 0; i < 5; i++) body.write(Buffer.alloc(8));
     body.end();
@@ -45,10 +45,29 @@ describe('consume (flowing body reader)', () => {
     const wait = deferred();
     const done = consume(body, watch(), (c) => (seen.push(c.length), seen.length === 2 ? wait.promise : undefined));
     expect(await state(done)).toBe('pending');
-    expect(seen).toHaveLength(2);
+    expect(seen).toEqual([8, 8]);
     wait.resolve();
     await done;
-    expect(seen).toHaveLength(5);
+    expect(seen).toEqual([8, 8, 24]);
+  });
+
+  it('collects at most 1 MiB during a wait, then pauses the body (backpressure to the upstream)', async () => {
+    const body = new PassThrough({ highWaterMark: 64 * 1024 });
+    const seen: number[] = [];
+    const wait = deferred();
+    const done = consume(body, watch(), (c) => (seen.push(c.length), seen.length === 1 ? wait.promise : undefined));
+    let accepted = 0;
+    for (let i = 0; i < 64 && body.write(Buffer.alloc(64 * 1024)); i++) {
+      accepted++;
+      await tick();
+    }
+    // The first chunk, 16 collected while waiting (1 MiB), then the body's own buffer filled: writes refused.
+    expect(accepted).toBeLessThan(64);
+    expect(body.isPaused()).toBe(true);
+    wait.resolve();
+    body.end();
+    await done;
+    expect(seen[1]).toBe(1024 * 1024);
   });
 
   /** A read whose body breaks while the consumer's first wait is outstanding. */
