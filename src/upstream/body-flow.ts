@@ -53,7 +53,9 @@ export function consume(body: Readable, stall: StallWatch, take: (chunk: Buffer)
       try {
         wait = take(chunk);
       } catch (err) {
-        return settle(err);
+        // Also over a clean end already seen: the batch handed after it failed.
+        outcome = { error: err };
+        return settle();
       }
       if (wait === STOP) return settle();
       if (!wait) return;

@@ -112,6 +112,23 @@ describe('consume (flowing body reader)', () => {
     expect(body.destroyed).toBe(true);
   });
 
+  it('a body that ended during a wait still fails when the batch handed after it is refused', async () => {
+    const body = new PassThrough();
+    const wait = deferred();
+    let calls = 0;
+    const done = consume(body, watch(), () => {
+      calls++;
+      if (calls === 1) return wait.promise;
+      throw new Error('longer than declared');
+    });
+    body.write(Buffer.alloc(8));
+    await tick();
+    body.end(Buffer.alloc(8));
+    expect(await state(done)).toBe('pending');
+    wait.resolve();
+    await expect(done).rejects.toThrow('longer than declared');
+  });
+
   it('STOP, at once or after a wait, ends the read without taking more', async () => {
     const body = new PassThrough();
     for (let i = 0; i < 4; i++) body.write(Buffer.alloc(8));
