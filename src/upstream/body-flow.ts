@@ -4,8 +4,9 @@
 // Readable.read() concatenates them into a new Buffer, a copy of every byte
 // (node lib/internal/streams/readable.js: howMuchToRead returns the whole
 // buffered length unless flowing, then fromList concatenates). Here each
-// chunk undici pushed is handed on as is, and a promise exists only when
-// the consumer must be waited for.
+// chunk undici pushed is handed on as is while the consumer keeps up (what
+// piles up during its waits comes as one batch), and a promise exists only
+// when the consumer must be waited for.
 import { finished, type Readable } from 'node:stream';
 import type { StallWatch } from './stall.js';
 
