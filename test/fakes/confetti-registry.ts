@@ -1,8 +1,9 @@
 // A mirror that answers every blob GET with `content` in HTTP/1.1 chunked
 // encoding, one payload byte per chunk ("1\r\nX\r\n"), written to its socket
 // as one prebuilt buffer: the proxy's parser sees tens of thousands of body
-// chunks per socket read, while this fake holds only one buffer. Everything
-// else is a 404.
+// chunks per socket read, while this fake holds only one buffer. A Range
+// `bytes=a-b` gets a 206 with its Content-Range, chunked the same way.
+// Everything else is a 404.
 import { createServer, type Socket } from 'node:net';
 
 export interface ConfettiRegistry {
@@ -23,7 +24,7 @@ export async function confettiRegistry(content: Buffer): Promise<ConfettiRegistr
     frames[at + 4] = 0x0d;
     frames[at + 5] = 0x0a;
   }
-  const head = 'HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n';
+  const head = (status: string, extra = '') => `HTTP/1.1 ${status}\r\ncontent-type: application/octet-stream\r\ntransfer-encoding: chunked\r\n${extra}connection: close\r\n\r\n`;
   let requests = 0;
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -38,8 +39,15 @@ export async function confettiRegistry(content: Buffer): Promise<ConfettiRegistr
       const line = text.slice(0, text.indexOf('\r\n'));
       if (!/^GET \S*\/blobs\/sha256:/.test(line)) return void socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
       requests++;
-      socket.write(head);
-      socket.write(frames);
+      const range = /\r\nrange: *bytes=(\d+)-(\d+)\r\n/i.exec(text);
+      if (range) {
+        const [start, end] = [Number(range[1]), Math.min(Number(range[2]), content.length - 1)];
+        socket.write(head('206 Partial Content', `content-range: bytes ${start}-${end}/${content.length}\r\n`));
+        socket.write(frames.subarray(start * 6, (end + 1) * 6));
+      } else {
+        socket.write(head('200 OK'));
+        socket.write(frames);
+      }
       socket.end('0\r\n\r\n');
     };
     socket.on('data', onData);
