@@ -20,6 +20,8 @@ export interface Timers {
   now(): number;
   /** Calls `fn` after `ms`; returns a cancel function. */
   after(ms: number, fn: () => void): () => void;
+  /** Calls `fn` once the loop has polled for I/O (setImmediate); returns a cancel function. */
+  afterPoll(fn: () => void): () => void;
 }
 
 export function realTimers(clock: { now(): number }): Timers {
@@ -29,6 +31,10 @@ export function realTimers(clock: { now(): number }): Timers {
       const t = setTimeout(fn, ms);
       t.unref();
       return () => clearTimeout(t);
+    },
+    afterPoll: (fn) => {
+      const i = setImmediate(fn);
+      return () => clearImmediate(i);
     },
   };
 }
@@ -50,8 +56,9 @@ export class StallWatch {
 
   /**
    * One timer per window, not one per chunk: the time spent waiting is summed
-   * from the clock around each read, and the timer, when it fires, judges a
-   * window that is over or re-arms for what is left of it. While we wait for
+   * from the clock around each read, and the timer, when it fires (and the
+   * loop has then polled for I/O), judges a window that is over or re-arms
+   * for what is left of it. While we wait for
    * our own reader it lapses, and the next read arms it again.
    */
   private async *iterate(body: Readable): AsyncGenerator<Buffer> {
@@ -76,7 +83,13 @@ export class StallWatch {
     const arm = (now: number): void => {
       cancel = timers.after(windowMs - inWindow(now), onTimer);
     };
+    // Timers run before the poll phase: after a long block of the loop (a GC
+    // pause, a synchronous task) the bytes that arrived meanwhile wait unread
+    // in the socket when the timer fires. Judge after the poll has delivered them.
     const onTimer = (): void => {
+      cancel = timers.afterPoll(judge);
+    };
+    const judge = (): void => {
       cancel = undefined;
       if (since === undefined) return;
       const now = timers.now();
@@ -93,8 +106,8 @@ export class StallWatch {
         waited += now - (since ?? now);
         since = undefined;
         bytes += next.value.length;
-        // A late timer: the window is over, judge it now.
-        if (waited >= windowMs && !closeWindow(now)) throw this.stalled();
+        // A window already over is judged by its timer, due now, once the poll has delivered every byte
+        // that came meanwhile: judged here, on the first chunk after a long block, it would miss the rest.
         yield next.value;
       }
     } finally {
