@@ -187,6 +187,10 @@ export const SETTINGS = {
       check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more'),
       shownDefault: '4 MiB',
     }),
+    max_fill_memory_bytes: key('integer', 64 * 1024 * 1024, 'blobCache.maxFillMemoryBytes', "memory all fills of the disk cache hold together for the readers that keep up (each fill's own window is 2 MiB); past it a fill's readers read from its file (`mirrorgate_blob_fill_memory_bytes`)", {
+      check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more'),
+      shownDefault: '64 MiB',
+    }),
   },
   metrics: {
     max_endpoints: key('integer', 100, 'metricsMaxEndpoints', 'upstream endpoints with their own `endpoint` label and `/status` card; the rest share `other`', { check: positive }),

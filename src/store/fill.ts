@@ -9,9 +9,12 @@
 // The latest released chunks also stay in memory (`recent`, bounded in
 // bytes, shared by every reader): a reader that keeps up sends those very
 // Buffers, with no read-back from the file; one that falls behind reads the
-// file until it is back inside the window (read-file.ts).
+// file until it is back inside the window (read-file.ts). The windows of
+// all fills together are bounded (fill-memory.ts): past that bound a chunk is
+// not held, and is released to readers only once it is in the file.
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import type { BlobDisk } from './disk.js';
+import { FillMemory } from './fill-memory.js';
 import type { VerifiedSink } from './verified-fetch.js';
 
 /**
@@ -50,6 +53,8 @@ export class BlobFill implements VerifiedSink {
     readonly digest: string,
     private readonly verifyBeforeServe: number,
     private readonly window = LIVE_WINDOW_BYTES,
+    /** The bound over all fills' memory. */
+    private readonly memory = new FillMemory(Number.POSITIVE_INFINITY),
   ) {}
 
   async begin(size: number | undefined, from: string): Promise<void> {
@@ -68,10 +73,11 @@ export class BlobFill implements VerifiedSink {
    * for a client), and the window forgets only chunks already in the file.
    */
   async write(chunk: Buffer): Promise<void> {
-    this.remember(chunk);
-    if (!this.hold) this.release(this.written + chunk.length);
+    const kept = this.remember(chunk);
+    if (!this.hold && kept) this.release(this.written + chunk.length);
     await writeAll(this.handle as FileHandle, chunk, this.written);
     this.written += chunk.length;
+    if (!kept) this.fromFileOnly(this.hold ? this.available : this.written);
     this.forgetWritten();
   }
 
@@ -80,12 +86,13 @@ export class BlobFill implements VerifiedSink {
    * only after fsync (a crash can leave no named file short of its bytes).
    */
   async finish(tail: Buffer | undefined, size: number): Promise<void> {
-    if (tail) this.remember(tail);
+    const kept = tail === undefined || this.remember(tail);
     this.size = size;
     this.verified = true;
-    this.release(size);
+    if (kept) this.release(size);
     if (tail) await writeAll(this.handle as FileHandle, tail, this.written);
     this.written = size;
+    if (!kept) this.fromFileOnly(size);
     // A file the cache will not keep (larger than the whole cache) is only read by this fill's clients, then
     // removed: an fsync would hold a pool thread while the disk flushes bytes nobody reads again.
     if (this.disk.keeps(this.digest, size)) await (this.handle as FileHandle).sync();
@@ -100,9 +107,7 @@ export class BlobFill implements VerifiedSink {
     this.handle = undefined;
     this.size = undefined;
     this.available = 0;
-    this.recent = [];
-    this.recentStart = 0;
-    this.recentBytes = 0;
+    this.forgetAll(0);
     this.generation++;
     this.notify();
     return true;
@@ -161,9 +166,30 @@ export class BlobFill implements VerifiedSink {
     this.closeIfIdle();
   }
 
-  private remember(chunk: Buffer): void {
+  /** Holds `chunk` for the readers that keep up, when the bound over all fills allows; false when not held. */
+  private remember(chunk: Buffer): boolean {
+    if (!this.memory.take(chunk.length)) {
+      // Every chunk held is in the file already (writes are sequential): readers find them there.
+      this.forgetAll(this.written);
+      return false;
+    }
     this.recent.push(chunk);
     this.recentBytes += chunk.length;
+    return true;
+  }
+
+  /** A chunk not held is in the file now: readers read up to `available` from there. */
+  private fromFileOnly(available: number): void {
+    this.recentStart = this.written;
+    this.release(available);
+  }
+
+  /** Lets go of the whole window; every byte before `start` is in the file. */
+  private forgetAll(start: number): void {
+    this.memory.free(this.recentBytes);
+    this.recent = [];
+    this.recentBytes = 0;
+    this.recentStart = start;
   }
 
   private forgetWritten(): void {
@@ -171,6 +197,7 @@ export class BlobFill implements VerifiedSink {
     while (this.recent.length > 1 && this.recentBytes - (this.recent[0] as Buffer).length >= this.window) {
       const first = this.recent.shift() as Buffer;
       this.recentBytes -= first.length;
+      this.memory.free(first.length);
       this.recentStart += first.length;
     }
   }
@@ -183,6 +210,7 @@ export class BlobFill implements VerifiedSink {
   /** The file handles stay open while readers use them, whatever happens to the file's name. */
   private closeIfIdle(): void {
     if (this.readers > 0 || !this.sealed) return;
+    this.forgetAll(this.written);
     for (const h of [...this.stale, ...(this.handle ? [this.handle] : [])]) void h.close().catch(() => {});
     this.stale.length = 0;
     this.handle = undefined;
