@@ -166,6 +166,8 @@ it.each([
   const lines = new Map(proxy.logs.filter((l) => l.msg === 'request').map((l) => [l.reqId as string, l]));
   const metWrongCopy = (id: string) => ((lines.get(id)?.attempts ?? []) as { outcome: string }[]).some((a) => a.outcome === 'digest_mismatch');
   let broken = 0;
+  // Every broken response by what its request's attempts met (outcomes in order), to account for each one.
+  const brokenBy = new Map<string, number>();
   let wrongCopyBreaks = 0;
   let mostWrongCopyBreaksPerBlob = 0;
   let retriesServedByMirror1 = 0;
@@ -174,6 +176,9 @@ it.each([
     tries.forEach((t, i) => {
       if (!t.broken) return;
       broken++;
+      const line = lines.get(t.id);
+      const met = line ? `${line.code} ${((line.attempts ?? []) as { endpoint: string; outcome: string }[]).map((a) => `${a.endpoint.startsWith(front.host) ? 'm1' : 'other'}:${a.outcome}`).join(',')}` : 'no log line';
+      brokenBy.set(met, (brokenBy.get(met) ?? 0) + 1);
       if (!metWrongCopy(t.id)) return;
       wrongCopyBreaks++;
       perBlob++;
@@ -190,6 +195,7 @@ it.each([
     failureKinds: [...new Set(failures)].slice(0, 5),
     proxyErrors: Object.fromEntries([...proxyErrors].sort((a, b) => b[1] - a[1]).slice(0, 10)),
     brokenResponses: broken,
+    brokenBy: Object.fromEntries([...brokenBy].sort((a, b) => b[1] - a[1]).slice(0, 12)),
     wrongCopyBreaks,
     mostWrongCopyBreaksPerBlob,
     retriesServedByMirror1,
