@@ -95,7 +95,7 @@ async function followCluster(settings: Settings, log: Logger, reload: (source: s
 }
 
 export async function startProxy(settings: Settings, options: { log?: Logger; clock?: Clock; wallClock?: WallClock; watch?: boolean; api?: Pick<RulesApiOptions, 'bookmarkIntervalMs' | 'now'> } = {}): Promise<Proxy> {
-  const log = options.log ?? createLogger(settings.logLevel);
+  const log = options.log ?? createLogger(settings.logLevel, undefined, settings.logFlushMs);
   const clock = options.clock ?? { now: () => performance.now() };
   const wall = options.wallClock ?? systemWallClock;
   const wallClock = () => wall.now();
@@ -161,6 +161,8 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
   const admin = separateAdmin ? await listen(settings.adminListen, settings.adminTls, settings.clientLimits, withRulesApi(api?.serve(holder, log), createAdminHandler(deps), log)) : undefined;
   const stopWatching = options.watch === false ? () => {} : holder.watch();
   log.info({ urls: listening.urls, adminUrls: admin?.urls ?? [], rules: holder.current().objects.length }, 'mirrorgate listening');
+  // Lines are written in batches (log.flush_ms): whoever waits for this one need not wait for the timer.
+  log.flush();
   return {
     urls: listening.urls,
     adminUrls: admin?.urls ?? [],

@@ -197,6 +197,9 @@ export const SETTINGS = {
   },
   log: {
     level: key('string', 'info', 'logLevel', 'pino level; one JSON line per request', { check: oneOf(LOG_LEVELS) }),
+    flush_ms: key('integer', 100, 'logFlushMs', 'log lines (JSON, on stdout) are written in batches of up to 64 KiB, at least this often, and at exit; 0 writes each line at once. A process killed without its exit handlers (SIGKILL, an abort) loses at most the batch not yet written', {
+      check: (v: number) => (v >= 0 && v <= 10_000 ? undefined : 'must be 0 to 10000'),
+    }),
   },
 } as const satisfies Readonly<Record<string, Readonly<Record<string, KeyDecl>>>>;
 

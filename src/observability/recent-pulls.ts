@@ -25,17 +25,24 @@ export interface Failover {
   readonly servedBy: string;
 }
 
+/** A ring of the last `size` items: adding one costs the same however full it is (one is added per request). */
 class Ring<T> {
   private readonly items: T[] = [];
+  /** Where the next item goes once the ring is full (the oldest item's slot). */
+  private next = 0;
   constructor(private readonly size: number) {}
 
   add(item: T): void {
-    this.items.unshift(item);
-    if (this.items.length > this.size) this.items.pop();
+    if (this.items.length < this.size) this.items.push(item);
+    else this.items[this.next] = item;
+    this.next = (this.next + 1) % this.size;
   }
 
+  /** Newest first. */
   list(): readonly T[] {
-    return this.items;
+    const { items, next } = this;
+    const oldestFirst = items.length < this.size ? items : [...items.slice(next), ...items.slice(0, next)];
+    return oldestFirst.slice().reverse();
   }
 }
 

@@ -16,6 +16,7 @@ import { badRequest, methodNotAllowed, notFound, notFoundPath } from './status.j
 import type { ObjectStore } from './store.js';
 import { serveWatch } from './watch.js';
 import type { Writer } from './writes.js';
+import type { RequestTarget } from '../server/guard.js';
 
 export interface RouterDeps {
   readonly store: ObjectStore;
@@ -66,7 +67,7 @@ const dryRunOf = (q: URLSearchParams) => q.getAll('dryRun').map((v) => {
 const managerOf = (q: URLSearchParams, req: IncomingMessage) => q.get('fieldManager') || (req.headers['user-agent'] ?? 'unknown').split('/')[0] || 'unknown';
 
 /** Answers an API path; false when `path` is not one. Throws ApiError for the caller to write. */
-export async function route(deps: RouterDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+export async function route(deps: RouterDeps, req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<boolean> {
   const q = url.searchParams;
   const pretty = q.get('pretty') === 'true' || q.get('pretty') === '1';
   const method = req.method ?? 'GET';

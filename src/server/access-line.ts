@@ -2,7 +2,7 @@
 // incident. Field names are stable; `attempts` lists every upstream attempt
 // of the request (for a coalesced follower: those of the fetch it joined,
 // with `coalesced: true`, since it made none of its own).
-// Written without redaction (observability/logger.ts accessLogger): every
+// Written without redaction (observability/logger.ts safeLineWriter): every
 // field is one mirrorgate computed or bounded (no request header but the
 // user agent, the path without its query, attempts as mirrorgate records
 // them), so no credential can enter; test/integration/access-secrets.test.ts

@@ -17,8 +17,8 @@ import { accessLine, MAX_USER_AGENT } from './access-line.js';
 import { observe, type Finished } from './observe.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
 import { type Incoming, RequestLifetime, RoutedRequest } from './request-lifetime.js';
-import { accessLogger, type Logger } from '../observability/logger.js';
-import { guard, type Handler, requestUrl } from './guard.js';
+import { type LineWriter, safeLineWriter } from '../observability/logger.js';
+import { guard, type Handler, type RequestTarget, requestUrl } from './guard.js';
 import { API_VERSION, toOciError, writeError } from './respond.js';
 import type { AppDeps, RequestContext } from './request-context.js';
 import { declaredLength, tagAnswer, writeHead } from './answer-head.js';
@@ -46,11 +46,11 @@ export function createAdminHandler(deps: AppDeps): Handler {
 /** The one entry of every listener; what escapes the wrapper itself is answered by the guard. */
 function guarded(deps: AppDeps, serves: Serves): Handler {
   const routeOptions = routeOptionsOf(deps);
-  const access = accessLogger(deps.log);
+  const access = safeLineWriter(deps.log);
   return guard(deps.log, (req, res) => serve(deps, req, res, routeOptions, serves, access));
 }
 
-async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, routeOptions: RouteOptions, serves: Serves, access: Logger): Promise<void> {
+async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, routeOptions: RouteOptions, serves: Serves, access: LineWriter): Promise<void> {
   const started = deps.pull.clock.now();
   const reqId = requestId(req.headers[REQUEST_ID_HEADER]);
   tagAnswer(res, reqId);
@@ -94,9 +94,9 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   const done = finished(incoming, method, path, error?.status ?? (left && !res.headersSent ? 0 : res.statusCode), (deps.pull.clock.now() - started) / 1000);
   // An unexpected failure logs its error object, which may hold anything: through the redacting logger.
   if (error?.code === 'UNKNOWN') deps.log.error({ ...accessLine(done), err: cause }, 'request failed');
-  else if (left) access.info({ ...accessLine(done), clientLeft: true }, 'request');
-  else if (incoming.summary.route === 'admin') access.debug(accessLine(done), 'request');
-  else access.info(accessLine(done), 'request');
+  else if (left) access('info', { ...accessLine(done), clientLeft: true }, 'request');
+  else if (incoming.summary.route === 'admin') access('debug', accessLine(done), 'request');
+  else access('info', accessLine(done), 'request');
   observe(deps, done);
 }
 
@@ -137,7 +137,7 @@ function finished(incoming: Incoming, method: string, path: string, code: number
   };
 }
 
-async function dispatch(incoming: Incoming, lifetime: RequestLifetime, method: string, url: URL, routeOptions: RouteOptions): Promise<void> {
+async function dispatch(incoming: Incoming, lifetime: RequestLifetime, method: string, url: RequestTarget, routeOptions: RouteOptions): Promise<void> {
   const route = parseRoute(method, url.pathname, url.searchParams, routeOptions);
   incoming.summary.route = route.kind;
   if (route.kind === 'ping') {

@@ -14,11 +14,26 @@ export function guard(log: Logger, handle: (req: IncomingMessage, res: ServerRes
   };
 }
 
+/** What a request target is read for: its path and its query. */
+export type RequestTarget = Pick<URL, 'pathname' | 'searchParams'>;
+
+/**
+ * A target WHATWG URL would give back unchanged as its path: an absolute
+ * path, not `//` (an authority), of characters URL neither percent-encodes
+ * nor treats as separators (no `\`, `%`, `?`, `#`), and no `.` or `..`
+ * segment (which URL removes). Registry clients send these; for them the
+ * URL parse, a measurable part of a cached manifest request (issue 11), is
+ * skipped. test/unit/fuzz/http-inputs.test.ts holds it to URL's answer.
+ */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-._~:@!$&'()*+,;=/]*$/;
+const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
+
 /**
  * The request target as a URL, or undefined: Node's HTTP parser lets through
  * targets WHATWG URL rejects (`//x:99999/`, `//[`, `//%/`).
  */
-export function requestUrl(target: string | undefined): URL | undefined {
+export function requestUrl(target: string | undefined): RequestTarget | undefined {
+  if (target !== undefined && PLAIN_PATH.test(target) && !DOT_SEGMENT.test(target)) return { pathname: target, searchParams: new URLSearchParams() };
   try {
     return new URL(target ?? '/', 'http://client');
   } catch {

@@ -24,6 +24,8 @@ export interface CacheSettings {
 
 export interface CachedManifest {
   readonly contentType: string;
+  /** `contentType` without parameters, lower case: what Accept is matched against (worked out once, not per request). */
+  readonly mediaType: string;
   readonly digest: string;
   readonly body: Buffer;
   readonly servedBy: string;
@@ -54,7 +56,7 @@ export class ManifestCache {
 
   manifest(digest: string, accepted: readonly string[]): CachedManifest | undefined {
     const m = this.byDigest.get(digest);
-    return m && acceptable(m.contentType, accepted) ? m : undefined;
+    return m && acceptable(m.mediaType, accepted) ? m : undefined;
   }
 
   /** The digest a tag had, and whether that is still fresh. */
@@ -66,7 +68,7 @@ export class ManifestCache {
   /** Keeps a manifest under its digest, only when its bytes hash to that digest. */
   store(scope: string, reference: string, manifest: Manifest & { body: Buffer }, servedBy: string): void {
     if (manifestDigest(manifest.body, manifest.contentType, manifest.digest) !== manifest.digest) return;
-    this.byDigest.set(manifest.digest, { contentType: manifest.contentType, digest: manifest.digest, body: manifest.body, servedBy });
+    this.byDigest.set(manifest.digest, { contentType: manifest.contentType, mediaType: mediaTypeOf(manifest.contentType), digest: manifest.digest, body: manifest.body, servedBy });
     if (!reference.includes(':')) this.tags.set(`${scope}:${reference}`, { digest: manifest.digest, at: this.clock.now() });
     this.negative.delete(`${scope}|${reference}`);
   }
@@ -80,6 +82,8 @@ export class ManifestCache {
   }
 }
 
-function acceptable(contentType: string, accepted: readonly string[]): boolean {
-  return accepted.length === 0 || accepted.includes('*/*') || accepted.includes(contentType.split(';')[0]?.trim().toLowerCase() ?? '');
+const mediaTypeOf = (contentType: string): string => contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+
+function acceptable(mediaType: string, accepted: readonly string[]): boolean {
+  return accepted.length === 0 || accepted.includes('*/*') || accepted.includes(mediaType);
 }

@@ -57,13 +57,27 @@ export interface RouteOptions {
 }
 
 /**
+ * Spellings already found canonical: every request names a registry, and
+ * checking one parses two URLs (issue 11: a cached manifest request's CPU).
+ * A refused spelling is not kept. Bounded, since `ns` is client-chosen.
+ */
+const canonicalHosts = new Map<string, string>();
+const MAX_CANONICAL_HOSTS = 1024;
+
+/**
  * The one form of a registry host[:port] every later decision sees: lower
  * case, and exactly what the upstream URL will say, or NAME_INVALID.
  */
 function canonicalHost(spelling: string): string {
+  const known = canonicalHosts.get(spelling);
+  if (known !== undefined) return known;
   const host = spelling.toLowerCase();
   const respelled = respelledHost(host);
-  if (respelled === undefined) return host;
+  if (respelled === undefined) {
+    if (canonicalHosts.size >= MAX_CANONICAL_HOSTS) canonicalHosts.clear();
+    canonicalHosts.set(spelling, host);
+    return host;
+  }
   throw new OciError('NAME_INVALID', `registry ${JSON.stringify(spelling)} ${respelled}: name the registry in that form (mirrorgate refuses other spellings so that the rules judge the host it contacts)`);
 }
 

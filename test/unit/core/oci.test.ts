@@ -91,6 +91,11 @@ describe('parseRoute', () => {
     expect(() => route('GET', url)).toThrow(expect.objectContaining({ code: 'NAME_INVALID', message: expect.stringContaining(named) }));
   });
 
+  it('a refused spelling is refused every time it is asked (canonical hosts are remembered, refusals never)', () => {
+    for (let i = 0; i < 3; i++) expect(() => route('GET', '/v2/127.1:5000/x/app/manifests/v1')).toThrow(expect.objectContaining({ code: 'NAME_INVALID' }));
+    for (let i = 0; i < 3; i++) expect(route('GET', '/v2/QUAY.io/x/app/manifests/v1')).toMatchObject({ registry: 'quay.io' });
+  });
+
   it('a numeric Docker Hub namespace is a repository, not a host to judge', () => {
     expect(route('GET', '/v2/1234/app/manifests/v1')).toMatchObject({ registry: 'docker.io', repository: '1234/app' });
     expect(route('GET', '/v2/0x7f/app/manifests/v1')).toMatchObject({ registry: 'docker.io', repository: '0x7f/app' });

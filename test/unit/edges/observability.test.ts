@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { EndpointLabels } from '../../../src/observability/endpoint-labels.js';
 import { BUCKET_MS, BUCKETS, EndpointSeries } from '../../../src/observability/endpoint-series.js';
-import type { RecentPull } from '../../../src/observability/recent-pulls.js';
+import { type RecentPull, RecentPulls } from '../../../src/observability/recent-pulls.js';
 import { filterGroups, groupPulls } from '../../../src/server/status/pull-groups.js';
 
 describe('EndpointLabels', () => {
@@ -15,6 +15,18 @@ describe('EndpointLabels', () => {
     const labels = new EndpointLabels(2);
     labels.seed(['mirror:5000']);
     expect(['x:1', 'y:2', 'mirror:5000'].map((e) => labels.label(e))).toEqual(['x:1', 'other', 'mirror:5000']);
+  });
+});
+
+describe('RecentPulls', () => {
+  it('keeps the last n, newest first, however many were added', () => {
+    const recent = new RecentPulls(3, 2);
+    const listed: number[][] = [];
+    for (let i = 0; i < 8; i++) {
+      recent.failovers.add({ at: i, reqId: String(i), image: 'x', failed: [], servedBy: 'm' });
+      listed.push(recent.failovers.list().map((f) => f.at));
+    }
+    expect(listed).toEqual([[0], [1, 0], [2, 1], [3, 2], [4, 3], [5, 4], [6, 5], [7, 6]]);
   });
 });
 

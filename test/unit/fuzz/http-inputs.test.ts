@@ -7,6 +7,7 @@ import { OciError } from '../../../src/core/oci/errors.js';
 import { parseNextLink } from '../../../src/core/oci/link.js';
 import { parseContentRange, parseRange, resolveRange } from '../../../src/core/oci/range.js';
 import { parseRoute } from '../../../src/core/oci/route.js';
+import { requestUrl } from '../../../src/server/guard.js';
 import { NAME } from '../../../src/core/reference/grammar.js';
 import { HEX64, RUNS, joined, textOver, typedOnly } from './arbitraries.js';
 
@@ -100,5 +101,40 @@ describe('fuzz: Link of a tag list', () => {
     );
     expect(parseNextLink('<http://[/v2/x/tags/list?last=a>; rel="next"')).toBeUndefined();
     expect(parseNextLink('</v2/x/tags/list?last=a&n=2>; rel="next"')).toEqual({ last: 'a', n: '2' });
+  });
+});
+
+describe('fuzz: request targets', () => {
+  // What URL makes of a target, as the request wrapper reads it.
+  const viaUrl = (target: string) => {
+    try {
+      const url = new URL(target, 'http://client');
+      return { pathname: url.pathname, query: url.searchParams.toString() };
+    } catch {
+      return undefined;
+    }
+  };
+  // Paths of segments, where URL's normalisation lives: dot segments, encoded dots, empty segments.
+  const segment = fc.oneof(fc.constantFrom('', '.', '..', '%2e', '%2E', '.%2e', '%2e.', '%2e%2e', 'v2', 'ns', 'a:b', '@', "'x'", '~', 'a%2fb', '%00', 'é'), textOver('.%2eE:@~-_!$&*+,;=ab', 6));
+  const segmented = fc.array(segment, { minLength: 1, maxLength: 6 }).map((parts) => `/${parts.join('/')}`);
+  const target = fc.oneof(
+    segmented,
+    joined(['/', '//', 'v2', '/v2/', 'quay.io', 'ns', 'app', 'manifests', 'v1', '.', '..', '%2e', '%2E.', '\\', '?', '#', 'ns=x', ' ', '\t', '\n', '@', ':', ';', '~', '!', "'", '(', ')', '*', '+', ',', '=', '$', '&', '"', '<', '>', '`', '{', '}', '|', '^', '[', ']', 'é', '\u0000', '\u007f']),
+    textOver('/v2.:@%?#\\ab~-_!$&\'()*+,;=', 30),
+    fc.string({ maxLength: 30 }).map((t) => `/${t}`),
+  );
+
+  it('a target read without URL reads as URL reads it', () => {
+    fc.assert(
+      fc.property(target, (t) => {
+        const read = requestUrl(t);
+        expect(read && { pathname: read.pathname, query: read.searchParams.toString() }).toEqual(viaUrl(t));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it.each(['/v2/src/ns/app/manifests/v1', '/v2/', `/v2/quay.io/a/b/blobs/sha256:${HEX64}`])('%s is a plain path', (t) => {
+    expect(requestUrl(t)?.pathname).toBe(t);
   });
 });
