@@ -19,7 +19,7 @@ import type { BadCopies } from './bad-copies.js';
 import { ClientSink } from './client-sink.js';
 import type { BlobDisk } from './disk.js';
 import { FileBuffers } from './file-buffers.js';
-import { BlobFill, LIVE_WINDOW_BYTES } from './fill.js';
+import { BlobFill, LIVE_WINDOW_BYTES, UNWRITTEN_BYTES } from './fill.js';
 import type { FillMemory } from './fill-memory.js';
 import type { BlobOutput } from './output.js';
 import { rangedBlob } from './ranged.js';
@@ -165,7 +165,7 @@ export class BlobStore {
     // a slow one) without its own endpoints ever being tried.
     const key = `${req.digest} ${walkKey(candidates)}`;
     const flight = this.flights.run(key, signal, records, (shared) => {
-      const fill = new BlobFill(disk, req.digest, this.verifyBeforeServe, LIVE_WINDOW_BYTES, this.fillMemory);
+      const fill = new BlobFill(disk, req.digest, this.verifyBeforeServe, LIVE_WINDOW_BYTES, UNWRITTEN_BYTES, this.fillMemory);
       this.fills.set(key, fill);
       return fetchVerified(this.ctx, this.bad, candidates, req.digest, fill, records, shared).then(
         (servedBy) => {
