@@ -2,7 +2,8 @@
 // built CLI: a writev is cut short at the limit, the next one fails EFBIG;
 // Node ignores SIGXFSZ), at an offset that is no batch boundary.
 // REQUIRED: no file under blobs/ holds other bytes than its name says, no
-// temporary file is left, a client never gets a clean end of wrong bytes,
+// temporary file is left, a failed fill gives back all it counted against
+// cache.blobs.max_fill_memory_bytes, a client never gets a clean end of wrong bytes,
 // the process stays up, and once the disk takes bytes again the blob is
 // cached whole.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { request } from 'undici';
-import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
+import { dripRegistry, type DripRegistry } from '../fakes/drip-registry.js';
 import { killServed, writeServeConfig } from '../helpers/cli.js';
 import { mirrorRules } from '../helpers/proxy.js';
 
@@ -22,7 +23,7 @@ const hex = createHash('sha256').update(blob).digest('hex');
 const path = `/v2/src/ns/app/blobs/sha256:${hex}`;
 const LIMIT = 3 * MiB + 4321;
 
-let source: FakeRegistry | undefined;
+let source: DripRegistry | undefined;
 let child: ChildProcess | undefined;
 let dir: string | undefined;
 afterEach(async () => {
@@ -55,6 +56,14 @@ function cachedFiles(cache: string): { name: string; ok: boolean }[] {
   return readdirSync(root).map((name) => ({ name, ok: createHash('sha256').update(readFileSync(join(root, name))).digest('hex') === name }));
 }
 
+/** mirrorgate_blob_fill_memory_bytes, from /metrics. */
+async function fillMemory(url: string): Promise<number | undefined> {
+  const res = await request(`${url}/metrics`);
+  const text = await res.body.text();
+  const m = /^mirrorgate_blob_fill_memory_bytes (\d+)$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
 async function pull(url: string): Promise<{ clean: boolean; body: Buffer }> {
   try {
     const res = await request(`${url}${path}`);
@@ -66,8 +75,8 @@ async function pull(url: string): Promise<{ clean: boolean; body: Buffer }> {
 }
 
 it('a disk that takes only part of a fill: nothing wrong is named or served, and the blob is cached once it takes bytes again', async () => {
-  source = await fakeRegistry();
-  source.putBlob(blob);
+  // Paced below the disk's speed: the failed write is met by the fill's next chunk, not by a wait for the disk.
+  source = await dripRegistry(blob, { bytes: 128 * 1024, everyMs: 5 });
   dir = mkdtempSync(join(tmpdir(), 'mirrorgate-fsize-'));
   const config = writeServeConfig(dir, `[server]\nlisten = ["127.0.0.1:0"]\n[rules]\npaths = ["rules"]\n[upstream.aliases]\nsrc = "${source.host}"\n[cache.blobs]\ndir = "cache"\n[log]\nlevel = "info"\n`, mirrorRules(`${source.host}/ns`, [], [], { insecure: [source.host] }));
   const url = await serveLimited(config);
@@ -83,6 +92,13 @@ it('a disk that takes only part of a fill: nothing wrong is named or served, and
   expect(cachedFiles(cache)).toEqual([]);
   for (let i = 0; i < 200 && readdirSync(join(cache, 'tmp')).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
   expect(readdirSync(join(cache, 'tmp'))).toEqual([]);
+  // The failed fills gave back every byte they held under cache.blobs.max_fill_memory_bytes (bounded polls).
+  let held = await fillMemory(url);
+  for (let i = 0; i < 200 && held !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    held = await fillMemory(url);
+  }
+  expect(held).toBe(0);
 
   // The disk takes bytes again.
   expect(spawnSync('prlimit', ['--pid', String((child as ChildProcess).pid), '--fsize=unlimited']).status).toBe(0);
