@@ -1,0 +1,54 @@
+// Red team (issue 11 access-log sink): log lines go to stdout with writeSync
+// (observability/line-sink.ts). A child's stdout spawned by a runtime is a
+// blocking pipe (or socket); when whoever reads it stops reading (a stuck
+// log shipper, a paused `kubectl logs`, a full journald), writeSync blocks
+// the event loop, and every listener freezes: /v2/ and pulls go unanswered.
+// REQUIRED: a stalled log reader costs log lines (counted, as the sink does
+// on EAGAIN), never the proxy's answers.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { request } from 'undici';
+import type { ChildProcess } from 'node:child_process';
+import { killServed, serveProcess, writeServeConfig } from '../helpers/cli.js';
+
+let child: ChildProcess | undefined;
+let dir: string | undefined;
+
+afterEach(async () => {
+  await killServed(child);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** One GET bounded at `ms`; its status, or 'timeout'. */
+async function get(url: string, path: string, ms: number): Promise<number | 'timeout'> {
+  try {
+    const res = await request(`${url}${path}`, { signal: AbortSignal.timeout(ms), headersTimeout: ms, bodyTimeout: ms });
+    await res.body.dump();
+    return res.statusCode;
+  } catch {
+    return 'timeout';
+  }
+}
+
+it('a stdout reader that stops reading does not stop the proxy answering', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mirrorgate-rt-stall-'));
+  const started = await serveProcess(writeServeConfig(dir, `[server]\nlisten = ["127.0.0.1:0"]\n[rules]\npaths = ["rules"]\n[log]\nlevel = "info"\nflush_ms = 10\n`, {}));
+  child = started.proc;
+  expect(await get(started.url, '/v2/', 5000)).toBe(200);
+  // The reader stops: the parent's stream stops pulling once its own buffer is full.
+  child.stdout?.removeAllListeners('data');
+  child.stdout?.pause();
+  // Each refused request logs its path (~12 KB): 200 of them are far more than the pipe, the parent's buffer and the sink hold.
+  const long = `/v2/${'a'.repeat(12_000)}/manifests/x`;
+  const codes: (number | 'timeout')[] = [];
+  for (let round = 0; round < 20 && !codes.includes('timeout'); round++) {
+    codes.push(...(await Promise.all(Array.from({ length: 10 }, () => get(started.url, long, 3000)))));
+  }
+  // Liveness, not speed: a generous bound only so a frozen proxy ends the test.
+  const probes = await Promise.all(Array.from({ length: 3 }, () => get(started.url, '/v2/', 8000)));
+  expect(probes).toEqual([200, 200, 200]);
+  // The flood itself is refused (400 NAME_INVALID), every request answered.
+  expect(new Set(codes)).toEqual(new Set([400]));
+});
