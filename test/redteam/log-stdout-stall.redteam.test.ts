@@ -32,7 +32,8 @@ async function get(url: string, path: string, ms: number): Promise<number | 'tim
   }
 }
 
-it('a stdout reader that stops reading does not stop the proxy answering', async () => {
+/** Serves, stops reading its stdout, and floods it with refused requests whose access lines are ~12 KB; the codes answered. */
+async function stallLogReader(): Promise<{ url: string; exited: Promise<number | null>; codes: (number | 'timeout')[] }> {
   dir = mkdtempSync(join(tmpdir(), 'mirrorgate-rt-stall-'));
   const started = await serveProcess(writeServeConfig(dir, `[server]\nlisten = ["127.0.0.1:0"]\n[rules]\npaths = ["rules"]\n[log]\nlevel = "info"\nflush_ms = 10\n`, {}));
   child = started.proc;
@@ -40,15 +41,27 @@ it('a stdout reader that stops reading does not stop the proxy answering', async
   // The reader stops: the parent's stream stops pulling once its own buffer is full.
   child.stdout?.removeAllListeners('data');
   child.stdout?.pause();
-  // Each refused request logs its path (~12 KB): 200 of them are far more than the pipe, the parent's buffer and the sink hold.
+  // 200 such lines are far more than the pipe, the parent's buffer and the sink hold.
   const long = `/v2/${'a'.repeat(12_000)}/manifests/x`;
   const codes: (number | 'timeout')[] = [];
   for (let round = 0; round < 20 && !codes.includes('timeout'); round++) {
     codes.push(...(await Promise.all(Array.from({ length: 10 }, () => get(started.url, long, 3000)))));
   }
+  return { url: started.url, exited: started.exited, codes };
+}
+
+it('a stdout reader that stops reading does not stop the proxy answering', async () => {
+  const { url, codes } = await stallLogReader();
   // Liveness, not speed: a generous bound only so a frozen proxy ends the test.
-  const probes = await Promise.all(Array.from({ length: 3 }, () => get(started.url, '/v2/', 8000)));
+  const probes = await Promise.all(Array.from({ length: 3 }, () => get(url, '/v2/', 8000)));
   expect(probes).toEqual([200, 200, 200]);
   // The flood itself is refused (400 NAME_INVALID), every request answered.
   expect(new Set(codes)).toEqual(new Set([400]));
+});
+
+it('a stdout reader that stops reading does not stop SIGTERM ending the proxy', async () => {
+  const { exited } = await stallLogReader();
+  child?.kill('SIGTERM');
+  const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running 10 s after SIGTERM'), 10_000))]);
+  expect(code).toBe(0);
 });
