@@ -18,6 +18,7 @@ import { walk } from '../pull/walk.js';
 import type { BadCopies } from './bad-copies.js';
 import { ClientSink } from './client-sink.js';
 import type { BlobDisk } from './disk.js';
+import { FileBuffers } from './file-buffers.js';
 import { BlobFill } from './fill.js';
 import type { BlobOutput } from './output.js';
 import { rangedBlob } from './ranged.js';
@@ -56,6 +57,7 @@ export class BlobStore {
   private readonly fills = new Map<string, BlobFill>();
   /** Sizes of blobs verified whole, to hold later HEAD and Range answers to them. */
   private readonly sizes = new LRUCache<string, number>({ max: 100_000 });
+  private readonly buffers = new FileBuffers();
 
   constructor(
     private readonly ctx: PullContext,
@@ -82,7 +84,7 @@ export class BlobStore {
     const cached = await this.disk?.read(digest);
     if (cached) {
       try {
-        return await this.local(req, cached.size, out, (span) => sendFile(cached.handle, span, out, signal));
+        return await this.local(req, cached.size, out, (span) => sendFile(cached.handle, span, out, signal, this.buffers));
       } finally {
         await cached.handle.close();
       }

@@ -1,38 +1,91 @@
-// Sending cached bytes: a whole cached file with a large read buffer, or a
+// Sending cached bytes: a whole cached file through reused large buffers, or a
 // fill's growing file as its bytes become readable.
-import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { UpstreamFailure } from '../upstream/failure.js';
 import type { ByteSpan } from '../core/oci/range.js';
 import type { BlobFill } from './fill.js';
+import type { FileBuffers } from './file-buffers.js';
 import type { BlobOutput } from './output.js';
 
-/** Large reads: fewer syscalls and chunks for the socket (the cost of a warm blob is the copy). */
-const READ_BYTES = 1024 * 1024;
-
 /**
- * Sends `span` of an open cached file; returns the bytes sent. Resolves when
- * the response ended; throws when `signal` aborts (the pull deadline holds for
- * a slow reader too: each write taken within the send timeout is no end).
+ * Sends `span` of an open cached file through two buffers, one read into
+ * while the other is written, each reused once the socket took its bytes
+ * (file-buffers.ts): a response holds two buffers however slow its client,
+ * and no read leaves a fresh Buffer behind. Returns the bytes sent; resolves
+ * when the response ended; throws when `signal` aborts or the client left or
+ * stalled (each write must be taken within the send timeout).
  */
-export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, out: BlobOutput, signal: AbortSignal): Promise<number> {
-  if (span === undefined || span.end < span.start) {
-    out.end();
-    return 0;
-  }
-  const stream = createReadStream('', { fd: handle, start: span.start, end: span.end, highWaterMark: READ_BYTES, autoClose: false });
-  let sent = 0;
+export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, out: BlobOutput, signal: AbortSignal, pool: FileBuffers): Promise<number> {
+  const first = span?.start ?? 0;
+  const last = span === undefined ? -1 : span.end;
+  const lent = pool.lend(last - first + 1);
+  const slots = lent.buffers.map((buffer) => new Slot(buffer));
+  let position = first;
+  let whole = false;
+  let written: Promise<void> = Promise.resolve();
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for (let i = 0; position <= last; i++) {
+      const slot = slots[i % 2] as Slot;
+      await slot.free(signal);
       if (signal.aborted) throw stopped();
-      await writtenOrAborted(out.write(chunk), signal);
-      sent += chunk.length;
+      const { bytesRead } = await handle.read(slot.buffer, 0, Math.min(slot.buffer.length, last - position + 1), position);
+      if (bytesRead === 0) throw new UpstreamFailure('invalid', 'cache file shorter than its recorded length');
+      written = slot.send(out, bytesRead, written);
+      position += bytesRead;
     }
+    for (const slot of slots) await slot.free(signal);
+    whole = true;
   } finally {
-    stream.destroy();
+    // A buffer may still sit in a write the socket will never finish: reused only after a whole send.
+    pool.giveBack(lent, whole && slots.every((slot) => slot.reusable));
   }
   out.end();
-  return sent;
+  return position - first;
+}
+
+/**
+ * The most one write carries. The send timeout gives each write
+ * server.send_timeout_ms to be taken whole, so writes of a 4 MiB buffer would
+ * cut a client taking less than 4 MiB per timeout; one piece at a time, each
+ * written once the one before left, keeps that bound at 1 MiB, as it was.
+ */
+const WRITE_BYTES = 1024 * 1024;
+
+/** One of sendFile's two buffers, and the write that holds it. */
+class Slot {
+  private pending: Promise<void> | undefined;
+  reusable = true;
+
+  constructor(public buffer: Buffer) {}
+
+  /**
+   * Writes the first `length` bytes of the buffer once the writes before
+   * (`after`) left; `free` waits until the socket took them. Returns the
+   * promise of that, for the next slot's write to follow.
+   */
+  send(out: BlobOutput, length: number, after: Promise<void>): Promise<void> {
+    const bytes = this.buffer.subarray(0, length);
+    const flushed = out.writeFlushed;
+    if (!flushed) {
+      // Without a way to learn when the socket is done with a buffer, the next read needs a fresh one.
+      this.buffer = Buffer.allocUnsafeSlow(this.buffer.length);
+      this.reusable = false;
+      return (this.pending = Promise.resolve(out.write(bytes)));
+    }
+    this.pending = after.then(async () => {
+      for (let at = 0; at < bytes.length; at += WRITE_BYTES) await flushed.call(out, bytes.subarray(at, at + WRITE_BYTES));
+    });
+    // Observed at the next free(); until then a rejection must not count as unhandled.
+    this.pending.catch(() => {});
+    return this.pending;
+  }
+
+  /** Waits until the socket took this slot's bytes; rejects when `signal` aborts first (a slow reader past the pull deadline). */
+  async free(signal: AbortSignal): Promise<void> {
+    const pending = this.pending;
+    this.pending = undefined;
+    await writtenOrAborted(pending, signal);
+  }
 }
 
 const stopped = () => new UpstreamFailure('aborted', 'request aborted');
