@@ -9,8 +9,11 @@
 // The latest released chunks also stay in memory (`recent`, bounded in
 // bytes, shared by every reader): a reader that keeps up sends those very
 // Buffers, with no read-back from the file; one that falls behind reads the
-// file until it is back inside the window (read-file.ts).
+// file until it is back inside the window (read-file.ts). Chunks go to the
+// file in batches behind the feed (batch-writer.ts); the window forgets only
+// chunks already in the file.
 import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { BatchWriter } from './batch-writer.js';
 import type { BlobDisk } from './disk.js';
 import type { VerifiedSink } from './verified-fetch.js';
 
@@ -20,6 +23,12 @@ import type { VerifiedSink } from './verified-fetch.js';
  * fill's own memory.
  */
 export const LIVE_WINDOW_BYTES = 2 * 1024 * 1024;
+
+/** Released bytes not yet in the file beyond which the fetch waits for the disk: the rest of a fill's memory bound. */
+export const UNWRITTEN_BYTES = 4 * 1024 * 1024;
+
+/** The most chunks the window keeps, whatever their bytes (tiny chunks from an upstream are as many objects). */
+const WINDOW_CHUNKS = 4096;
 
 export class BlobFill implements VerifiedSink {
   size: number | undefined;
@@ -32,7 +41,9 @@ export class BlobFill implements VerifiedSink {
   error: Error | undefined;
   from = '';
   handle: FileHandle | undefined;
-  private written = 0;
+  /** Bytes taken into this copy (in `recent`, and in the file or on their way to it). */
+  private received = 0;
+  private writer: BatchWriter | undefined;
   private hold = true;
   private temp: string | undefined;
   private readers = 0;
@@ -40,7 +51,7 @@ export class BlobFill implements VerifiedSink {
   private sealed = false;
   private readonly stale: FileHandle[] = [];
   private waiters: (() => void)[] = [];
-  /** Released chunks in order, the first starting at `recentStart`; all before it are in the file. */
+  /** This copy's latest chunks in order, the first starting at `recentStart`; all before it are in the file. */
   private recent: Buffer[] = [];
   private recentStart = 0;
   private recentBytes = 0;
@@ -50,29 +61,37 @@ export class BlobFill implements VerifiedSink {
     readonly digest: string,
     private readonly verifyBeforeServe: number,
     private readonly window = LIVE_WINDOW_BYTES,
+    private readonly unwritten = UNWRITTEN_BYTES,
   ) {}
 
   async begin(size: number | undefined, from: string): Promise<void> {
     this.temp = this.disk.tempPath();
     // Only this user may change a cached file (the disk cache serves no other).
-    this.handle = await open(this.temp, 'w+', 0o600);
+    const handle = await open(this.temp, 'w+', 0o600);
+    this.handle = handle;
+    const writer = new BatchWriter(handle, () => {
+      // A write of a copy already abandoned forgets nothing of the current one.
+      if (this.writer === writer) this.forgetWritten();
+    });
+    this.writer = writer;
     this.size = size;
     this.from = from;
-    this.written = 0;
+    this.received = 0;
     this.hold = size === undefined || size <= this.verifyBeforeServe;
     this.notify();
   }
 
   /**
-   * Readers get the chunk at once; the fetch waits only for the disk (never
-   * for a client), and the window forgets only chunks already in the file.
+   * Readers get the chunk at once and it is queued for the file; the fetch
+   * waits only when the disk is behind by more than `unwritten` bytes (never
+   * for a client). Throws (or rejects) once a write to the file failed.
    */
-  async write(chunk: Buffer): Promise<void> {
+  write(chunk: Buffer): Promise<void> | undefined {
+    const writer = this.writer as BatchWriter;
+    writer.push(chunk);
     this.remember(chunk);
-    if (!this.hold) this.release(this.written + chunk.length);
-    await writeAll(this.handle as FileHandle, chunk, this.written);
-    this.written += chunk.length;
-    this.forgetWritten();
+    if (!this.hold) this.release(this.received);
+    return writer.unwritten > this.unwritten ? writer.until(this.unwritten) : undefined;
   }
 
   /**
@@ -80,12 +99,15 @@ export class BlobFill implements VerifiedSink {
    * only after fsync (a crash can leave no named file short of its bytes).
    */
   async finish(tail: Buffer | undefined, size: number): Promise<void> {
-    if (tail) this.remember(tail);
+    const writer = this.writer as BatchWriter;
+    if (tail) {
+      writer.push(tail);
+      this.remember(tail);
+    }
     this.size = size;
     this.verified = true;
     this.release(size);
-    if (tail) await writeAll(this.handle as FileHandle, tail, this.written);
-    this.written = size;
+    await writer.until(0);
     // A file the cache will not keep (larger than the whole cache) is only read by this fill's clients, then
     // removed: an fsync would hold a pool thread while the disk flushes bytes nobody reads again.
     if (this.disk.keeps(this.digest, size)) await (this.handle as FileHandle).sync();
@@ -98,8 +120,10 @@ export class BlobFill implements VerifiedSink {
     if (this.handle) this.stale.push(this.handle);
     if (this.temp) await unlink(this.temp).catch(() => {});
     this.handle = undefined;
+    this.writer = undefined;
     this.size = undefined;
     this.available = 0;
+    this.received = 0;
     this.recent = [];
     this.recentStart = 0;
     this.recentBytes = 0;
@@ -125,13 +149,15 @@ export class BlobFill implements VerifiedSink {
   /** The released bytes from `position` held in memory (the Buffer itself or a view of it), or undefined below the window. */
   live(position: number): Buffer | undefined {
     if (position < this.recentStart || position >= this.available) return undefined;
-    let start = this.recentStart;
-    for (const chunk of this.recent) {
-      if (position < start + chunk.length) {
+    // A reader that keeps up asks for the newest bytes: search from the end.
+    let start = this.recentStart + this.recentBytes;
+    for (let i = this.recent.length - 1; i >= 0; i--) {
+      const chunk = this.recent[i] as Buffer;
+      start -= chunk.length;
+      if (position >= start) {
         const end = Math.min(chunk.length, this.available - start);
         return position === start && end === chunk.length ? chunk : chunk.subarray(position - start, end);
       }
-      start += chunk.length;
     }
     return undefined;
   }
@@ -143,7 +169,12 @@ export class BlobFill implements VerifiedSink {
 
   /** Resolves at the next change (bytes, size, a new generation, the end). */
   changed(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => this.onChange(resolve));
+  }
+
+  /** Calls `wake` once, at the next change. */
+  onChange(wake: () => void): void {
+    this.waiters.push(wake);
   }
 
   attach(): void {
@@ -164,15 +195,27 @@ export class BlobFill implements VerifiedSink {
   private remember(chunk: Buffer): void {
     this.recent.push(chunk);
     this.recentBytes += chunk.length;
+    this.received += chunk.length;
   }
 
+  /** Forgets the oldest chunks beyond the window, only those already in the file (readers behind read them back). */
   private forgetWritten(): void {
-    // Writes are sequential: once one resolved, every chunk held is in the file and may be forgotten.
-    while (this.recent.length > 1 && this.recentBytes - (this.recent[0] as Buffer).length >= this.window) {
-      const first = this.recent.shift() as Buffer;
-      this.recentBytes -= first.length;
-      this.recentStart += first.length;
+    const written = (this.writer as BatchWriter).written;
+    let drop = 0;
+    let start = this.recentStart;
+    let bytes = this.recentBytes;
+    while (drop < this.recent.length - 1) {
+      const first = (this.recent[drop] as Buffer).length;
+      const beyondWindow = bytes - first >= this.window || this.recent.length - drop > WINDOW_CHUNKS;
+      if (start + first > written || !beyondWindow) break;
+      drop++;
+      start += first;
+      bytes -= first;
     }
+    // One splice, not a shift per chunk: the window may hold thousands of tiny chunks.
+    if (drop > 0) this.recent.splice(0, drop);
+    this.recentStart = start;
+    this.recentBytes = bytes;
   }
 
   private release(available: number): void {
@@ -192,15 +235,5 @@ export class BlobFill implements VerifiedSink {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
-  }
-}
-
-/** A write may take fewer bytes than given (a full disk): write the rest, or fail, never leave a hole. */
-async function writeAll(handle: FileHandle, chunk: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < chunk.length) {
-    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
-    if (bytesWritten <= 0) throw new Error('the cache file took no bytes');
-    done += bytesWritten;
   }
 }

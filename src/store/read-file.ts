@@ -111,22 +111,61 @@ export async function sendGrowing(fill: BlobFill, generation: number, span: Byte
   let position = span?.start ?? 0;
   const end = span === undefined ? -1 : span.end;
   const back = new ReadBack(out);
-  while (position <= end) {
-    if (signal.aborted) throw new UpstreamFailure('aborted', 'client went away');
-    if (fill.generation !== generation || (fill.state === 'failed' && !fill.verified)) throw fill.error ?? new UpstreamFailure('digest_mismatch', `the copy of ${fill.digest} being sent turned out wrong`);
-    // The span may end before the fill verified (a Range on the start of a large blob): its last byte waits for
-    // the verdict, so a copy the digest refutes breaks the answer instead of completing a 206 of wrong bytes.
-    const readable = Math.min(fill.available - 1, fill.verified ? end : end - 1);
-    if (readable < position) {
-      await untilChangedOrAborted(fill, signal);
-      continue;
+  const wait = new FillWait(fill, signal);
+  try {
+    while (position <= end) {
+      if (signal.aborted) throw new UpstreamFailure('aborted', 'client went away');
+      if (fill.generation !== generation || (fill.state === 'failed' && !fill.verified)) throw fill.error ?? new UpstreamFailure('digest_mismatch', `the copy of ${fill.digest} being sent turned out wrong`);
+      // The span may end before the fill verified (a Range on the start of a large blob): its last byte waits for
+      // the verdict, so a copy the digest refutes breaks the answer instead of completing a 206 of wrong bytes.
+      const readable = Math.min(fill.available - 1, fill.verified ? end : end - 1);
+      if (readable < position) {
+        await wait.next();
+        continue;
+      }
+      const live = fill.live(position);
+      if (live) position += await sendUpTo(live, readable - position + 1, out);
+      else position += await back.send(fill.handle as FileHandle, position, Math.min(readable, fill.inFileBefore - 1));
     }
-    const live = fill.live(position);
-    if (live) position += await sendUpTo(live, readable - position + 1, out);
-    else position += await back.send(fill.handle as FileHandle, position, Math.min(readable, fill.inFileBefore - 1));
+  } finally {
+    wait.close();
   }
   out.end();
   return position - (span?.start ?? 0);
+}
+
+/**
+ * A reader's waits for its fill's next change: one abort listener for the
+ * whole send and one promise per wait (a reader that keeps up waits once per
+ * chunk, and 64 readers of one fill wait 64 times per chunk).
+ */
+class FillWait {
+  private resolve: (() => void) | undefined;
+  private readonly wake = (): void => {
+    const resolve = this.resolve;
+    this.resolve = undefined;
+    resolve?.();
+  };
+
+  constructor(
+    private readonly fill: BlobFill,
+    private readonly signal: AbortSignal,
+  ) {
+    signal.addEventListener('abort', this.wake, { once: true });
+  }
+
+  /** Resolves at the fill's next change, or at once when the signal aborted. */
+  next(): Promise<void> {
+    if (this.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.resolve = resolve;
+      this.fill.onChange(this.wake);
+    });
+  }
+
+  close(): void {
+    this.signal.removeEventListener('abort', this.wake);
+  }
 }
 
 /** Sends at most `limit` bytes of `bytes` (a view, never a copy); returns the bytes sent. */

@@ -17,6 +17,8 @@ import { sendGrowing } from '../../src/store/read-file.js';
 
 const CHUNK = 16 * 1024;
 const WINDOW = 4 * CHUNK;
+/** The fill's bound on bytes not yet in its file: `feed` waits for the disk beyond it. */
+const UNWRITTEN = 2 * CHUNK;
 const blob = Buffer.from(Array.from({ length: 64 * CHUNK }, (_, i) => (i * 7 + (i >> 10)) & 0xff));
 const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
 const whole = { start: 0, end: blob.length - 1 };
@@ -71,12 +73,12 @@ function read(fill: BlobFill, client: Client, generation = 0): Promise<number> {
 }
 
 async function startFill(): Promise<BlobFill> {
-  const fill = new BlobFill(disk, digest, 0, WINDOW);
+  const fill = new BlobFill(disk, digest, 0, WINDOW, UNWRITTEN);
   await fill.begin(blob.length, 'mirror');
   return fill;
 }
 
-/** Releases chunks [from, to) as the verifier would; each resolves once in the file. */
+/** Releases chunks [from, to) as the verifier would, waiting as the fetch does while the file is behind by more than UNWRITTEN. */
 async function feed(fill: BlobFill, from: number, to: number, content = blob): Promise<void> {
   for (let i = from; i < to; i++) {
     const chunk = Buffer.from(content.subarray(i * CHUNK, (i + 1) * CHUNK));
