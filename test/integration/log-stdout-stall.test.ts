@@ -1,10 +1,11 @@
-// Red team (issue 11 access-log sink): log lines go to stdout with writeSync
-// (observability/line-sink.ts). A child's stdout spawned by a runtime is a
-// blocking pipe (or socket); when whoever reads it stops reading (a stuck
-// log shipper, a paused `kubectl logs`, a full journald), writeSync blocks
-// the event loop, and every listener freezes: /v2/ and pulls go unanswered.
-// REQUIRED: a stalled log reader costs log lines (counted, as the sink does
-// on EAGAIN), never the proxy's answers.
+// Log lines go to stdout through observability/line-sink.ts, which writes
+// with writeSync. A child's stdout spawned by a runtime is a pipe or socket
+// (spawn's 'pipe' here is a socket pair); when whoever reads it stops
+// reading (a stuck log shipper, a paused `kubectl logs`, a full journald),
+// a blocking write would block the event loop and every listener with it.
+// The sink opens such a stdout non-blocking, so a stalled reader costs log
+// lines (counted), never the proxy's answers nor its SIGTERM (red team,
+// issue 11 log sink, F1).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,19 +1,11 @@
-// Red team (access line, written since issue 11 as one JSON.stringify of its
-// fields, said to be "known-safe"): JSON.stringify escapes C0 controls but
-// leaves C1 controls as they are, and a client's User-Agent may carry any
-// obs-text byte (0x80-0xFF, which Node reads as latin1). NEL (U+0085) is a
-// line break for Unicode-aware line splitters (Python's str.splitlines, what
-// many log pipelines are written with): `User-Agent: x<0x85>...<0x85>` cuts
-// the client's own access line into pieces none of which parses as JSON, so
-// a pipeline that drops unparseable lines loses that request's line (log
-// evasion). No valid line can be forged this way: quotes in the value are
-// escaped. Not new with issue 11 (pino wrote the field the same way), but the
-// access line now bypasses pino on the claim that its fields are safe, and
-// mirrorgate's own rule for upstream text (upstream/error-body.ts printable:
-// "C0/C1 controls and line breaks: a log line stays one line") is not applied
-// to what a client sends.
-// REQUIRED: no access line holds a C1 control character (or any Unicode line
-// break), so a line splits to exactly one JSON object however it is read.
+// The access line is written as one JSON.stringify of its fields
+// (observability/logger.ts safeLineWriter), which escapes C0 controls but
+// not C1 ones; a client's User-Agent may carry any obs-text byte (Node reads
+// it as latin1), and NEL (U+0085) is a line break for Unicode-aware
+// splitters (Python's str.splitlines). So the line escapes C1 controls and
+// U+2028/2029 as well (core/log-text.ts, the rule error-body.ts applies to
+// upstream text), and splits to exactly one JSON object however it is read
+// (red team, access line, F4).
 import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
