@@ -33,7 +33,7 @@ async function get(url: string, path: string, ms: number): Promise<number | 'tim
   }
 }
 
-/** Serves, stops reading its stdout, and floods it with refused requests whose access lines are ~12 KB; the codes answered. */
+/** Serves, stops reading its stdout, and floods it with refused requests whose access lines are ~1.3 KB (the path cut at 1024); the codes answered. */
 async function stallLogReader(): Promise<{ url: string; exited: Promise<number | null>; codes: (number | 'timeout')[] }> {
   dir = mkdtempSync(join(tmpdir(), 'mirrorgate-rt-stall-'));
   const started = await serveProcess(writeServeConfig(dir, `[server]\nlisten = ["127.0.0.1:0"]\n[rules]\npaths = ["rules"]\n[log]\nlevel = "info"\nflush_ms = 10\n`, {}));
@@ -42,10 +42,10 @@ async function stallLogReader(): Promise<{ url: string; exited: Promise<number |
   // The reader stops: the parent's stream stops pulling once its own buffer is full.
   child.stdout?.removeAllListeners('data');
   child.stdout?.pause();
-  // 200 such lines are far more than the pipe, the parent's buffer and the sink hold.
+  // 800 such lines (~1 MiB) are far more than the socket pair, the parent's buffer and the sink hold.
   const long = `/v2/${'a'.repeat(12_000)}/manifests/x`;
   const codes: (number | 'timeout')[] = [];
-  for (let round = 0; round < 20 && !codes.includes('timeout'); round++) {
+  for (let round = 0; round < 80 && !codes.includes('timeout'); round++) {
     codes.push(...(await Promise.all(Array.from({ length: 10 }, () => get(started.url, long, 3000)))));
   }
   return { url: started.url, exited: started.exited, codes };
