@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OciError } from '../core/oci/errors.js';
 import { parseRoute, type RouteOptions } from '../core/oci/route.js';
+import { HostMemo } from './host-memo.js';
 import { handleAdmin } from './admin.js';
 import { authorize } from './auth/access.js';
 import { blobs } from './handlers/blobs.js';
@@ -32,7 +33,7 @@ const HANDLERS = { manifests, blobs, tags, referrers } as const;
  */
 const MAX_LOGGED_PATH = 1024;
 
-const routeOptionsOf = (deps: AppDeps): RouteOptions => ({ defaultRegistry: deps.settings.defaultRegistry, aliases: deps.settings.aliases });
+const routeOptionsOf = (deps: AppDeps): RouteOptions => ({ defaultRegistry: deps.settings.defaultRegistry, aliases: deps.settings.aliases, knownHosts: new HostMemo() });
 
 /** Which paths a listener answers: the registry API and the admin paths, or one of them. */
 type Serves = 'all' | 'api' | 'admin';
