@@ -22,7 +22,7 @@ export interface PullContext {
   readonly clock: Clock;
   /** Timers on the same clock, for deadlines and watchdogs. */
   readonly timers: Timers;
-  /** Wraps upstream blob bodies so a dripping mirror counts as a stall. */
+  /** Watches upstream blob bodies so a dripping mirror counts as a stall. */
   readonly stall: StallWatch;
   readonly maxManifestBytes: number;
   /** Serve deprecated schema-1 manifests (upstream.allow_schema1). */

@@ -6,6 +6,7 @@
 // are verified like a full GET: a wrong mirror never yields a clean 206.
 import { OciError } from '../core/oci/errors.js';
 import { type ByteSpan, type RangeSpec, contentRange, parseContentRange, resolveRange } from '../core/oci/range.js';
+import { STOP, consume, inTurn } from '../upstream/body-flow.js';
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
 import { UpstreamFailure, classifyError, ownFailure } from '../upstream/failure.js';
 import type { AttemptRecord } from '../pull/attempts.js';
@@ -114,18 +115,20 @@ async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, lengt
   let position = 0;
   let sent = 0;
   try {
-    for await (const chunk of ctx.stall.watch(res.body)) {
+    await consume(res.body, ctx.stall, (chunk) => {
       const from = Math.max(0, skip - position);
       position += chunk.length;
       const part = chunk.subarray(from, Math.max(from, Math.min(chunk.length, from + (length - sent))));
+      let wait: Promise<void> | undefined;
       if (part.length > 0) {
         const release = verifier ? verifier.push(part) : part;
-        if (release) await out.write(release);
-        if (verifier?.pending) await verifier.pending;
+        wait = inTurn(release && out.write(release), verifier?.pending);
         sent += part.length;
       }
-      if (sent >= length) break;
-    }
+      // The span is complete: whatever the upstream sends after it is not read.
+      if (sent < length) return wait;
+      return wait ? wait.then(() => STOP) : STOP;
+    });
     if (sent < length) throw new UpstreamFailure('refused', `upstream body ended after ${sent} of ${length} bytes`);
     const tail = await verifier?.finish();
     if (tail) await out.write(tail);

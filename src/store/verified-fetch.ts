@@ -6,6 +6,7 @@
 // is remembered for that digest, and the fetch starts over on the next
 // endpoint when the sink can still take a fresh copy.
 import { parseContentRange } from '../core/oci/range.js';
+import { consume, inTurn } from '../upstream/body-flow.js';
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
 import { UpstreamFailure, classifyError } from '../upstream/failure.js';
 import { type AttemptRecord, attemptOf } from '../pull/attempts.js';
@@ -122,19 +123,17 @@ export function declaredLength(res: UpstreamResponse): number | undefined {
 async function pump(ctx: PullContext, res: UpstreamResponse, skip: number, verifier: StreamVerifier, sink: VerifiedSink): Promise<UpstreamFailure | undefined> {
   let toSkip = skip;
   try {
-    for await (const raw of ctx.stall.watch(res.body)) {
+    await consume(res.body, ctx.stall, (raw) => {
       let chunk = raw;
       if (toSkip > 0) {
         const dropped = Math.min(toSkip, chunk.length);
         toSkip -= dropped;
         chunk = chunk.subarray(dropped);
-        if (chunk.length === 0) continue;
+        if (chunk.length === 0) return undefined;
       }
       const release = verifier.push(chunk);
-      const taken = release && written(sink, release);
-      if (taken) await taken;
-      if (verifier.pending) await verifier.pending;
-    }
+      return inTurn(release && written(sink, release), verifier.pending);
+    });
     const tail = await verifier.finish();
     await toSink(() => sink.finish(tail, verifier.received));
     return undefined;

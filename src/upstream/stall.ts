@@ -15,6 +15,17 @@ export interface StallLimits {
   readonly windowMs: number;
 }
 
+/** What a body's reader tells the watchdog; every call is O(1), with no allocation per chunk. */
+export interface StallTracker {
+  /** Bytes arrived from the upstream. */
+  arrived(bytes: number): void;
+  /** The reader waits for its own side (backpressure): the time until `resumed` is not the upstream's. */
+  paused(): void;
+  resumed(): void;
+  /** The body ended (or was let go): no more judgement. */
+  stop(): void;
+}
+
 /** A monotonic clock and one-shot timers, injected so tests drive time. */
 export interface Timers {
   now(): number;
@@ -39,32 +50,32 @@ export class StallWatch {
     private readonly timers: Timers,
   ) {}
 
-  /** The body's chunks, failing with a `timeout` UpstreamFailure when it stalls. */
-  watch(body: Readable): AsyncIterable<Buffer> {
-    return { [Symbol.asyncIterator]: () => this.iterate(body) };
-  }
-
   private stalled(): UpstreamFailure {
     return new UpstreamFailure('timeout', `stalled: fewer than ${this.limits.minBytesPerS} bytes/s over ${this.limits.windowMs} ms`);
   }
 
   /**
-   * One timer per window, not one per chunk: the time spent waiting is summed
-   * from the clock around each read, and the timer, when it fires, judges a
-   * window that is over or re-arms for what is left of it. While we wait for
-   * our own reader it lapses, and the next read arms it again.
+   * Starts watching `body`, which is being read from now on: a stall
+   * destroys it with a `timeout` UpstreamFailure. The reader reports the
+   * bytes that arrive and brackets its own waits with `paused`/`resumed`.
+   *
+   * One timer per window, not one per chunk, and no clock read per chunk:
+   * the time spent waiting is summed from the clock at each pause and
+   * resume, and the timer, when it fires, judges a window that is over or
+   * re-arms for what is left of it. While we wait for our own reader it
+   * lapses, and `resumed` arms it again.
    */
-  private async *iterate(body: Readable): AsyncGenerator<Buffer> {
+  track(body: Readable): StallTracker {
     const { minBytesPerS, windowMs } = this.limits;
     const { timers } = this;
     const needed = (minBytesPerS * windowMs) / 1000;
-    const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     // One window = `windowMs` of waiting for the upstream; it must bring `needed` bytes.
     let waited = 0;
     let bytes = 0;
-    /** When the read under way started; undefined while our reader has the chunk. */
+    /** When reading (re)started; undefined while paused for our own side. */
     let since: number | undefined;
     let cancel: (() => void) | undefined;
+    let stopped = false;
     const inWindow = (now: number): number => waited + (since === undefined ? 0 : now - since);
     const closeWindow = (now: number): boolean => {
       const ok = bytes >= needed;
@@ -78,29 +89,30 @@ export class StallWatch {
     };
     const onTimer = (): void => {
       cancel = undefined;
-      if (since === undefined) return;
+      if (since === undefined || stopped) return;
       const now = timers.now();
       if (inWindow(now) >= windowMs && !closeWindow(now)) return void body.destroy(this.stalled());
       arm(now);
     };
-    try {
-      while (true) {
-        since = timers.now();
-        if (!cancel) arm(since);
-        const next = await chunks.next();
-        if (next.done) return;
-        const now = timers.now();
-        waited += now - (since ?? now);
+    const resumed = (): void => {
+      if (stopped || since !== undefined) return;
+      since = timers.now();
+      if (!cancel) arm(since);
+    };
+    resumed();
+    return {
+      arrived: (n) => void (bytes += n),
+      paused: () => {
+        if (since === undefined) return;
+        waited += timers.now() - since;
         since = undefined;
-        bytes += next.value.length;
-        // A late timer: the window is over, judge it now.
-        if (waited >= windowMs && !closeWindow(now)) throw this.stalled();
-        yield next.value;
-      }
-    } finally {
-      cancel?.();
-      // Leaving early (a break, a failure) lets go of the body, as a for-await over it would.
-      await chunks.return?.();
-    }
+      },
+      resumed,
+      stop: () => {
+        stopped = true;
+        cancel?.();
+        cancel = undefined;
+      },
+    };
   }
 }

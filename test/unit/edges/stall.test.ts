@@ -2,6 +2,7 @@
 // and which timers fire, so nothing here sleeps.
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { consume } from '../../../src/upstream/body-flow.js';
 import { StallWatch, type Timers } from '../../../src/upstream/stall.js';
 
 function manualTimers() {
@@ -35,10 +36,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 /** Reads the watched body in the background; `result` settles with the bytes or the failure. */
 function reader(watch: StallWatch, body: PassThrough) {
   let bytes = 0;
-  const result = (async () => {
-    for await (const chunk of watch.watch(body)) bytes += chunk.length;
-    return bytes;
-  })();
+  const result = consume(body, watch, (chunk) => void (bytes += chunk.length)).then(() => bytes);
   result.catch(() => {});
   return { result, bytes: () => bytes };
 }
@@ -93,14 +91,19 @@ describe('stall watchdog', () => {
     const { timers, advance, pending } = manualTimers();
     const body = new PassThrough();
     body.write(Buffer.alloc(200));
-    const chunks = new StallWatch(limits, timers).watch(body)[Symbol.asyncIterator]();
-    expect((await chunks.next()).value).toHaveLength(200);
+    const seen: number[] = [];
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    const result = consume(body, new StallWatch(limits, timers), (chunk) => (seen.push(chunk.length), seen.length === 1 ? held : undefined));
+    for (let i = 0; i < 10 && seen.length === 0; i++) await tick();
+    expect(seen).toEqual([200]);
     // The consumer takes an hour over the first chunk: the window's timer lapses and none runs meanwhile.
     advance(3_600_000);
     expect(pending.size).toBe(0);
     body.end(Buffer.alloc(10));
-    expect((await chunks.next()).value).toHaveLength(10);
-    expect((await chunks.next()).done).toBe(true);
+    release();
+    await expect(result).resolves.toBeUndefined();
+    expect(seen).toEqual([200, 10]);
   });
 
   it('a fast body arms one timer per window, not one per chunk', async () => {

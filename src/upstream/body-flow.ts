@@ -1,0 +1,106 @@
+// Reading an upstream body chunk by chunk in flowing mode: 'data' events,
+// with pause()/resume() for backpressure. Reading in paused mode (for await)
+// costs a promise per chunk, and whenever several chunks are buffered
+// Readable.read() concatenates them into a new Buffer, a copy of every byte
+// (node lib/internal/streams/readable.js: howMuchToRead returns the whole
+// buffered length unless flowing, then fromList concatenates). Here each
+// chunk undici pushed is handed on as is while the consumer keeps up (what
+// piles up during its waits comes as one batch), and a promise exists only
+// when the consumer must be waited for.
+import { finished, type Readable } from 'node:stream';
+import type { StallWatch } from './stall.js';
+
+/**
+ * While the consumer makes the body wait (a file write, a full socket), the
+ * chunks that arrive are collected, up to this many bytes, and handed over
+ * as one when the wait is over: a slow sink gets few large writes (one
+ * thread-pool round trip per batch, not per 64 KiB chunk), a fast one gets
+ * every chunk as is.
+ */
+const BATCH_BYTES = 1024 * 1024;
+
+/** Returned by a consumer (or by its wait) to stop reading: the body is left to the caller to discard. */
+export const STOP = 'stop';
+
+/** Nothing to wait for, a wait (the body pauses until it settles; it may resolve to STOP), or STOP. */
+export type Taken = Promise<void | typeof STOP> | typeof STOP | undefined;
+
+/**
+ * Feeds `body`'s chunks to `take`, watched for stalls. Resolves when the body
+ * ended or `take` said STOP; rejects with the body's failure or `take`'s (a
+ * failed wait wins over a break that happened while waiting, as it did with
+ * the await that preceded each read). Never settles while a wait is
+ * outstanding, so a next copy cannot overtake this one's last write.
+ */
+export function consume(body: Readable, stall: StallWatch, take: (chunk: Buffer) => Taken): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tracker = stall.track(body);
+    let waiting = false;
+    let outcome: { error?: unknown } | undefined;
+    /** Chunks that arrived during a wait, handed over as one when it is over. */
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    const settle = (error?: unknown): void => {
+      outcome ??= { error };
+      if (waiting) return;
+      tracker.stop();
+      body.off('data', onData);
+      body.pause();
+      if (outcome.error === undefined) resolve();
+      else reject(outcome.error);
+    };
+    const hand = (chunk: Buffer): void => {
+      let wait: Taken;
+      try {
+        wait = take(chunk);
+      } catch (err) {
+        // Also over a clean end already seen: the batch handed after it failed.
+        outcome = { error: err };
+        return settle();
+      }
+      if (wait === STOP) return settle();
+      if (!wait) return;
+      waiting = true;
+      tracker.paused();
+      wait.then(waited, failed);
+    };
+    const waited = (next: void | typeof STOP): void => {
+      waiting = false;
+      // A clean end during the wait still delivers what arrived before it; a break drops it (the resume re-fetches it).
+      if (next !== STOP && batch.length > 0 && outcome?.error === undefined) {
+        const chunk = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batchBytes);
+        batch = [];
+        batchBytes = 0;
+        tracker.resumed();
+        hand(chunk);
+        if (waiting) return;
+      }
+      if (outcome || next === STOP) return settle();
+      tracker.resumed();
+      body.resume();
+    };
+    const failed = (err: unknown): void => {
+      waiting = false;
+      outcome = { error: err };
+      settle();
+    };
+    const onData = (chunk: Buffer): void => {
+      if (outcome) return;
+      tracker.arrived(chunk.length);
+      if (!waiting) return hand(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= BATCH_BYTES) body.pause();
+    };
+    // Its listeners stay: a body let go alive (STOP, a throw) may still fail before its owner discards it.
+    finished(body, (err) => settle(err ?? undefined));
+    body.on('data', onData);
+    // Also a body paused before (a 'data' listener alone resumes only one never paused).
+    body.resume();
+  });
+}
+
+/** One wait for two that may each be absent: `first`, then `second` (as two awaits in a row would). */
+export function inTurn(first: Promise<void> | undefined, second: Promise<void> | undefined): Promise<void> | undefined {
+  return first && second ? first.then(() => second) : (first ?? second);
+}

@@ -1,0 +1,142 @@
+// Reading an upstream body in flowing mode: chunks as pushed, one wait at a
+// time, and no settling while a wait is outstanding (a next copy must not
+// overtake this one's last write: the fill writes at file offsets).
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { STOP, consume } from '../../../src/upstream/body-flow.js';
+import { StallWatch, type Timers } from '../../../src/upstream/stall.js';
+
+// Timers that never fire: stall judgement is stall.test.ts's business.
+const still: Timers = { now: () => 0, after: () => () => {} };
+const watch = () => new StallWatch({ minBytesPerS: 1, windowMs: 1000 }, still);
+const tick = () => new Promise((r) => setImmediate(r));
+
+function deferred() {
+  let resolve: () => void = () => {};
+  let reject: (e: Error) => void = () => {};
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+/** Settles to 'pending' when `p` has not settled after a few loop turns. */
+async function state(p: Promise<unknown>): Promise<string> {
+  let s = 'pending';
+  p.then(() => (s = 'resolved'), () => (s = 'rejected'));
+  for (let i = 0; i < 5; i++) await tick();
+  return s;
+}
+
+describe('consume (flowing body reader)', () => {
+  it('hands over each chunk as pushed, never a concatenation of buffered ones', async () => {
+    const body = new PassThrough();
+    body.write(Buffer.alloc(10));
+    body.write(Buffer.alloc(20));
+    body.end(Buffer.alloc(30));
+    const seen: number[] = [];
+    await consume(body, watch(), (c) => void seen.push(c.length));
+    expect(seen).toEqual([10, 20, 30]);
+  });
+
+  it('delivers no chunk while a wait is outstanding; what arrived meanwhile comes as one when it is over', async () => {
+    const body = new PassThrough();
+    for (let i = 0; i < 5; i++) body.write(Buffer.alloc(8));
+    body.end();
+    const seen: number[] = [];
+    const wait = deferred();
+    const done = consume(body, watch(), (c) => (seen.push(c.length), seen.length === 2 ? wait.promise : undefined));
+    expect(await state(done)).toBe('pending');
+    expect(seen).toEqual([8, 8]);
+    wait.resolve();
+    await done;
+    expect(seen).toEqual([8, 8, 24]);
+  });
+
+  it('collects at most 1 MiB during a wait, then pauses the body (backpressure to the upstream)', async () => {
+    const body = new PassThrough({ highWaterMark: 64 * 1024 });
+    const seen: number[] = [];
+    const wait = deferred();
+    const done = consume(body, watch(), (c) => (seen.push(c.length), seen.length === 1 ? wait.promise : undefined));
+    let accepted = 0;
+    for (let i = 0; i < 64 && body.write(Buffer.alloc(64 * 1024)); i++) {
+      accepted++;
+      await tick();
+    }
+    // The first chunk, 16 collected while waiting (1 MiB), then the body's own buffer filled: writes refused.
+    expect(accepted).toBeLessThan(64);
+    expect(body.isPaused()).toBe(true);
+    wait.resolve();
+    body.end();
+    await done;
+    expect(seen[1]).toBe(1024 * 1024);
+  });
+
+  /** A read whose body breaks while the consumer's first wait is outstanding. */
+  async function brokenDuringWait() {
+    const body = new PassThrough();
+    const wait = deferred();
+    const done = consume(body, watch(), () => wait.promise);
+    body.write(Buffer.alloc(8));
+    await tick();
+    body.destroy(new Error('reset'));
+    return { done, wait };
+  }
+
+  it('a body that breaks during a wait fails only once the wait is over', async () => {
+    const { done, wait } = await brokenDuringWait();
+    expect(await state(done)).toBe('pending');
+    wait.resolve();
+    await expect(done).rejects.toThrow('reset');
+  });
+
+  it('a failed wait wins over a break that happened meanwhile', async () => {
+    const { done, wait } = await brokenDuringWait();
+    wait.reject(new Error('client gone'));
+    await expect(done).rejects.toThrow('client gone');
+  });
+
+  it('a body cut short without an error is a failure, not an end', async () => {
+    const body = new PassThrough();
+    const done = consume(body, watch(), () => undefined);
+    body.write(Buffer.alloc(8));
+    await tick();
+    body.destroy();
+    await expect(done).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  });
+
+  it('a consumer that throws fails the read; the body, let go alive, may still fail without an uncaught error', async () => {
+    const body = new PassThrough();
+    body.write(Buffer.alloc(8));
+    await expect(consume(body, watch(), () => { throw new Error('too long'); })).rejects.toThrow('too long');
+    body.destroy(new Error('reset after'));
+    await tick();
+    expect(body.destroyed).toBe(true);
+  });
+
+  it('a body that ended during a wait still fails when the batch handed after it is refused', async () => {
+    const body = new PassThrough();
+    const wait = deferred();
+    let calls = 0;
+    const done = consume(body, watch(), () => {
+      calls++;
+      if (calls === 1) return wait.promise;
+      throw new Error('longer than declared');
+    });
+    body.write(Buffer.alloc(8));
+    await tick();
+    body.end(Buffer.alloc(8));
+    expect(await state(done)).toBe('pending');
+    wait.resolve();
+    await expect(done).rejects.toThrow('longer than declared');
+  });
+
+  it('STOP, at once or after a wait, ends the read without taking more', async () => {
+    const body = new PassThrough();
+    for (let i = 0; i < 4; i++) body.write(Buffer.alloc(8));
+    const seen: number[] = [];
+    await consume(body, watch(), (c) => (seen.push(c.length), seen.length === 2 ? STOP : undefined));
+    expect(seen).toHaveLength(2);
+    const later: number[] = [];
+    await consume(body, watch(), (c) => (later.push(c.length), Promise.resolve(STOP)));
+    expect(later).toHaveLength(1);
+  });
+});
