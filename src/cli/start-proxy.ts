@@ -22,6 +22,7 @@ import { BadCopies } from '../store/bad-copies.js';
 import { BlobStore } from '../store/blobs.js';
 import { ContentStore } from '../store/content-store.js';
 import { BlobDisk } from '../store/disk.js';
+import { FillMemory } from '../store/fill-memory.js';
 import { ManifestCache } from '../store/manifest-cache.js';
 import { ManifestStore } from '../store/manifests.js';
 import { createAdminHandler, createHandler } from '../server/app.js';
@@ -45,6 +46,8 @@ export interface Proxy extends Listening {
   readonly adminUrls: readonly string[];
   /** What pulls share (tests read its counters, such as the manifest buffer's peak). */
   readonly pull: PullContext;
+  /** The memory disk-cache fills hold together (tests read its peak). */
+  readonly fillMemory: FillMemory;
   /**
    * Shuts down gracefully: /readyz answers 503 at once, no new connections,
    * requests in flight get `graceMs` (default server.shutdown_grace_ms) to finish.
@@ -131,7 +134,8 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     hashing: new HashPool({ workers: settings.dataPath.hashWorkers, minBytes: settings.dataPath.hashWorkerMinBytes }),
     manifestBuffer: new ByteGate(Math.max(settings.manifestBufferBytes, settings.maxManifestBytes), settings.headersTimeoutMs),
   };
-  const content = new ContentStore(new ManifestStore(pull, new ManifestCache(settings.cache, clock)), await blobStore(settings, pull, metrics, log));
+  const fillMemory = new FillMemory(settings.blobCache.maxFillMemoryBytes, (bytes) => metrics.blobFillMemory.set(bytes));
+  const content = new ContentStore(new ManifestStore(pull, new ManifestCache(settings.cache, clock)), await blobStore(settings, pull, metrics, log, fillMemory));
   const rules = rulesWithoutSelf(holder, settings.advertise);
   const deps = {
     settings,
@@ -165,6 +169,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     rules,
     holder,
     pull,
+    fillMemory,
     close: async (graceMs = settings.dataPath.shutdownGraceMs) => {
       draining = true;
       stopWatching();
@@ -183,7 +188,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
 const VERIFY_HOLD_BYTES = 64 * 1024 * 1024;
 
 /** The blob side of the content store; with `cache.blobs.dir`, over the disk cache. */
-async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics, log: Logger): Promise<BlobStore> {
+async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics, log: Logger, fillMemory: FillMemory): Promise<BlobStore> {
   const { dir, maxBytes, verifyBeforeServeBytes } = settings.blobCache;
   const disk = dir
     ? await BlobDisk.open(dir, maxBytes, {
@@ -195,7 +200,7 @@ async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics
   return new BlobStore(pull, new BadCopies(pull.clock), disk, verifyBeforeServeBytes, {
     fill: (result) => metrics.blobFills.inc({ result }),
     sent: (source, bytes) => metrics.blobBytes.inc({ source }, bytes),
-  }, new ByteGate(Math.max(VERIFY_HOLD_BYTES, verifyBeforeServeBytes), settings.headersTimeoutMs));
+  }, new ByteGate(Math.max(VERIFY_HOLD_BYTES, verifyBeforeServeBytes), settings.headersTimeoutMs), fillMemory);
 }
 
 /** Inbound auth, with each file's state in mirrorgate_auth_file_valid (1 from start-up, which fails on a bad file). */

@@ -115,12 +115,11 @@ async function walkPass<T>(
       if (!options.deferSuccess) ctx.health.success(candidate.target.domain, ms);
       records.push(attemptOf(candidate, 'ok', ms, hedged ? { hedged } : {}));
       for (const loser of running) {
+        // Cut because another answered first, a loser says nothing about its endpoint's health:
+        // it was only slower than its twin (or looked late because our own event loop lagged),
+        // and the time it had run is no latency. A hung endpoint is judged by its own timeouts,
+        // on the requests that wait for it (blob fetches are never hedged).
         loser.controller.abort();
-        // A loser that outlived its hedge delay while another endpoint answered is, for
-        // health, a timeout: enough of them open its circuit, so a hung mirror stops
-        // costing every request the hedge delay.
-        const delay = hedgeDelay(ctx, loser.candidate);
-        if (delay !== undefined && ctx.clock.now() - loser.started >= delay) ctx.health.failure(loser.candidate.target.domain, 'timeout');
         records.push(attemptOf(loser.candidate, 'aborted', ctx.clock.now() - loser.started, { message: 'lost the hedge race', ...(loser.hedged ? { hedged: true } : {}) }));
       }
       return { result: { value: settled.value as T, candidate, ms }, launchedAny, circuitSkipped };

@@ -19,7 +19,8 @@ import type { BadCopies } from './bad-copies.js';
 import { ClientSink } from './client-sink.js';
 import type { BlobDisk } from './disk.js';
 import { FileBuffers } from './file-buffers.js';
-import { BlobFill } from './fill.js';
+import { BlobFill, LIVE_WINDOW_BYTES, UNWRITTEN_BYTES } from './fill.js';
+import type { FillMemory } from './fill-memory.js';
 import type { BlobOutput } from './output.js';
 import { rangedBlob } from './ranged.js';
 import { walkKey } from './scope.js';
@@ -67,6 +68,8 @@ export class BlobStore {
     private readonly events: BlobEvents,
     /** Bounds the bytes held in memory by blobs verified before serving (without the disk cache). */
     private readonly held: ByteGate,
+    /** Bounds the bytes all disk-cache fills hold in memory together. */
+    private readonly fillMemory: FillMemory,
   ) {}
 
   async serve(candidates: readonly Candidate[], req: BlobRequest, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<BlobResult> {
@@ -162,7 +165,7 @@ export class BlobStore {
     // a slow one) without its own endpoints ever being tried.
     const key = `${req.digest} ${walkKey(candidates)}`;
     const flight = this.flights.run(key, signal, records, (shared) => {
-      const fill = new BlobFill(disk, req.digest, this.verifyBeforeServe);
+      const fill = new BlobFill(disk, req.digest, this.verifyBeforeServe, LIVE_WINDOW_BYTES, UNWRITTEN_BYTES, this.fillMemory);
       this.fills.set(key, fill);
       return fetchVerified(this.ctx, this.bad, candidates, req.digest, fill, records, shared).then(
         (servedBy) => {

@@ -11,10 +11,13 @@
 // Buffers, with no read-back from the file; one that falls behind reads the
 // file until it is back inside the window (read-file.ts). Chunks go to the
 // file in batches behind the feed (batch-writer.ts); the window forgets only
-// chunks already in the file.
+// chunks already in the file. The memory of all fills together is bounded
+// (fill-memory.ts): past that bound a chunk is not held, the fetch waits for
+// the disk, and readers read the chunk from the file once it is there.
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { BatchWriter } from './batch-writer.js';
 import type { BlobDisk } from './disk.js';
+import { FillMemory } from './fill-memory.js';
 import type { VerifiedSink } from './verified-fetch.js';
 
 /**
@@ -62,6 +65,8 @@ export class BlobFill implements VerifiedSink {
     private readonly verifyBeforeServe: number,
     private readonly window = LIVE_WINDOW_BYTES,
     private readonly unwritten = UNWRITTEN_BYTES,
+    /** The bound over all fills' memory. */
+    private readonly memory = new FillMemory(Number.POSITIVE_INFINITY),
   ) {}
 
   async begin(size: number | undefined, from: string): Promise<void> {
@@ -88,6 +93,7 @@ export class BlobFill implements VerifiedSink {
    */
   write(chunk: Buffer): Promise<void> | undefined {
     const writer = this.writer as BatchWriter;
+    if (!this.memory.take(chunk.length)) return this.throughFile(writer, chunk);
     writer.push(chunk);
     this.remember(chunk);
     if (!this.hold) this.release(this.received);
@@ -100,14 +106,20 @@ export class BlobFill implements VerifiedSink {
    */
   async finish(tail: Buffer | undefined, size: number): Promise<void> {
     const writer = this.writer as BatchWriter;
+    const kept = tail === undefined || this.memory.take(tail.length);
     if (tail) {
       writer.push(tail);
-      this.remember(tail);
+      if (kept) this.remember(tail);
+      else this.received += tail.length;
     }
     this.size = size;
     this.verified = true;
-    this.release(size);
+    if (kept) this.release(size);
     await writer.until(0);
+    if (!kept) {
+      this.forgetAll(size);
+      this.release(size);
+    }
     // A file the cache will not keep (larger than the whole cache) is only read by this fill's clients, then
     // removed: an fsync would hold a pool thread while the disk flushes bytes nobody reads again.
     if (this.disk.keeps(this.digest, size)) await (this.handle as FileHandle).sync();
@@ -124,9 +136,7 @@ export class BlobFill implements VerifiedSink {
     this.size = undefined;
     this.available = 0;
     this.received = 0;
-    this.recent = [];
-    this.recentStart = 0;
-    this.recentBytes = 0;
+    this.forgetAll(0);
     this.generation++;
     this.notify();
     return true;
@@ -192,6 +202,27 @@ export class BlobFill implements VerifiedSink {
     this.closeIfIdle();
   }
 
+  /**
+   * Past the bound over all fills: the chunk goes to the file before readers
+   * see it, the fetch waiting for the disk; once everything is written the
+   * window is let go, and readers read from the file.
+   */
+  private async throughFile(writer: BatchWriter, chunk: Buffer): Promise<void> {
+    writer.push(chunk);
+    this.received += chunk.length;
+    await writer.until(0);
+    this.forgetAll(this.received);
+    if (!this.hold) this.release(this.received);
+  }
+
+  /** Lets go of the whole window; every byte before `start` is in the file. */
+  private forgetAll(start: number): void {
+    this.memory.free(this.recentBytes);
+    this.recent = [];
+    this.recentBytes = 0;
+    this.recentStart = start;
+  }
+
   private remember(chunk: Buffer): void {
     this.recent.push(chunk);
     this.recentBytes += chunk.length;
@@ -214,6 +245,7 @@ export class BlobFill implements VerifiedSink {
     }
     // One splice, not a shift per chunk: the window may hold thousands of tiny chunks.
     if (drop > 0) this.recent.splice(0, drop);
+    this.memory.free(this.recentBytes - bytes);
     this.recentStart = start;
     this.recentBytes = bytes;
   }
@@ -226,6 +258,7 @@ export class BlobFill implements VerifiedSink {
   /** The file handles stay open while readers use them, whatever happens to the file's name. */
   private closeIfIdle(): void {
     if (this.readers > 0 || !this.sealed) return;
+    this.forgetAll(this.received);
     for (const h of [...this.stale, ...(this.handle ? [this.handle] : [])]) void h.close().catch(() => {});
     this.stale.length = 0;
     this.handle = undefined;

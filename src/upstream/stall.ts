@@ -31,6 +31,8 @@ export interface Timers {
   now(): number;
   /** Calls `fn` after `ms`; returns a cancel function. */
   after(ms: number, fn: () => void): () => void;
+  /** Calls `fn` once the loop has polled for I/O (setImmediate); returns a cancel function. */
+  afterPoll(fn: () => void): () => void;
 }
 
 export function realTimers(clock: { now(): number }): Timers {
@@ -40,6 +42,10 @@ export function realTimers(clock: { now(): number }): Timers {
       const t = setTimeout(fn, ms);
       t.unref();
       return () => clearTimeout(t);
+    },
+    afterPoll: (fn) => {
+      const i = setImmediate(fn);
+      return () => clearImmediate(i);
     },
   };
 }
@@ -61,9 +67,9 @@ export class StallWatch {
    *
    * One timer per window, not one per chunk, and no clock read per chunk:
    * the time spent waiting is summed from the clock at each pause and
-   * resume, and the timer, when it fires, judges a window that is over or
-   * re-arms for what is left of it. While we wait for our own reader it
-   * lapses, and `resumed` arms it again.
+   * resume, and the timer, when it fires (and the loop has then polled for
+   * I/O), judges a window that is over or re-arms for what is left of it.
+   * While we wait for our own reader it lapses, and `resumed` arms it again.
    */
   track(body: Readable): StallTracker {
     const { minBytesPerS, windowMs } = this.limits;
@@ -87,7 +93,13 @@ export class StallWatch {
     const arm = (now: number): void => {
       cancel = timers.after(windowMs - inWindow(now), onTimer);
     };
+    // Timers run before the poll phase: after a long block of the loop (a GC
+    // pause, a synchronous task) the bytes that arrived meanwhile wait unread
+    // in the socket when the timer fires. Judge after the poll has delivered them.
     const onTimer = (): void => {
+      cancel = timers.afterPoll(judge);
+    };
+    const judge = (): void => {
       cancel = undefined;
       if (since === undefined || stopped) return;
       const now = timers.now();

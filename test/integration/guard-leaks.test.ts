@@ -42,6 +42,7 @@ function countingDeps(fail: { child?: boolean; timer?: boolean; clock?: boolean 
       held.armed++;
       return () => void held.cancelled++;
     },
+    afterPoll: () => () => {},
   };
   const deps = {
     settings: { defaultRegistry: 'docker.io', aliases: {}, dataPath: { pullDeadlineMs: 60_000 } },

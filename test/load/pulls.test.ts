@@ -166,6 +166,11 @@ it.each([
   const lines = new Map(proxy.logs.filter((l) => l.msg === 'request').map((l) => [l.reqId as string, l]));
   const metWrongCopy = (id: string) => ((lines.get(id)?.attempts ?? []) as { outcome: string }[]).some((a) => a.outcome === 'digest_mismatch');
   let broken = 0;
+  // Every broken response by what its request's attempts met (outcomes in order), to account for each one.
+  // Long form, no blob cache, two runs: 118 and 47 broken; all but the wrong copies (17 and 6, at most one
+  // per blob and client) were cut by upstream.pull_deadline_ms (300 s here) while streaming: "deadline",
+  // the last attempt's message GATEWAY_TIMEOUT (recorded with the outcome `refused`, health untouched).
+  const brokenBy = new Map<string, number>();
   let wrongCopyBreaks = 0;
   let mostWrongCopyBreaksPerBlob = 0;
   let retriesServedByMirror1 = 0;
@@ -174,6 +179,14 @@ it.each([
     tries.forEach((t, i) => {
       if (!t.broken) return;
       broken++;
+      const line = lines.get(t.id);
+      const attempts = (line?.attempts ?? []) as { endpoint: string; outcome: string; message?: string }[];
+      const endpointOf = (a: { endpoint: string }) => (a.endpoint.startsWith(front.host) ? 'm1' : a.endpoint.startsWith(m2.host) ? 'm2' : 'source');
+      // The last attempt's message says what broke the body (its byte offset left out, so that causes group).
+      const why = (attempts.at(-1)?.message ?? '').replace(/\d+/g, 'N').slice(0, 60);
+      const late = (line?.durationMs as number) >= UPSTREAM.pull_deadline_ms ? ' deadline' : '';
+      const met = line ? `${line.code}${late} ${attempts.map((a) => `${endpointOf(a)}:${a.outcome}`).join(',')} (${why})` : 'no log line';
+      brokenBy.set(met, (brokenBy.get(met) ?? 0) + 1);
       if (!metWrongCopy(t.id)) return;
       wrongCopyBreaks++;
       perBlob++;
@@ -190,6 +203,7 @@ it.each([
     failureKinds: [...new Set(failures)].slice(0, 5),
     proxyErrors: Object.fromEntries([...proxyErrors].sort((a, b) => b[1] - a[1]).slice(0, 10)),
     brokenResponses: broken,
+    brokenBy: Object.fromEntries([...brokenBy].sort((a, b) => b[1] - a[1]).slice(0, 12)),
     wrongCopyBreaks,
     mostWrongCopyBreaksPerBlob,
     retriesServedByMirror1,

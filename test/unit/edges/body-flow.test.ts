@@ -7,7 +7,7 @@ import { STOP, consume } from '../../../src/upstream/body-flow.js';
 import { StallWatch, type Timers } from '../../../src/upstream/stall.js';
 
 // Timers that never fire: stall judgement is stall.test.ts's business.
-const still: Timers = { now: () => 0, after: () => () => {} };
+const still: Timers = { now: () => 0, after: () => () => {}, afterPoll: () => () => {} };
 const watch = () => new StallWatch({ minBytesPerS: 1, windowMs: 1000 }, still);
 const tick = () => new Promise((r) => setImmediate(r));
 

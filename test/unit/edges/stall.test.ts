@@ -15,6 +15,11 @@ function manualTimers() {
       pending.add(t);
       return () => pending.delete(t);
     },
+    // The poll phase is the real one: what a PassThrough delivers comes in ticks.
+    afterPoll: (fn) => {
+      const i = setImmediate(fn);
+      return () => clearImmediate(i);
+    },
   };
   /** Moves the clock forward, firing the timers that fall due, in order. */
   const advance = (ms: number) => {
@@ -106,10 +111,27 @@ describe('stall watchdog', () => {
     expect(seen).toEqual([200, 10]);
   });
 
+  it('bytes that arrived while the loop was blocked count for the window the timer judges', async () => {
+    const { timers, advance } = manualTimers();
+    // Object mode: two writes stay two reads, as two socket reads would.
+    const body = new PassThrough({ objectMode: true });
+    const r = reader(new StallWatch(limits, timers), body);
+    await tick();
+    // A block: two reads' worth reach the stream (each below the 100 bytes a window needs, together
+    // above), and the window's timer fires before the loop delivers them.
+    body.write(Buffer.alloc(60));
+    body.write(Buffer.alloc(60));
+    advance(5_000);
+    await tick();
+    await tick();
+    body.end();
+    await expect(r.result).resolves.toBe(120);
+  });
+
   it('a fast body arms one timer per window, not one per chunk', async () => {
     const { timers, advance } = manualTimers();
     let armed = 0;
-    const counting: Timers = { now: timers.now, after: (ms, fn) => (armed++, timers.after(ms, fn)) };
+    const counting: Timers = { ...timers, after: (ms, fn) => (armed++, timers.after(ms, fn)) };
     const body = new PassThrough();
     const r = reader(new StallWatch(limits, counting), body);
     // 100 chunks in 100 ms of waiting: well within one window.

@@ -1,0 +1,32 @@
+// A hedge loser is not a failure: a first mirror that answers after the hedge
+// delay, but well within its own timeout, loses every race to a faster twin
+// and is aborted; that says nothing against it. Counting it as a timeout
+// opened circuits for endpoints that were only slower than their twin (or
+// only late because our own event loop lagged).
+import { describe, expect, it } from 'vitest';
+import { makeImage } from '../../src/bench/test-image.js';
+import { useTwoMirrors } from '../helpers/two-mirrors.js';
+
+const image = makeImage(53);
+const scene = useTwoMirrors(image);
+// By tag: a digest request would go first to the endpoint that served the last one (affinity).
+const byTag = '/v2/src/ns/app/manifests/v1';
+const ROUNDS = 6;
+
+describe('hedge losers and health', () => {
+  it('a slow-but-healthy first mirror that loses every race keeps its circuit closed', async () => {
+    scene.m1.faults = { delayMs: 2_000 };
+    const p = await scene.start({ hedge: { mode: 'fixed', delay_ms: 30 }, health: { failure_threshold: 2, cool_down_ms: 60_000 } }, { headers_timeout_ms: 10_000 }, { never: true });
+    for (let i = 0; i < ROUNDS; i++) {
+      const res = await p.get(byTag);
+      expect(res.status).toBe(200);
+    }
+    const rounds = p.attemptsFor(byTag);
+    // Every round raced m1 (never skipped as open) and m2 won.
+    expect(rounds.map((r) => r.map((a) => a.outcome))).toEqual(Array.from({ length: ROUNDS }, () => ['ok', 'aborted']));
+    expect(scene.m1.count('/manifests/')).toBe(ROUNDS);
+    expect(p.proxy.pull.health.state(scene.m1.host)).toBe('closed');
+    // Nor a success with the time it had run when it was cut: m1 never answered, so no latency is known for it.
+    expect(p.proxy.pull.health.latency(scene.m1.host)).toBeUndefined();
+  });
+});
