@@ -29,6 +29,7 @@ export async function serveCommand(args: ParsedArgs, _io: CliIO): Promise<number
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       process.off('SIGHUP', reload);
+      whileStopping('on');
       stopping = (proxy?.close() ?? Promise.resolve()).then(resolve);
     };
     process.once('SIGINT', stop);
@@ -37,5 +38,22 @@ export async function serveCommand(args: ParsedArgs, _io: CliIO): Promise<number
   proxy = await startProxy(settings);
   if (stopping) await proxy.close();
   await stopped;
+  whileStopping('off');
   return EXIT.ok;
 }
+
+/**
+ * While in-flight requests finish, a signal's default action would end the
+ * process without its 'exit' handlers, and the log lines still buffered
+ * (observability/line-sink.ts) with them: a second SIGINT or SIGTERM ends
+ * it at once through process.exit, which runs them; SIGHUP is ignored
+ * (there is nothing to reload).
+ */
+function whileStopping(turn: 'on' | 'off'): void {
+  process[turn]('SIGINT', exitNow);
+  process[turn]('SIGTERM', exitNow);
+  process[turn]('SIGHUP', ignore);
+}
+
+const exitNow = (): never => process.exit(EXIT.ok);
+const ignore = (): void => undefined;

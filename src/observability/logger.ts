@@ -6,7 +6,8 @@
 // field by field, were a measurable part of a cached manifest request
 // (issue 11). By default lines go to stdout in batches (./line-sink.ts).
 import { pino, type Logger, type DestinationStream, type Level } from 'pino';
-import { LineSink } from './line-sink.js';
+import { escapeLineBreakers } from '../core/log-text.js';
+import { LineSink, openStdout } from './line-sink.js';
 
 export type { Logger };
 
@@ -18,9 +19,9 @@ export function createLogger(level: string, destination?: DestinationStream, flu
 }
 
 function stdoutSink(flushMs: number): LineSink {
-  const sink = new LineSink(1, flushMs);
+  const sink = new LineSink(openStdout(), flushMs);
   // Uncaught errors, process.exit and a return from main all pass here; only a kill or an abort skips it.
-  process.once('exit', () => sink.flush());
+  process.once('exit', () => sink.flushAtExit());
   return sink;
 }
 
@@ -38,7 +39,8 @@ export function safeLineWriter(root: Logger): LineWriter {
   const bindings = (root as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? '';
   return (level, fields, msg) => {
     if (!root.isLevelEnabled(level)) return;
-    const json = JSON.stringify(fields);
+    // Escaped beyond JSON.stringify: a client's User-Agent may carry C1 controls (NEL) that cut a line for Unicode-aware readers.
+    const json = escapeLineBreakers(JSON.stringify(fields));
     const body = json.length > 2 ? `,${json.slice(1, -1)}` : '';
     stream.write(`{"level":${root.levels.values[level]},"time":${Date.now()}${bindings}${body},"msg":${JSON.stringify(msg)}}\n`);
   };

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OciError } from '../core/oci/errors.js';
 import { parseRoute, type RouteOptions } from '../core/oci/route.js';
+import { HostMemo } from './host-memo.js';
 import { handleAdmin } from './admin.js';
 import { authorize } from './auth/access.js';
 import { blobs } from './handlers/blobs.js';
@@ -25,10 +26,14 @@ import { declaredLength, tagAnswer, writeHead } from './answer-head.js';
 
 const HANDLERS = { manifests, blobs, tags, referrers } as const;
 
-/** Request targets are client-chosen: what an access line keeps of one that is not a URL. */
-const MAX_LOGGED_TARGET = 256;
+/**
+ * Request targets are client-chosen: the most of a path an access line
+ * keeps, for every target. Above any real image's path (a host with its port,
+ * a 255-character name, a sha512 digest), so those are never cut.
+ */
+const MAX_LOGGED_PATH = 1024;
 
-const routeOptionsOf = (deps: AppDeps): RouteOptions => ({ defaultRegistry: deps.settings.defaultRegistry, aliases: deps.settings.aliases });
+const routeOptionsOf = (deps: AppDeps): RouteOptions => ({ defaultRegistry: deps.settings.defaultRegistry, aliases: deps.settings.aliases, knownHosts: new HostMemo() });
 
 /** Which paths a listener answers: the registry API and the admin paths, or one of them. */
 type Serves = 'all' | 'api' | 'admin';
@@ -88,7 +93,7 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
     lifetime.end();
     deps.metrics.inFlight.dec();
   }
-  const path = url?.pathname ?? loggedTarget(req.url);
+  const path = loggedPath(url?.pathname ?? targetPath(req.url));
   // A client that left: the status is what was sent (0: none), and the line says it left; never a 5xx of ours.
   const left = lifetime.stopped === 'client';
   const done = finished(incoming, method, path, error?.status ?? (left && !res.headersSent ? 0 : res.statusCode), (deps.pull.clock.now() - started) / 1000);
@@ -100,12 +105,14 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   observe(deps, done);
 }
 
-/**
- * What the access line keeps of a target that is not a URL: its path part,
- * bounded; never its query or fragment, where a client may carry a token.
- */
-function loggedTarget(target = ''): string {
-  return (target.split(/[?#]/, 1)[0] ?? '').slice(0, MAX_LOGGED_TARGET);
+/** What the access line keeps of a target that is not a URL: its path part; never its query or fragment, where a client may carry a token. */
+function targetPath(target = ''): string {
+  return target.split(/[?#]/, 1)[0] ?? '';
+}
+
+/** A path cut to MAX_LOGGED_PATH says so, and how long it was. */
+function loggedPath(path: string): string {
+  return path.length <= MAX_LOGGED_PATH ? path : `${path.slice(0, MAX_LOGGED_PATH)}…[cut at ${MAX_LOGGED_PATH} of ${path.length} chars]`;
 }
 
 /**

@@ -4,6 +4,8 @@
 // line. For the log and the attempt record only: a client never sees it.
 // go-containerregistry reads error bodies under a cap too (transport/error.go).
 
+import { flattenLineBreakers } from '../core/log-text.js';
+
 const MAX_ERROR_BODY = 16 * 1024;
 const MAX_SAID = 512;
 
@@ -24,7 +26,7 @@ export async function readErrorBody(body: AsyncIterable<Buffer>, limit = MAX_ERR
 }
 
 // C0/C1 controls and line breaks: a log line stays one line.
-const printable = (s: string) => scrubCredentials(s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')).trim().slice(0, MAX_SAID);
+const printable = (s: string) => scrubCredentials(flattenLineBreakers(s)).trim().slice(0, MAX_SAID);
 
 /**
  * What looks like a credential, in text an upstream sent: the access line

@@ -93,6 +93,13 @@ describe('the access line', () => {
     await proxy.get('/v2/', { 'x-request-id': 'ua-1', 'user-agent': 'x'.repeat(5000) });
     expect((linesOf('ua-1')[0]?.userAgent as string).length).toBe(256);
   });
+
+  it('bounds the path of every target, and says it was cut (red team: a ~16 KB path was logged whole)', async () => {
+    await proxy.get(`/v2/${'a'.repeat(12_000)}/manifests/x`, { 'x-request-id': 'path-1' });
+    const path = linesOf('path-1')[0]?.path as string;
+    expect(path.startsWith(`/v2/${'a'.repeat(1020)}…`)).toBe(true);
+    expect(path.endsWith('[cut at 1024 of 12016 chars]')).toBe(true);
+  });
 });
 
 describe('the child logger', () => {

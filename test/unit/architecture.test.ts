@@ -30,7 +30,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   pull: ['pull', 'upstream', 'core', 'node:', 'lru-cache'],
   store: ['store', 'pull', 'upstream', 'core', 'node:', 'lru-cache'],
   config: ['config', 'core', 'node:', 'smol-toml'],
-  observability: ['observability', 'node:', 'pino', 'prom-client'],
+  // core for pure text rules shared with other edges (core/log-text.ts: what keeps a log line one line).
+  observability: ['observability', 'core', 'node:', 'pino', 'prom-client'],
   server: ['server', 'store', 'pull', 'upstream', 'config', 'cluster', 'observability', 'core', 'node:', 'bcryptjs'],
   // Following a cluster: a rule source fed by @kubernetes/client-node list/watch.
   cluster: ['cluster', 'config', 'observability', 'core', 'node:', '@kubernetes', 'yaml'],

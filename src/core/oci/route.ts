@@ -50,34 +50,34 @@ export type Route =
       readonly clientRepository: string;
     };
 
+/**
+ * Registry spellings already found canonical, kept by the caller: every
+ * request names a registry, and checking one parses two URLs (issue 11: a
+ * cached manifest request's CPU). parseRoute tells it only the spellings of
+ * routes it accepted; the caller bounds what it keeps (`ns` is client-chosen).
+ */
+export interface KnownHosts {
+  get(spelling: string): string | undefined;
+  remember(spelling: string, host: string): void;
+}
+
 export interface RouteOptions {
   readonly defaultRegistry: string;
   /** Alias -> registry host[:port] for registries that cannot be a path component. */
   readonly aliases: ReadonlyMap<string, string>;
+  readonly knownHosts?: KnownHosts;
 }
-
-/**
- * Spellings already found canonical: every request names a registry, and
- * checking one parses two URLs (issue 11: a cached manifest request's CPU).
- * A refused spelling is not kept. Bounded, since `ns` is client-chosen.
- */
-const canonicalHosts = new Map<string, string>();
-const MAX_CANONICAL_HOSTS = 1024;
 
 /**
  * The one form of a registry host[:port] every later decision sees: lower
  * case, and exactly what the upstream URL will say, or NAME_INVALID.
  */
-function canonicalHost(spelling: string): string {
-  const known = canonicalHosts.get(spelling);
-  if (known !== undefined) return known;
+function canonicalHost(spelling: string, known: KnownHosts | undefined): string {
+  const remembered = known?.get(spelling);
+  if (remembered !== undefined) return remembered;
   const host = spelling.toLowerCase();
   const respelled = respelledHost(host);
-  if (respelled === undefined) {
-    if (canonicalHosts.size >= MAX_CANONICAL_HOSTS) canonicalHosts.clear();
-    canonicalHosts.set(spelling, host);
-    return host;
-  }
+  if (respelled === undefined) return host;
   throw new OciError('NAME_INVALID', `registry ${JSON.stringify(spelling)} ${respelled}: name the registry in that form (mirrorgate refuses other spellings so that the rules judge the host it contacts)`);
 }
 
@@ -104,9 +104,10 @@ export function parseRoute(method: string, pathname: string, query: URLSearchPar
   const match = /^(.+)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(rest) ?? /^(.+)\/(tags)\/list$/.exec(rest);
   if (!match) throw new OciError('NAME_UNKNOWN', `unknown registry API path: ${pathname}`);
   const [, fullName = '', resource = '', reference] = match;
-  const { registry, repository, clientPrefix, ns, qualified } = splitRegistry(outerPrefix, fullName, query.get('ns') ?? undefined, options);
+  const { registry, spelling, repository, clientPrefix, ns, qualified } = splitRegistry(outerPrefix, fullName, query.get('ns') ?? undefined, options);
   checkName(repository, fullName);
   if (reference !== undefined) checkReference(resource as Resource, reference);
+  options.knownHosts?.remember(spelling, registry);
   return {
     kind: resource as Resource,
     registry,
@@ -124,18 +125,25 @@ function routePing(method: string): Route {
   return { kind: 'ping' };
 }
 
-function splitRegistry(outerPrefix: string, fullName: string, ns: string | undefined, options: RouteOptions): { registry: string; repository: string; clientPrefix: string; qualified: boolean; ns?: string } {
-  const resolveAlias = (host: string): string => {
+/** The registry of a route, with the spelling its canonical form came from. */
+interface Registry {
+  registry: string;
+  spelling: string;
+}
+
+function splitRegistry(outerPrefix: string, fullName: string, ns: string | undefined, options: RouteOptions): Registry & { repository: string; clientPrefix: string; qualified: boolean; ns?: string } {
+  const canonical = (spelling: string): Registry => ({ registry: canonicalHost(spelling, options.knownHosts), spelling });
+  const resolveAlias = (host: string): Registry => {
     // Lower case only to look the alias up: an alias is a path name, not a host.
     const named = host.toLowerCase();
-    return canonicalHost(options.aliases.get(named) ?? named);
+    return canonical(options.aliases.get(named) ?? named);
   };
   if (ns !== undefined) {
     if (!HOST_RE.test(ns)) throw new OciError('NAME_INVALID', `invalid ns query parameter ${JSON.stringify(ns)}: expected host[:port]`);
     // A host URL with a path (`/quay.io/v2/…`) or override_path (`/v2/quay.io/…`) repeats the namespace.
     const repeated = fullName.startsWith(`${ns}/`) ? ns : undefined;
     return {
-      registry: resolveAlias(ns),
+      ...resolveAlias(ns),
       repository: repeated ? fullName.slice(repeated.length + 1) : fullName,
       clientPrefix: outerPrefix,
       qualified: true,
@@ -144,14 +152,14 @@ function splitRegistry(outerPrefix: string, fullName: string, ns: string | undef
   }
   if (outerPrefix !== '') {
     if (!looksLikeHost(outerPrefix.toLowerCase(), options.aliases)) throw new OciError('NAME_UNKNOWN', `unknown path prefix ${JSON.stringify(outerPrefix)}: expected a registry host`);
-    return { registry: resolveAlias(outerPrefix), repository: fullName, clientPrefix: outerPrefix, qualified: true };
+    return { ...resolveAlias(outerPrefix), repository: fullName, clientPrefix: outerPrefix, qualified: true };
   }
   const slash = fullName.indexOf('/');
   const first = slash === -1 ? '' : fullName.slice(0, slash);
   if (first !== '' && looksLikeHost(first.toLowerCase(), options.aliases)) {
-    return { registry: resolveAlias(first), repository: fullName.slice(slash + 1), clientPrefix: '', qualified: true };
+    return { ...resolveAlias(first), repository: fullName.slice(slash + 1), clientPrefix: '', qualified: true };
   }
-  return { registry: canonicalHost(options.defaultRegistry), repository: fullName, clientPrefix: '', qualified: false };
+  return { ...canonical(options.defaultRegistry), repository: fullName, clientPrefix: '', qualified: false };
 }
 
 function checkName(repository: string, fullName: string): void {

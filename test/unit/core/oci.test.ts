@@ -180,3 +180,32 @@ describe('challenges and Accept', () => {
     expect(a).toEqual(b);
   });
 });
+
+describe('parseRoute with known hosts (the caller keeps the memo: core holds no state)', () => {
+  const recording = () => {
+    const remembered: [string, string][] = [];
+    const known = { get: (s: string) => (s === 'memo.example' ? 'from-memo.example' : undefined), remember: (s: string, h: string) => void remembered.push([s, h]) };
+    const parse = (url: string) => {
+      const u = new URL(url, 'http://proxy');
+      return parseRoute('GET', u.pathname, u.searchParams, { ...options, knownHosts: known });
+    };
+    return { remembered, parse };
+  };
+
+  it('tells the memo the spelling of an accepted route, and takes a remembered one without checking it again', () => {
+    const { remembered, parse } = recording();
+    expect(parse('/v2/QUAY.IO/libpod/busybox/manifests/latest')).toMatchObject({ registry: 'quay.io' });
+    expect(parse('/v2/memo.example/a/manifests/latest')).toMatchObject({ registry: 'from-memo.example' });
+    expect(remembered).toEqual([['quay.io', 'quay.io'], ['memo.example', 'from-memo.example']]);
+  });
+
+  it.each([
+    ['a refused repository name', '/v2/quay.io/Bad_Name!/manifests/latest'],
+    ['a refused reference', '/v2/quay.io/libpod/busybox/manifests/bad:tag!'],
+    ['a refused host spelling', '/v2/a/manifests/latest?ns=127.1'],
+  ])('remembers nothing of a route refused for %s', (_why, url) => {
+    const { remembered, parse } = recording();
+    expect(() => parse(url)).toThrow(OciError);
+    expect(remembered).toEqual([]);
+  });
+});

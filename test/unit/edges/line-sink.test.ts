@@ -1,6 +1,6 @@
 // The batched log destination against outputs that misbehave: a pipe that
 // takes part of a write, one that takes nothing (EAGAIN), one that is gone
-// (EPIPE). Time is driven by hand: the sink's timer runs when the test says.
+// (EPIPE), a disk that is full for a moment (ENOSPC). Time is driven by hand: the sink's timer runs when the test says.
 import { describe, expect, it } from 'vitest';
 import { BUFFER_BYTES, LineSink, type WriteSome } from '../../../src/observability/line-sink.js';
 
@@ -59,9 +59,10 @@ describe('LineSink', () => {
     expect(out.text()).toBe('{"a":"é✓"}\n{"b":2}\n');
   });
 
-  it('keeps what a blocked output (EAGAIN) did not take, drops and counts lines past the buffer, and says so once it writes again', () => {
+  // EAGAIN: a reader behind; ENOSPC, EDQUOT: a full disk, freed later; EIO: a moment's device error (red team F3).
+  it.each(['EAGAIN', 'ENOSPC', 'EDQUOT', 'EIO'])('keeps what an output failing with %s did not take, drops and counts lines past the buffer, and says so once it writes again', (code) => {
     let blocked = true;
-    const out = output((b) => (blocked ? errno('EAGAIN') : b.length));
+    const out = output((b) => (blocked ? errno(code) : b.length));
     const t = timers();
     const sink = new LineSink(1, 100, t.schedule, out.writeTo);
     const fit = Math.floor(BUFFER_BYTES / line(0).length);
@@ -84,6 +85,39 @@ describe('LineSink', () => {
     sink.write(line(1));
     sink.write(line(2));
     expect(out.calls()).toBe(1);
+  });
+
+  it('at exit, waits a bounded while for an output that would block, then gives up', () => {
+    let blocked = 3;
+    const out = output((b) => (blocked-- > 0 ? errno('EAGAIN') : b.length));
+    let pauses = 0;
+    const sink = new LineSink(1, 100, timers().schedule, out.writeTo, () => void pauses++);
+    sink.write(line(1));
+    sink.flushAtExit();
+    expect(out.text()).toBe(line(1));
+    expect(pauses).toBe(3);
+    const stuck = new LineSink(1, 100, timers().schedule, output(() => errno('EAGAIN')).writeTo, () => void pauses++);
+    stuck.write(line(2));
+    pauses = 0;
+    stuck.flushAtExit();
+    expect(pauses).toBeGreaterThan(0);
+    expect(pauses).toBeLessThanOrEqual(1000);
+  });
+
+  it('replaces a line larger than the buffer with one whole line that says so, and keeps the next whole (red team F2)', () => {
+    let calls = 0;
+    // The first write takes a little and then the output blocks: what is left must not be lost mid-line.
+    const out = output((b) => (++calls === 1 ? Math.min(100, b.length) : calls === 2 ? errno('EAGAIN') : b.length));
+    const t = timers();
+    const sink = new LineSink(1, 0, t.schedule, out.writeTo);
+    sink.write(`{"level":50,"big":"${'x'.repeat(2 * BUFFER_BYTES)}","msg":"big"}\n`);
+    sink.write('{"level":30,"msg":"after"}\n');
+    t.fire();
+    sink.flush();
+    const lines = out.text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; level: number; bytes?: number });
+    expect(lines.map((l) => l.msg)).toEqual([`log line cut: larger than the ${BUFFER_BYTES}-byte log buffer`, 'after']);
+    expect(lines[0]).toMatchObject({ level: 50 });
+    expect(lines[0]?.bytes).toBeGreaterThan(2 * BUFFER_BYTES);
   });
 
   it("calls back pino's logger.flush once the lines are written", () => {
