@@ -19,6 +19,8 @@ import { UpstreamFailure } from '../upstream/failure.js';
 
 interface Probe {
   readonly controller: AbortController;
+  /** When its attempt started (monotonic ms). */
+  readonly started: number;
   readonly done: Promise<void>;
 }
 
@@ -35,14 +37,14 @@ export class HedgeProbes {
    * already running there (then false: the caller cuts it). `finish` waits for
    * the attempt and records its outcome; the probe is forgotten when it settles.
    */
-  adopt(domain: string, controller: AbortController, finish: () => Promise<void>): boolean {
+  adopt(domain: string, controller: AbortController, started: number, finish: () => Promise<void>): boolean {
     if (this.running.has(domain)) return false;
     const cancel = this.timers.after(this.deadlineMs, () => controller.abort(new UpstreamFailure('aborted', 'hedge probe passed the pull deadline')));
     const done = finish().finally(() => {
       cancel();
       this.running.delete(domain);
     });
-    this.running.set(domain, { controller, done });
+    this.running.set(domain, { controller, started, done });
     return true;
   }
 
@@ -54,6 +56,11 @@ export class HedgeProbes {
   /** Is a probe of `domain` running? */
   has(domain: string): boolean {
     return this.running.has(domain);
+  }
+
+  /** When the attempt of `domain`'s running probe started, if one runs. */
+  startedAt(domain: string): number | undefined {
+    return this.running.get(domain)?.started;
   }
 
   /** Settles when every probe running now has ended. */

@@ -74,7 +74,7 @@ async function walkPass<T>(
   useBreaker: boolean,
 ): Promise<Pass<T>> {
   const hedge = options.hedge === true;
-  const pending = [...candidates];
+  const pending = hedge ? silentLast(ctx, candidates) : [...candidates];
   const running = new Set<Running<T>>();
   const circuitSkipped: Candidate[] = [];
   let launchedAny = false;
@@ -121,7 +121,7 @@ async function walkPass<T>(
         // only slower than its twin, or looked late because our own event loop lagged), and the time it
         // had run is no latency. But one per endpoint finishes in the background as its probe (probes.ts),
         // so a hung endpoint is still judged on hedged requests.
-        const probing = ctx.probes.adopt(loser.candidate.target.domain, loser.controller, () => {
+        const probing = ctx.probes.adopt(loser.candidate.target.domain, loser.controller, loser.started, () => {
           loser.detach();
           return loser.done.then((s) => judge(ctx, s.running, s.error));
         });
@@ -193,6 +193,25 @@ function hedgeDelay(ctx: PullContext, candidate: Candidate): number | undefined 
   if (mode === 'fixed') return delayMs;
   const latency = ctx.health.latency(candidate.target.domain);
   return latency === undefined ? delayMs : Math.min(delayMs, Math.max(minDelayMs, 3 * latency));
+}
+
+/**
+ * The candidates in order, except that an endpoint whose probe has already
+ * outlived its hedge delay goes after the others: it is silent right now, so
+ * no client waits for the same silence twice. It is still tried in this walk
+ * (as a hedge when the others are slow, or next when they fail), so a slow but
+ * healthy endpoint still serves what only it has; its circuit opens only when
+ * its probes fail, and a probe's answer ends the suspicion.
+ */
+function silentLast(ctx: PullContext, candidates: readonly Candidate[]): Candidate[] {
+  const now = ctx.clock.now();
+  const silent = (c: Candidate) => {
+    const started = ctx.probes.startedAt(c.target.domain);
+    const delay = hedgeDelay(ctx, c);
+    return started !== undefined && delay !== undefined && now - started > delay;
+  };
+  const quiet = candidates.filter(silent);
+  return quiet.length === 0 ? [...candidates] : [...candidates.filter((c) => !quiet.includes(c)), ...quiet];
 }
 
 function sleep(ms: number): { promise: Promise<'hedge'>; cancel: () => void } {

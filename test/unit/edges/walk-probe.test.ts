@@ -13,7 +13,7 @@ import type { Timers } from '../../../src/upstream/stall.js';
 const candidate = (domain: string): Candidate => ({ target: { domain, repository: 'ns/app' } as Candidate['target'], role: 'mirror', reference: 'v1', label: `${domain}/ns/app:v1` });
 const what = { notFound: 'MANIFEST_UNKNOWN', description: 'manifest v1' } as const;
 
-function setup() {
+function setup(probeDeadlineMs = 1_000) {
   let now = 0;
   const clock = { now: () => now };
   const due: { at: number; fn: () => void }[] = [];
@@ -27,14 +27,18 @@ function setup() {
     afterPoll: (fn) => (queueMicrotask(fn), () => {}),
   };
   const health = new EndpointHealth({ failureThreshold: 1, coolDownMs: 60_000 }, clock);
-  const probes = new HedgeProbes(timers, 1_000);
+  const probes = new HedgeProbes(timers, probeDeadlineMs);
   // Hedge at once: m1 never answers by itself, m2 answers at once.
   const ctx = { health, probes, clock, timers, busy: new BusyEndpoints(clock), hedge: { mode: 'fixed', delayMs: 0, minDelayMs: 0 } } as unknown as PullContext;
-  const m1 = { signal: undefined as AbortSignal | undefined, answer: (_: string) => {} };
+  const m1 = { signal: undefined as AbortSignal | undefined, answer: (_: string) => {}, tries: 0 };
+  const m2 = { refuse: false };
   const attempt = (c: Candidate, signal: AbortSignal) =>
     c.target.domain === 'm2'
-      ? Promise.resolve('from m2')
+      ? m2.refuse
+        ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
+        : Promise.resolve('from m2')
       : new Promise<string>((resolve, reject) => {
+          m1.tries++;
           m1.signal = signal;
           m1.answer = resolve;
           signal.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })), { once: true });
@@ -48,7 +52,7 @@ function setup() {
     now += ms;
     for (const t of due.filter((d) => d.at <= now)) (due.splice(due.indexOf(t), 1), t.fn());
   };
-  return { ctx, health, probes, m1, run, advance };
+  return { ctx, health, probes, m1, m2, run, advance };
 }
 
 describe('a hedge loser as its endpoint probe', () => {
@@ -90,5 +94,34 @@ describe('a hedge loser as its endpoint probe', () => {
     expect(m1.signal?.aborted).toBe(true);
     expect(first?.aborted).toBe(false);
     expect(probes.size).toBe(1);
+  });
+
+  it('an endpoint whose probe outlived the hedge delay is tried after the others, so no request waits for it again', { timeout: 5_000 }, async () => {
+    const { ctx, probes, run, advance } = setup(120_000);
+    await run();
+    expect(probes.has('m1')).toBe(true);
+    // From now on a delay no test could wait out: the second request can only end if m2 goes first.
+    (ctx.hedge as { delayMs: number }).delayMs = 60_000;
+    advance(60_001);
+    const { result, records } = await run();
+    expect(result.value).toBe('from m2');
+    expect(records.map((r) => r.endpoint)).toEqual([candidate('m2').label]);
+    expect(probes.size).toBe(1);
+  });
+
+  it('a silent endpoint is still tried in the same walk when the others fail', { timeout: 5_000 }, async () => {
+    const { ctx, m1, m2, run, advance } = setup(120_000);
+    await run();
+    (ctx.hedge as { delayMs: number }).delayMs = 60_000;
+    advance(60_001);
+    // m2 now refuses: the walk goes on to m1, silent as it is, and m1 answers.
+    m2.refuse = true;
+    const pending = run();
+    for (let i = 0; i < 100 && m1.tries < 2; i++) await new Promise((r) => setImmediate(r));
+    expect(m1.tries).toBe(2);
+    m1.answer('from m1');
+    const { result, records } = await pending;
+    expect(result.value).toBe('from m1');
+    expect(records.map((r) => r.outcome)).toEqual(['refused', 'ok']);
   });
 });
