@@ -18,6 +18,7 @@ import type { PullContext } from '../pull/context.js';
 import { Affinity, BusyEndpoints } from '../pull/endpoint-state.js';
 import { HashPool } from '../pull/hash-worker.js';
 import { EndpointHealth } from '../pull/health.js';
+import { HedgeProbes } from '../pull/probes.js';
 import { BadCopies } from '../store/bad-copies.js';
 import { BlobStore } from '../store/blobs.js';
 import { ContentStore } from '../store/content-store.js';
@@ -129,6 +130,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     busy: new BusyEndpoints(clock, settings.health.maxEndpoints, settings.maxRetryAfterMs),
     affinity: new Affinity(clock, settings.affinityTtlMs),
     hedge: settings.hedge,
+    probes: new HedgeProbes(timers, settings.dataPath.pullDeadlineMs),
     maxManifestBytes: settings.maxManifestBytes,
     allowSchema1: settings.allowSchema1,
     hashing: new HashPool({ workers: settings.dataPath.hashWorkers, minBytes: settings.dataPath.hashWorkerMinBytes }),
@@ -177,6 +179,8 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
       // The admin listener stays up meanwhile, answering /readyz with 503.
       await listening.close(graceMs);
       await admin?.close();
+      // Before the agents: undici's close waits for requests in flight, and a probe of a hung mirror would hold it.
+      await pull.probes.close();
       await agents.close();
       await pull.hashing.close();
       log.info({}, 'mirrorgate stopped');

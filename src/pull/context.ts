@@ -4,6 +4,7 @@ import type { UpstreamClient, Target } from '../upstream/client.js';
 import type { StallWatch, Timers } from '../upstream/stall.js';
 import type { Affinity, BusyEndpoints } from './endpoint-state.js';
 import type { HashPool } from './hash-worker.js';
+import type { HedgeProbes } from './probes.js';
 import type { EndpointHealth } from './health.js';
 
 interface HedgeSettings {
@@ -19,6 +20,8 @@ export interface PullContext {
   readonly affinity: Affinity;
   readonly health: EndpointHealth;
   readonly hedge: HedgeSettings;
+  /** Hedge losers left to finish as their endpoint's health probe, one per endpoint. */
+  readonly probes: HedgeProbes;
   readonly clock: Clock;
   /** Timers on the same clock, for deadlines and watchdogs. */
   readonly timers: Timers;

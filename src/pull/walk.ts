@@ -32,6 +32,8 @@ interface Running<T> {
   readonly controller: AbortController;
   readonly started: number;
   readonly hedged: boolean;
+  /** Unhooks the attempt from the request's signal: a probe outlives its request. */
+  readonly detach: () => void;
   readonly done: Promise<{ running: Running<T>; value?: T; error?: UpstreamFailure }>;
 }
 
@@ -72,7 +74,7 @@ async function walkPass<T>(
   useBreaker: boolean,
 ): Promise<Pass<T>> {
   const hedge = options.hedge === true;
-  const pending = [...candidates];
+  const pending = hedge ? silentLast(ctx, candidates) : [...candidates];
   const running = new Set<Running<T>>();
   const circuitSkipped: Candidate[] = [];
   let launchedAny = false;
@@ -112,22 +114,26 @@ async function walkPass<T>(
     const ms = ctx.clock.now() - settled.running.started;
     const { candidate, hedged } = settled.running;
     if (settled.error === undefined) {
-      if (!options.deferSuccess) ctx.health.success(candidate.target.domain, ms);
+      judge(ctx, settled.running, undefined, options.deferSuccess);
       records.push(attemptOf(candidate, 'ok', ms, hedged ? { hedged } : {}));
       for (const loser of running) {
-        // Cut because another answered first, a loser says nothing about its endpoint's health:
-        // it was only slower than its twin (or looked late because our own event loop lagged),
-        // and the time it had run is no latency. A hung endpoint is judged by its own timeouts,
-        // on the requests that wait for it (blob fetches are never hedged).
-        loser.controller.abort();
-        records.push(attemptOf(loser.candidate, 'aborted', ctx.clock.now() - loser.started, { message: 'lost the hedge race', ...(loser.hedged ? { hedged: true } : {}) }));
+        // Cut because another answered first, a loser says nothing about its endpoint's health (it was
+        // only slower than its twin, or looked late because our own event loop lagged), and the time it
+        // had run is no latency. But one per endpoint finishes in the background as its probe (probes.ts),
+        // so a hung endpoint is still judged on hedged requests.
+        const probing = ctx.probes.adopt(loser.candidate.target.domain, loser.controller, loser.started, () => {
+          loser.detach();
+          return loser.done.then((s) => judge(ctx, s.running, s.error));
+        });
+        if (!probing) loser.controller.abort();
+        const message = probing ? 'lost the hedge race; finishing in the background as its endpoint\'s health probe' : 'lost the hedge race';
+        records.push(attemptOf(loser.candidate, 'aborted', ctx.clock.now() - loser.started, { message, ...(loser.hedged ? { hedged: true } : {}) }));
       }
       return { result: { value: settled.value as T, candidate, ms }, launchedAny, circuitSkipped };
     }
     const failure = settled.error;
     if (signal.aborted) stopIfAborted(signal, failure);
-    ctx.health.failure(candidate.target.domain, failure.kind);
-    if (failure.kind === 'status_429') ctx.busy.mark(candidate.target.domain, failure.retryAfterMs);
+    judge(ctx, settled.running, failure);
     records.push(
       attemptOf(candidate, failure.kind, ms, {
         message: failure.message,
@@ -145,13 +151,30 @@ async function walkPass<T>(
 function start<T>(ctx: PullContext, candidate: Candidate, attempt: Attempt<T>, parent: AbortSignal, hedged: boolean): Running<T> {
   const controller = new AbortController();
   // Kept for the request's life: the winner's body streams on after the walk returns.
-  parent.addEventListener('abort', () => controller.abort(parent.reason), { once: true });
-  const running = { candidate, controller, started: ctx.clock.now(), hedged } as Running<T>;
+  const onAbort = () => controller.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  const detach = () => parent.removeEventListener('abort', onAbort);
+  const running = { candidate, controller, started: ctx.clock.now(), hedged, detach } as Running<T>;
   (running as { done: Running<T>['done'] }).done = attempt(candidate, controller.signal).then(
     (value) => ({ running, value }),
     (err: unknown) => ({ running, error: classifyError(err) }),
   );
   return running;
+}
+
+/**
+ * Records an attempt's outcome in its endpoint's health: success with its
+ * latency (unless the caller defers it), or the failure; an abort says nothing.
+ */
+function judge<T>(ctx: PullContext, running: Running<T>, failure: UpstreamFailure | undefined, deferSuccess = false): void {
+  const domain = running.candidate.target.domain;
+  if (failure === undefined) {
+    if (!deferSuccess) ctx.health.success(domain, ctx.clock.now() - running.started);
+    return;
+  }
+  if (failure.kind === 'aborted') return;
+  ctx.health.failure(domain, failure.kind);
+  if (failure.kind === 'status_429') ctx.busy.mark(domain, failure.retryAfterMs);
 }
 
 /**
@@ -170,6 +193,25 @@ function hedgeDelay(ctx: PullContext, candidate: Candidate): number | undefined 
   if (mode === 'fixed') return delayMs;
   const latency = ctx.health.latency(candidate.target.domain);
   return latency === undefined ? delayMs : Math.min(delayMs, Math.max(minDelayMs, 3 * latency));
+}
+
+/**
+ * The candidates in order, except that an endpoint whose probe has already
+ * outlived its hedge delay goes after the others: it is silent right now, so
+ * no client waits for the same silence twice. It is still tried in this walk
+ * (as a hedge when the others are slow, or next when they fail), so a slow but
+ * healthy endpoint still serves what only it has; its circuit opens only when
+ * its probes fail, and a probe's answer ends the suspicion.
+ */
+function silentLast(ctx: PullContext, candidates: readonly Candidate[]): Candidate[] {
+  const now = ctx.clock.now();
+  const silent = (c: Candidate) => {
+    const started = ctx.probes.startedAt(c.target.domain);
+    const delay = hedgeDelay(ctx, c);
+    return started !== undefined && delay !== undefined && now - started > delay;
+  };
+  const quiet = candidates.filter(silent);
+  return quiet.length === 0 ? [...candidates] : [...candidates.filter((c) => !quiet.includes(c)), ...quiet];
 }
 
 function sleep(ms: number): { promise: Promise<'hedge'>; cancel: () => void } {

@@ -70,10 +70,13 @@ describe('hedged requests', () => {
     const attempts = p.attemptsFor(byDigest())[0];
     expect(attempts).toEqual([
       expect.objectContaining({ endpoint: `${scene.m2.host}/ns/app@${image.manifestDigest}`, outcome: 'ok', hedged: true }),
-      expect.objectContaining({ endpoint: `${scene.m1.host}/ns/app@${image.manifestDigest}`, outcome: 'aborted', message: 'lost the hedge race' }),
+      expect.objectContaining({ endpoint: `${scene.m1.host}/ns/app@${image.manifestDigest}`, outcome: 'aborted', message: expect.stringContaining('lost the hedge race') }),
     ]);
-    await waitMs(50);
-    expect(scene.m1.closedEarly).toBeGreaterThanOrEqual(1);
+    // That first loser finishes in the background as m1's probe (hedge-probe.test.ts). While it has been
+    // silent for longer than the delay, m1 goes after m2: the next request (by tag: not cached yet, and on m1
+    // first by the plan) does not wait for it again.
+    expect((await p.get('/v2/src/ns/app/manifests/v1')).status).toBe(200);
+    expect(p.attemptsFor('/v2/src/ns/app/manifests/v1')[0]?.map((a) => a.endpoint)).toEqual([`${scene.m2.host}/ns/app:v1`]);
   });
 
   it('off: the walk waits for the hung mirror to time out before trying the next', async () => {
@@ -115,19 +118,21 @@ describe('per-endpoint timeouts', () => {
 });
 
 describe('hedging and health together', () => {
-  it('a hung mirror is judged by its own timeouts, not by the hedge races it loses; once open it is skipped', async () => {
+  it('a hung mirror that keeps losing hedge races opens its circuit (through its probes), so later requests skip it', async () => {
     scene.m1.faults = { hang: true };
     const p = await start({ hedge: { mode: 'fixed', delay_ms: 50 }, health: { failure_threshold: 3, cool_down_ms: 60_000 } }, { headers_timeout_ms: 300, affinity_ttl_ms: 1 });
     const byTag = '/v2/src/ns/app/manifests/v1';
-    for (let i = 0; i < 3; i++) expect((await p.get(byTag)).status).toBe(200);
-    // Three races lost (cut long before the 300 ms timeout): nothing against m1.
-    expect(p.attemptsFor(byTag).every((a) => a.some((x) => x.outcome === 'aborted'))).toBe(true);
-    expect(p.proxy.pull.health.state(scene.m1.host)).toBe('closed');
-    // Blob fetches are not hedged: they wait for m1 to time out, and those timeouts count.
-    const blob = `/v2/src/ns/app/blobs/${(image.layers[0] as { digest: string }).digest}`;
-    for (let i = 0; i < 3; i++) expect((await p.get(blob)).status).toBe(200);
-    expect(p.attemptsFor(blob).map((a) => a[0]?.outcome)).toEqual(['timeout', 'timeout', 'timeout']);
-    expect((await p.get(byTag)).status).toBe(200);
-    expect(p.attemptsFor(byTag).at(-1)?.map((x) => x.outcome)).toEqual(['circuit_open', 'ok']);
+    // Manifests only. Each race is lost; one loser at a time runs on as m1's probe and times out (bounded:
+    // 400 requests over at least 8 s; while a probe is silent the requests go to m2 first and are quick,
+    // so the loop paces them).
+    for (let i = 0; i < 400 && p.proxy.pull.health.state(scene.m1.host) === 'closed'; i++) {
+      expect((await p.get(byTag)).status).toBe(200);
+      await waitMs(20);
+    }
+    expect(p.proxy.pull.health.state(scene.m1.host)).toBe('open');
+    // No request waited for m1's timeout: the timeouts were its probes'.
+    expect(p.attemptsFor(byTag).every((a) => a.every((x) => x.outcome !== 'timeout'))).toBe(true);
+    for (let i = 0; i < 2; i++) expect((await p.get(byTag)).status).toBe(200);
+    expect(p.attemptsFor(byTag).slice(-2).map((a) => a.map((x) => x.outcome))).toEqual([['circuit_open', 'ok'], ['circuit_open', 'ok']]);
   });
 });

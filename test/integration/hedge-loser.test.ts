@@ -2,7 +2,8 @@
 // delay, but well within its own timeout, loses every race to a faster twin
 // and is aborted; that says nothing against it. Counting it as a timeout
 // opened circuits for endpoints that were only slower than their twin (or
-// only late because our own event loop lagged).
+// only late because our own event loop lagged). One loser per endpoint is
+// left to finish as its probe (src/pull/probes.ts): its real answer counts.
 import { describe, expect, it } from 'vitest';
 import { makeImage } from '../../src/bench/test-image.js';
 import { useTwoMirrors } from '../helpers/two-mirrors.js';
@@ -14,7 +15,7 @@ const byTag = '/v2/src/ns/app/manifests/v1';
 const ROUNDS = 6;
 
 describe('hedge losers and health', () => {
-  it('a slow-but-healthy first mirror that loses every race keeps its circuit closed', async () => {
+  it('a slow-but-healthy first mirror that loses every race keeps its circuit closed, and its real latency is recorded', async () => {
     scene.m1.faults = { delayMs: 2_000 };
     const p = await scene.start({ hedge: { mode: 'fixed', delay_ms: 30 }, health: { failure_threshold: 2, cool_down_ms: 60_000 } }, { headers_timeout_ms: 10_000 }, { never: true });
     for (let i = 0; i < ROUNDS; i++) {
@@ -22,11 +23,19 @@ describe('hedge losers and health', () => {
       expect(res.status).toBe(200);
     }
     const rounds = p.attemptsFor(byTag);
-    // Every round raced m1 (never skipped as open) and m2 won.
-    expect(rounds.map((r) => r.map((a) => a.outcome))).toEqual(Array.from({ length: ROUNDS }, () => ['ok', 'aborted']));
-    expect(scene.m1.count('/manifests/')).toBe(ROUNDS);
+    // The first round raced m1 and m2 won; m1's loser ran on as its probe, and while that probe was silent for
+    // longer than the delay, m1 went after m2, which served each time. m1 was never skipped as open.
+    expect(rounds.map((r) => r.map((a) => a.outcome))).toEqual([['ok', 'aborted'], ...Array.from({ length: ROUNDS - 1 }, () => ['ok'])]);
+    expect(scene.m1.count('/manifests/')).toBe(1);
+    // That attempt runs on as m1's probe.
+    expect(p.proxy.pull.probes.has(scene.m1.host)).toBe(true);
     expect(p.proxy.pull.health.state(scene.m1.host)).toBe('closed');
-    // Nor a success with the time it had run when it was cut: m1 never answered, so no latency is known for it.
+    // No success with the time a loser had run when it was cut: until the probe answers, no latency is known for m1.
     expect(p.proxy.pull.health.latency(scene.m1.host)).toBeUndefined();
+    await p.proxy.pull.probes.idle();
+    // The probe's answer, a success with m1's real latency (the fake waits 2 s before it answers).
+    expect(p.proxy.pull.health.latency(scene.m1.host)).toBeGreaterThanOrEqual(2_000);
+    expect(p.proxy.pull.health.state(scene.m1.host)).toBe('closed');
+    expect(p.proxy.pull.health.snapshot().find((e) => e.endpoint === scene.m1.host)).toMatchObject({ failures: 0, lastOutcome: 'ok' });
   });
 });
