@@ -9,12 +9,12 @@
 import { OciError } from '../core/oci/errors.js';
 import type { ByteGate } from '../pull/bounded-json.js';
 import { UpstreamFailure } from '../upstream/failure.js';
+import { HeldChunks } from '../upstream/held-chunks.js';
 import type { BlobOutput } from './output.js';
 import type { VerifiedSink } from './verified-fetch.js';
 
 export class ClientSink implements VerifiedSink {
-  private held: Buffer[] = [];
-  private heldBytes = 0;
+  private readonly held = new HeldChunks();
   private streaming = false;
   private size: number | undefined;
   private from = '';
@@ -32,8 +32,7 @@ export class ClientSink implements VerifiedSink {
 
   async begin(size: number | undefined, from: string): Promise<void> {
     this.from = from;
-    this.held = [];
-    this.heldBytes = 0;
+    this.held.take();
     this.size = size;
     if (size !== undefined && size > this.verifyBeforeServe) return this.startStreaming();
     this.close();
@@ -54,8 +53,7 @@ export class ClientSink implements VerifiedSink {
   write(chunk: Buffer): Promise<void> | undefined {
     if (this.streaming) return this.send(chunk);
     this.held.push(chunk);
-    this.heldBytes += chunk.length;
-    if (this.heldBytes <= this.verifyBeforeServe) return undefined;
+    if (this.held.bytes <= this.verifyBeforeServe) return undefined;
     // Larger than announced (or announced nothing): stream what is held, then the rest.
     this.startStreaming();
     return this.flush();
@@ -73,8 +71,7 @@ export class ClientSink implements VerifiedSink {
 
   async restart(): Promise<boolean> {
     if (this.streaming) return false;
-    this.held = [];
-    this.heldBytes = 0;
+    this.held.take();
     return true;
   }
 
@@ -86,9 +83,7 @@ export class ClientSink implements VerifiedSink {
   }
 
   private async flush(): Promise<void> {
-    const chunks = this.held;
-    this.held = [];
-    this.heldBytes = 0;
+    const chunks = this.held.take();
     this.close();
     for (const c of chunks) await this.send(c);
   }

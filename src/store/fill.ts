@@ -94,7 +94,7 @@ export class BlobFill implements VerifiedSink {
   write(chunk: Buffer): Promise<void> | undefined {
     const writer = this.writer as BatchWriter;
     if (!this.memory.take(chunk.length)) return this.throughFile(writer, chunk);
-    writer.push(chunk);
+    this.queue(writer, chunk);
     this.remember(chunk);
     if (!this.hold) this.release(this.received);
     return writer.unwritten > this.unwritten ? writer.until(this.unwritten) : undefined;
@@ -108,7 +108,8 @@ export class BlobFill implements VerifiedSink {
     const writer = this.writer as BatchWriter;
     const kept = tail === undefined || this.memory.take(tail.length);
     if (tail) {
-      writer.push(tail);
+      if (kept) this.queue(writer, tail);
+      else writer.push(tail);
       if (kept) this.remember(tail);
       else this.received += tail.length;
     }
@@ -124,6 +125,8 @@ export class BlobFill implements VerifiedSink {
     // removed: an fsync would hold a pool thread while the disk flushes bytes nobody reads again.
     if (this.disk.keeps(this.digest, size)) await (this.handle as FileHandle).sync();
     await this.disk.commit(this.temp as string, this.digest, size);
+    // Every byte is in the file: readers still sending read it there, the bound over all fills is given back now.
+    this.forgetAll(size);
     this.state = 'done';
     this.notify();
   }
@@ -152,6 +155,8 @@ export class BlobFill implements VerifiedSink {
     if (this.state !== 'running') return;
     this.state = 'failed';
     this.error = error;
+    // An unverified copy is sent no further (its readers break): its window is given back now, not when they leave.
+    if (!this.verified) this.forgetAll(this.received);
     if (this.temp) void unlink(this.temp).catch(() => {});
     this.notify();
   }
@@ -213,6 +218,16 @@ export class BlobFill implements VerifiedSink {
     await writer.until(0);
     this.forgetAll(this.received);
     if (!this.hold) this.release(this.received);
+  }
+
+  /** Queues a chunk already counted against the bound over all fills; a failed push gives that count back. */
+  private queue(writer: BatchWriter, chunk: Buffer): void {
+    try {
+      writer.push(chunk);
+    } catch (err) {
+      this.memory.free(chunk.length);
+      throw err;
+    }
   }
 
   /** Lets go of the whole window; every byte before `start` is in the file. */

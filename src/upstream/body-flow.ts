@@ -6,8 +6,12 @@
 // buffered length unless flowing, then fromList concatenates). Here each
 // chunk undici pushed is handed on as is while the consumer keeps up (what
 // piles up during its waits comes as one batch), and a promise exists only
-// when the consumer must be waited for.
+// when the consumer must be waited for. The upstream decides how its body is
+// cut: chunks below SMALL_CHUNK (one byte per HTTP chunk is one Buffer per
+// byte for whatever holds them downstream) are copied together and handed as
+// one once the parser delivered all it read (a microtask later).
 import { finished, type Readable } from 'node:stream';
+import { HeldChunks, SMALL_CHUNK } from './held-chunks.js';
 import type { StallWatch } from './stall.js';
 
 /**
@@ -36,13 +40,22 @@ export function consume(body: Readable, stall: StallWatch, take: (chunk: Buffer)
   return new Promise((resolve, reject) => {
     const tracker = stall.track(body);
     let waiting = false;
+    let settled = false;
+    /** The consumer said STOP: nothing more is handed to it. */
+    let stopped = false;
     let outcome: { error?: unknown } | undefined;
-    /** Chunks that arrived during a wait, handed over as one when it is over. */
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
+    /** Chunks that arrived during a wait, or small ones of this turn, handed over as one. */
+    const batch = new HeldChunks();
+    let flushQueued = false;
     const settle = (error?: unknown): void => {
       outcome ??= { error };
-      if (waiting) return;
+      if (waiting || settled) return;
+      // A clean end delivers the small chunks of its last turn first.
+      if (!stopped && outcome.error === undefined && batch.bytes > 0) {
+        handHeld();
+        if (waiting || settled) return;
+      }
+      settled = true;
       tracker.stop();
       body.off('data', onData);
       body.pause();
@@ -58,24 +71,30 @@ export function consume(body: Readable, stall: StallWatch, take: (chunk: Buffer)
         outcome = { error: err };
         return settle();
       }
-      if (wait === STOP) return settle();
+      if (wait === STOP) {
+        stopped = true;
+        return settle();
+      }
       if (!wait) return;
       waiting = true;
       tracker.paused();
       wait.then(waited, failed);
     };
+    const handHeld = (): void => {
+      const bytes = batch.bytes;
+      const chunks = batch.take();
+      hand(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes));
+    };
     const waited = (next: void | typeof STOP): void => {
       waiting = false;
       // A clean end during the wait still delivers what arrived before it; a break drops it (the resume re-fetches it).
-      if (next !== STOP && batch.length > 0 && outcome?.error === undefined) {
-        const chunk = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batchBytes);
-        batch = [];
-        batchBytes = 0;
+      if (next !== STOP && batch.bytes > 0 && outcome?.error === undefined) {
         tracker.resumed();
-        hand(chunk);
-        if (waiting) return;
+        handHeld();
+        if (waiting || settled) return;
       }
-      if (outcome || next === STOP) return settle();
+      stopped ||= next === STOP;
+      if (outcome || stopped) return settle();
       tracker.resumed();
       body.resume();
     };
@@ -84,13 +103,27 @@ export function consume(body: Readable, stall: StallWatch, take: (chunk: Buffer)
       outcome = { error: err };
       settle();
     };
+    /** Hands the small chunks of this turn as one, once the parser delivered all it read. */
+    const flush = (): void => {
+      flushQueued = false;
+      if (!waiting && !outcome && batch.bytes > 0) handHeld();
+    };
     const onData = (chunk: Buffer): void => {
       if (outcome) return;
       tracker.arrived(chunk.length);
-      if (!waiting) return hand(chunk);
+      if (!waiting && chunk.length >= SMALL_CHUNK) {
+        // In order: the small ones before it first (which may start a wait).
+        if (batch.bytes > 0) handHeld();
+        if (!waiting && !outcome) return hand(chunk);
+        if (outcome) return;
+      }
       batch.push(chunk);
-      batchBytes += chunk.length;
-      if (batchBytes >= BATCH_BYTES) body.pause();
+      if (waiting) {
+        if (batch.bytes >= BATCH_BYTES) body.pause();
+      } else if (!flushQueued) {
+        flushQueued = true;
+        queueMicrotask(flush);
+      }
     };
     // Its listeners stay: a body let go alive (STOP, a throw) may still fail before its owner discards it.
     finished(body, (err) => settle(err ?? undefined));

@@ -48,7 +48,13 @@ export interface ClientOptions {
 }
 
 const MAX_REDIRECTS = 5;
-const READ_AHEAD_BYTES = 1024 * 1024;
+/**
+ * What undici's body stream buffers while it is paused. It counts bytes, not
+ * chunks: 1 MiB of one-byte HTTP chunks was a million Buffers per paused body.
+ * The read-ahead while a consumer waits is body-flow.ts's batch (1 MiB, small
+ * chunks copied together); this is only what arrives once that batch is full.
+ */
+const READ_AHEAD_BYTES = 64 * 1024;
 
 const DRAIN_LIMIT = 64 * 1024;
 
@@ -170,7 +176,6 @@ export class UpstreamClient {
 
   private async send(target: Target, method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, start: URL, signal?: AbortSignal) {
     try {
-      // Reading ahead up to 1 MiB lets the upstream keep sending while a chunk is written to the client.
       return await request(url, { method, headers, highWaterMark: READ_AHEAD_BYTES, dispatcher: this.agents.for(target, target.domain), ...(signal ? { signal } : {}) });
     } catch (err) {
       // What happened at another origin (refused, timed out, filtered) is for the log only: a client must not probe with it.

@@ -29,8 +29,10 @@ export interface ServeProcess {
  * "mirrorgate listening" (an info line: keep log.level at info or set it in
  * `env`), rejects with its output if it exits first. The caller kills `proc`.
  */
-export function serveProcess(config: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
-  const proc = spawn(process.execPath, [join(process.cwd(), 'dist/cli/main.js'), 'serve', '--config', config], { cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+export function serveProcess(config: string, options: { cwd?: string; env?: NodeJS.ProcessEnv; under?: readonly string[] } = {}): Promise<ServeProcess> {
+  // `under`: a command that runs node (e.g. prlimit with its options).
+  const [command = process.execPath, ...args] = [...(options.under ?? []), process.execPath, join(process.cwd(), 'dist/cli/main.js'), 'serve', '--config', config];
+  const proc = spawn(command, args, { cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   let out = '';
   proc.stderr.on('data', (c: Buffer) => (out += c.toString()));

@@ -4,12 +4,15 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { STOP, consume } from '../../../src/upstream/body-flow.js';
+import { SMALL_CHUNK } from '../../../src/upstream/held-chunks.js';
 import { StallWatch, type Timers } from '../../../src/upstream/stall.js';
 
 // Timers that never fire: stall judgement is stall.test.ts's business.
 const still: Timers = { now: () => 0, after: () => () => {}, afterPoll: () => () => {} };
 const watch = () => new StallWatch({ minBytesPerS: 1, windowMs: 1000 }, still);
 const tick = () => new Promise((r) => setImmediate(r));
+/** A chunk large enough to be handed on as is. */
+const BIG = SMALL_CHUNK;
 
 function deferred() {
   let resolve: () => void = () => {};
@@ -29,26 +32,41 @@ async function state(p: Promise<unknown>): Promise<string> {
 describe('consume (flowing body reader)', () => {
   it('hands over each chunk as pushed, never a concatenation of buffered ones', async () => {
     const body = new PassThrough();
-    body.write(Buffer.alloc(10));
-    body.write(Buffer.alloc(20));
-    body.end(Buffer.alloc(30));
+    body.write(Buffer.alloc(BIG));
+    body.write(Buffer.alloc(BIG + 1));
+    body.end(Buffer.alloc(BIG + 2));
     const seen: number[] = [];
     await consume(body, watch(), (c) => void seen.push(c.length));
-    expect(seen).toEqual([10, 20, 30]);
+    expect(seen).toEqual([BIG, BIG + 1, BIG + 2]);
+  });
+
+  it('copies small chunks of one turn together, in order, before a large one and at the end (F1/F2: one-byte HTTP chunks)', async () => {
+    const body = new PassThrough();
+    const bytes = Buffer.from(Array.from({ length: 2000 }, (_, i) => i % 251));
+    const seen: Buffer[] = [];
+    const consumed = consume(body, watch(), (c) => void seen.push(Buffer.from(c)));
+    for (let i = 0; i < 1000; i++) body.write(bytes.subarray(i, i + 1));
+    const big = Buffer.alloc(BIG, 7);
+    body.write(big);
+    for (let i = 1000; i < 2000; i++) body.write(bytes.subarray(i, i + 1));
+    body.end();
+    await consumed;
+    expect(seen.map((c) => c.length)).toEqual([1000, BIG, 1000]);
+    expect(Buffer.concat(seen).equals(Buffer.concat([bytes.subarray(0, 1000), big, bytes.subarray(1000)]))).toBe(true);
   });
 
   it('delivers no chunk while a wait is outstanding; what arrived meanwhile comes as one when it is over', async () => {
     const body = new PassThrough();
-    for (let i = 0; i < 5; i++) body.write(Buffer.alloc(8));
+    for (let i = 0; i < 5; i++) body.write(Buffer.alloc(BIG));
     body.end();
     const seen: number[] = [];
     const wait = deferred();
     const done = consume(body, watch(), (c) => (seen.push(c.length), seen.length === 2 ? wait.promise : undefined));
     expect(await state(done)).toBe('pending');
-    expect(seen).toEqual([8, 8]);
+    expect(seen).toEqual([BIG, BIG]);
     wait.resolve();
     await done;
-    expect(seen).toEqual([8, 8, 24]);
+    expect(seen).toEqual([BIG, BIG, 3 * BIG]);
   });
 
   it('collects at most 1 MiB during a wait, then pauses the body (backpressure to the upstream)', async () => {
@@ -131,7 +149,7 @@ describe('consume (flowing body reader)', () => {
 
   it('STOP, at once or after a wait, ends the read without taking more', async () => {
     const body = new PassThrough();
-    for (let i = 0; i < 4; i++) body.write(Buffer.alloc(8));
+    for (let i = 0; i < 4; i++) body.write(Buffer.alloc(BIG));
     const seen: number[] = [];
     await consume(body, watch(), (c) => (seen.push(c.length), seen.length === 2 ? STOP : undefined));
     expect(seen).toHaveLength(2);

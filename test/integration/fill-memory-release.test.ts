@@ -1,11 +1,11 @@
-// Red team on the global fill memory bound (cache.blobs.max_fill_memory_bytes,
-// store/fill-memory.ts): a fill's window is given back only when its last
-// reader leaves, even after the fill verified and its file was committed. A
+// The global fill memory bound (cache.blobs.max_fill_memory_bytes,
+// store/fill-memory.ts), red-team F4: a fill's window was given back only when
+// its last reader left, even after the fill verified and its file was committed. A
 // few clients that ask for distinct cold blobs and then stop reading (each
 // within the send timeout, or reading just fast enough) keep the windows of
 // fills long finished counted against the bound, and every other fill of
 // every other client goes the slow way (one disk write waited for per chunk,
-// readers only from the file). REQUIRED: a fill that ended holds nothing
+// readers only from the file). A fill that ended holds nothing
 // against the bound; its remaining readers read its file.
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
