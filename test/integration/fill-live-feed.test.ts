@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobDisk } from '../../src/store/disk.js';
 import { BlobFill } from '../../src/store/fill.js';
+import { FillMemory } from '../../src/store/fill-memory.js';
 import type { BlobOutput } from '../../src/store/output.js';
 import { sendGrowing } from '../../src/store/read-file.js';
 
@@ -185,5 +186,22 @@ describe('the live feed of a fill', () => {
     expect(readdirSync(join(dir, 'blobs', 'sha256'))).toEqual([]);
     expect(await reading).toBe('broken');
     expect(reader.ended).toBe(false);
+  });
+
+  it('a copy that failed unverified gives its window back at once, not when its stalled reader leaves', async () => {
+    const memory = new FillMemory(Number.POSITIVE_INFINITY);
+    const fill = new BlobFill(disk, digest, 0, WINDOW, UNWRITTEN, memory);
+    await fill.begin(blob.length, 'mirror');
+    const stalled = new Client();
+    stalled.pause();
+    fill.attach();
+    const reading = read(fill, stalled).then(() => 'ended', () => 'broken');
+    await feed(fill, 0, 8);
+    expect(memory.bytes).toBeGreaterThan(0);
+    fill.fail(new Error('upstream broke'));
+    expect(memory.bytes).toBe(0);
+    stalled.open();
+    expect(await reading).toBe('broken');
+    fill.detach();
   });
 });
