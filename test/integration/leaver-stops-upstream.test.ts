@@ -1,5 +1,5 @@
-// Red team: a client that stops reading (the flowing body reader pauses the
-// upstream body with a batch collected) and then leaves. REQUIRED: its
+// A client that stops reading (the flowing body reader pauses the
+// upstream body with a batch collected) and then leaves: its
 // upstream request is abandoned (connection closed, body not read to its
 // end), with and without the disk cache when it was the fill's only client,
 // and for a Range without the cache.

@@ -1,16 +1,15 @@
-// Red team on graceful shutdown: SIGTERM to the built CLI while hostile work
+// Graceful shutdown: SIGTERM to the built CLI while hostile work
 // is in flight on the data path: clients that stopped reading a Range fed by
 // a one-byte-chunk upstream (the flowing reader paused with a full batch), a
 // blob held before serving, a cold fill from a trickling mirror whose client
 // stopped reading, a cached blob whose client stopped reading.
-// REQUIRED: the process exits 0 within server.shutdown_grace_ms plus a
+// Held: the process exits 0 within server.shutdown_grace_ms plus a
 // margin (here 500 ms grace, 10 s allowed), never hangs on upstream or file
 // work its cut clients left behind.
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { request } from 'undici';
@@ -18,6 +17,7 @@ import { confettiRegistry, type ConfettiRegistry } from '../fakes/confetti-regis
 import { dripRegistry, type DripRegistry } from '../fakes/drip-registry.js';
 import { killServed, serveProcess, writeServeConfig } from '../helpers/cli.js';
 import { mirrorRules } from '../helpers/proxy.js';
+import { tempDir } from '../helpers/temp.js';
 
 const MiB = 1024 * 1024;
 const GRACE_MS = 500;
@@ -34,12 +34,11 @@ afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
   await killServed(child);
   for (const stop of stops.splice(0)) await stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
   child = dir = undefined;
 });
 
 async function serve(host: string, cache: boolean): Promise<{ url: string; exited: Promise<number | null> }> {
-  dir = mkdtempSync(join(tmpdir(), 'mirrorgate-rt-shutdown-'));
+  dir = tempDir('shutdown-stalled');
   const toml = `[server]\nlisten = ["127.0.0.1:0"]\nshutdown_grace_ms = ${GRACE_MS}\n[rules]\npaths = ["rules"]\n[upstream]\nmin_bytes_per_s = 1\n[upstream.aliases]\nsrc = "${host}"\n${cache ? '[cache.blobs]\ndir = "cache"\n' : ''}[log]\nlevel = "info"\n`;
   const started = await serveProcess(writeServeConfig(dir, toml, mirrorRules(`${host}/ns`, [], [], { insecure: [host] })));
   child = started.proc;
@@ -85,7 +84,7 @@ it('without the disk cache: stalled clients of one-byte-chunk bodies (a Range, a
 it('with the disk cache: a stalled reader of a trickling fill and a stalled reader of a cached blob do not hold the exit', async () => {
   const drip: DripRegistry = await dripRegistry(blob, { bytes: 64 * 1024, everyMs: 20 });
   stops.push(drip.stop);
-  dir = mkdtempSync(join(tmpdir(), 'mirrorgate-rt-shutdown-'));
+  dir = tempDir('shutdown-stalled');
   // Cached before start: the small blob, found on disk (hashed before its first use).
   const blobs = join(dir, 'cache', 'blobs', 'sha256');
   mkdirSync(blobs, { recursive: true, mode: 0o700 });

@@ -1,10 +1,10 @@
-// Red team on the warm path (store/read-file.ts sendFile, file-buffers.ts):
+// The warm path (store/read-file.ts sendFile, file-buffers.ts):
 // cached blobs go out through two buffers borrowed from a pool of four shared
 // 4 MiB buffers, reused once the socket took their bytes, and dropped when a
 // response broke while a write may still hold them. Hostile clients mix full
 // reads, Ranges, clients that leave mid-body, clients that stop reading until
 // the send timeout cuts them, and pipelined requests (a second response is
-// buffered in Node's outputData until the first ended). REQUIRED: every
+// buffered in Node's outputData until the first ended). Every
 // response that ends cleanly carries exactly the bytes of its blob (or span):
 // a buffer reused while a write still holds it would show as another blob's
 // bytes in someone's clean answer.

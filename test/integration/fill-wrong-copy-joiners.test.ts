@@ -1,9 +1,9 @@
-// Red team on the cold fill (store/fill.ts, read-file.ts sendGrowing): a
+// The cold fill (store/fill.ts, read-file.ts sendGrowing): a
 // large blob whose first copy turns out wrong only at its end (its wrong
 // bytes, 512 KiB before the end, released to readers before the verdict), or whose
 // copy is resumed from a mirror lying on Range, while clients join the fill
 // at every moment (whole GETs and Ranges anywhere, the span's last byte
-// included or not). REQUIRED: no client ever gets a clean end of bytes that
+// included or not). No client ever gets a clean end of bytes that
 // differ from the blob (or its span); the file finally cached is the blob.
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
