@@ -107,11 +107,12 @@ export class BlobFill implements VerifiedSink {
   async finish(tail: Buffer | undefined, size: number): Promise<void> {
     const writer = this.writer as BatchWriter;
     const kept = tail === undefined || this.memory.take(tail.length);
-    if (tail) {
-      if (kept) this.queue(writer, tail);
-      else writer.push(tail);
-      if (kept) this.remember(tail);
-      else this.received += tail.length;
+    if (tail && kept) {
+      this.queue(writer, tail);
+      this.remember(tail);
+    } else if (tail) {
+      writer.push(tail);
+      this.received += tail.length;
     }
     this.size = size;
     this.verified = true;
