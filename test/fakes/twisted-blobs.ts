@@ -10,7 +10,7 @@ import { listenOnLoopback } from '../../src/bench/loopback.js';
 /** Where `wrongNearEnd` puts its wrong bytes, counted from the end. */
 export const WRONG_BEFORE_END = 512 * 1024;
 
-export interface Twists {
+interface Twists {
   wrongNearEnd?: boolean;
   breakAfter?: number;
   lieOnRange?: boolean;
