@@ -76,7 +76,10 @@ describe('hedged requests', () => {
     // silent for longer than the delay, m1 goes after m2: the next request (by tag: not cached yet, and on m1
     // first by the plan) does not wait for it again.
     expect((await p.get('/v2/src/ns/app/manifests/v1')).status).toBe(200);
-    expect(p.attemptsFor('/v2/src/ns/app/manifests/v1')[0]?.map((a) => a.endpoint)).toEqual([`${scene.m2.host}/ns/app:v1`]);
+    // m2 started first, so its answer is no hedge (on a loaded machine m1 may still join as one and lose).
+    const second = p.attemptsFor('/v2/src/ns/app/manifests/v1')[0];
+    expect(second?.[0]).toMatchObject({ endpoint: `${scene.m2.host}/ns/app:v1`, outcome: 'ok' });
+    expect(second?.[0]?.hedged).toBeUndefined();
   });
 
   it('off: the walk waits for the hung mirror to time out before trying the next', async () => {
@@ -130,8 +133,9 @@ describe('hedging and health together', () => {
       await waitMs(20);
     }
     expect(p.proxy.pull.health.state(scene.m1.host)).toBe('open');
-    // No request waited for m1's timeout: the timeouts were its probes'.
-    expect(p.attemptsFor(byTag).every((a) => a.every((x) => x.outcome !== 'timeout'))).toBe(true);
+    // m1 lost its races (one loser at a time running on as its probe); a request sees m1 time out itself
+    // only on a machine so loaded that m2 took longer than m1's 300 ms first-byte timeout.
+    expect(p.attemptsFor(byTag).some((a) => a.some((x) => x.outcome === 'aborted'))).toBe(true);
     for (let i = 0; i < 2; i++) expect((await p.get(byTag)).status).toBe(200);
     expect(p.attemptsFor(byTag).slice(-2).map((a) => a.map((x) => x.outcome))).toEqual([['circuit_open', 'ok'], ['circuit_open', 'ok']]);
   });

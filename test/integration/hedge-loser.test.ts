@@ -25,8 +25,15 @@ describe('hedge losers and health', () => {
     const rounds = p.attemptsFor(byTag);
     // The first round raced m1 and m2 won; m1's loser ran on as its probe, and while that probe was silent for
     // longer than the delay, m1 went after m2, which served each time. m1 was never skipped as open.
-    expect(rounds.map((r) => r.map((a) => a.outcome))).toEqual([['ok', 'aborted'], ...Array.from({ length: ROUNDS - 1 }, () => ['ok'])]);
-    expect(scene.m1.count('/manifests/')).toBe(1);
+    // (On a loaded machine m2 may itself take longer than the delay, and m1 then joins as a hedge and loses.)
+    // So after the first round m2 starts first: its answer is never a hedge.
+    const [first, ...rest] = rounds;
+    expect(first?.map((a) => a.outcome)).toEqual(['ok', 'aborted']);
+    for (const r of rest) {
+      expect(r[0]).toMatchObject({ endpoint: `${scene.m2.host}/ns/app:v1`, outcome: 'ok' });
+      expect(r[0]?.hedged).toBeUndefined();
+      expect(r.slice(1).map((a) => a.outcome)).toEqual(r.length > 1 ? ['aborted'] : []);
+    }
     // That attempt runs on as m1's probe.
     expect(p.proxy.pull.probes.has(scene.m1.host)).toBe(true);
     expect(p.proxy.pull.health.state(scene.m1.host)).toBe('closed');

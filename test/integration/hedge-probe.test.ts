@@ -32,9 +32,12 @@ describe('hedge losers as health probes', () => {
       await waitMs(20);
     }
     expect(p.proxy.pull.health.state(scene.m1.host)).toBe('open');
-    // No request waited for m1's timeout: each lost its race to m2, or (while m1's probe was silent for
-    // longer than the delay) went to m2 first; the timeouts were the probes'.
-    expect(p.attemptsFor(byTag()).every((a) => ['ok,aborted', 'ok'].includes(a.map((x) => x.outcome).join()))).toBe(true);
+    // m2 served every request. m1's attempts lost their race (one at a time running on as its probe), or,
+    // while m1's probe was silent for longer than the delay, came after m2's answer; only on a machine so
+    // loaded that m2 took longer than m1's 200 ms first-byte timeout did a request see m1 time out itself.
+    const outcomes = p.attemptsFor(byTag()).map((a) => a.map((x) => x.outcome).join());
+    expect(outcomes.every((o) => ['ok,aborted', 'ok', 'timeout,ok'].includes(o))).toBe(true);
+    expect(outcomes).toContain('ok,aborted');
     await p.proxy.pull.probes.idle();
     const seen = scene.m1.count('/manifests/');
     for (let i = 0; i < 5; i++) expect((await p.get(byTag())).status).toBe(200);
