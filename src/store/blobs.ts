@@ -24,7 +24,7 @@ import type { FillMemory } from './fill-memory.js';
 import type { BlobOutput } from './output.js';
 import { rangedBlob } from './ranged.js';
 import { walkKey } from './scope.js';
-import { sendFile, sendGrowing, untilChangedOrAborted } from './read-file.js';
+import { FillWait, sendFile, sendGrowing } from './read-file.js';
 import { SingleFlight } from './single-flight.js';
 import { blobPath, blobWhat, declaredLength, fetchVerified } from './verified-fetch.js';
 
@@ -220,10 +220,15 @@ export class BlobStore {
 
 /** Waits until the fill's bytes may be sent: verified whole, or (large) streaming with its size known. */
 async function untilReadable(fill: BlobFill, signal: AbortSignal): Promise<void> {
-  while (!fill.streamable) {
-    if (fill.state === 'failed') throw fill.error;
-    if (signal.aborted) throw new UpstreamFailure('aborted', 'client went away');
-    await untilChangedOrAborted(fill, signal);
+  const wait = new FillWait(fill, signal);
+  try {
+    while (!fill.streamable) {
+      if (fill.state === 'failed') throw fill.error;
+      if (signal.aborted) throw new UpstreamFailure('aborted', 'client went away');
+      await wait.next();
+    }
+  } finally {
+    wait.close();
   }
 }
 

@@ -183,12 +183,7 @@ export class BlobFill implements VerifiedSink {
     return this.recentStart;
   }
 
-  /** Resolves at the next change (bytes, size, a new generation, the end). */
-  changed(): Promise<void> {
-    return new Promise((resolve) => this.onChange(resolve));
-  }
-
-  /** Calls `wake` once, at the next change. */
+  /** Calls `wake` once, at the next change (bytes, size, a new generation, the end). */
   onChange(wake: () => void): void {
     this.waiters.push(wake);
   }

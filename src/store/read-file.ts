@@ -135,11 +135,11 @@ export async function sendGrowing(fill: BlobFill, generation: number, span: Byte
 }
 
 /**
- * A reader's waits for its fill's next change: one abort listener for the
+ * A request's waits for its fill's next change: one abort listener for the
  * whole send and one promise per wait (a reader that keeps up waits once per
  * chunk, and 64 readers of one fill wait 64 times per chunk).
  */
-class FillWait {
+export class FillWait {
   private resolve: (() => void) | undefined;
   private readonly wake = (): void => {
     const resolve = this.resolve;
@@ -199,16 +199,4 @@ class ReadBack {
     await (flushed ? flushed.call(this.out, bytes) : this.out.write(bytes));
     return bytesRead;
   }
-}
-
-export function untilChangedOrAborted(fill: BlobFill, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    void fill.changed().then(done);
-  });
 }
