@@ -94,8 +94,7 @@ export class BlobFill implements VerifiedSink {
   write(chunk: Buffer): Promise<void> | undefined {
     const writer = this.writer as BatchWriter;
     if (!this.memory.take(chunk.length)) return this.throughFile(writer, chunk);
-    this.queue(writer, chunk);
-    this.remember(chunk);
+    this.keep(writer, chunk);
     if (!this.hold) this.release(this.received);
     return writer.unwritten > this.unwritten ? writer.until(this.unwritten) : undefined;
   }
@@ -108,8 +107,7 @@ export class BlobFill implements VerifiedSink {
     const writer = this.writer as BatchWriter;
     const kept = tail === undefined || this.memory.take(tail.length);
     if (tail && kept) {
-      this.queue(writer, tail);
-      this.remember(tail);
+      this.keep(writer, tail);
     } else if (tail) {
       writer.push(tail);
       this.received += tail.length;
@@ -216,14 +214,20 @@ export class BlobFill implements VerifiedSink {
     if (!this.hold) this.release(this.received);
   }
 
-  /** Queues a chunk already counted against the bound over all fills; a failed push gives that count back. */
-  private queue(writer: BatchWriter, chunk: Buffer): void {
+  /**
+   * Queues a chunk already counted against the bound over all fills for the
+   * file and keeps it in the window; a failed push gives that count back.
+   */
+  private keep(writer: BatchWriter, chunk: Buffer): void {
     try {
       writer.push(chunk);
     } catch (err) {
       this.memory.free(chunk.length);
       throw err;
     }
+    this.recent.push(chunk);
+    this.recentBytes += chunk.length;
+    this.received += chunk.length;
   }
 
   /** Lets go of the whole window; every byte before `start` is in the file. */
@@ -232,12 +236,6 @@ export class BlobFill implements VerifiedSink {
     this.recent = [];
     this.recentBytes = 0;
     this.recentStart = start;
-  }
-
-  private remember(chunk: Buffer): void {
-    this.recent.push(chunk);
-    this.recentBytes += chunk.length;
-    this.received += chunk.length;
   }
 
   /** Forgets the oldest chunks beyond the window, only those already in the file (readers behind read them back). */
