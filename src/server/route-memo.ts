@@ -4,11 +4,13 @@
 // registry split) was a measurable part of a cached manifest request
 // (issue 11). parseRoute is pure and a listener's route options never change
 // (they are read once from the settings, like the aliases), so the route of
-// a read target is the same for the listener's whole life. Only routes
-// parseRoute accepted for GET or HEAD are kept (they do not depend on which
-// of the two): a refused target is parsed, and refused, every time.
-// Targets are client-chosen: what is kept is bounded in count and in length,
-// like ./host-memo.ts, so at most MAX_ROUTES x MAX_TARGET_CHARS characters.
+// a read target is the same for the listener's whole life. Only manifest
+// routes parseRoute accepted for GET or HEAD are kept (they do not depend on
+// which of the two): a refused target is parsed, and refused, every time, and
+// blob targets, each asked for about once per node, would only push the
+// manifests out. Targets are client-chosen: what is kept is bounded in count
+// and in length, like ./host-memo.ts: keys of at most MAX_TARGET_CHARS, and
+// routes made of parts of them (a few KB each at most, a few MB in all).
 import { parseRoute, type Route, type RouteOptions } from '../core/oci/route.js';
 
 const MAX_ROUTES = 1024;
@@ -34,7 +36,7 @@ export class RouteMemo {
     const known = this.routes.get(key);
     if (known !== undefined) return known;
     const route = parseRoute(method, pathname, query, this.options);
-    if (key.length > MAX_TARGET_CHARS) return route;
+    if (route.kind !== 'manifests' || key.length > MAX_TARGET_CHARS) return route;
     if (this.routes.size >= MAX_ROUTES) this.routes.clear();
     this.routes.set(key, route);
     return route;

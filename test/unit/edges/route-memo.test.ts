@@ -36,6 +36,14 @@ describe('RouteMemo', () => {
     expect(memo.size).toBe(0);
   });
 
+  it('keeps manifest routes only: blob targets, asked for about once each, would push them out', () => {
+    const memo = new RouteMemo(options);
+    memo.route('GET', '/v2/quay.io/foo/manifests/1.0', q());
+    for (let i = 0; i < 2000; i++) memo.route('GET', `/v2/quay.io/foo/blobs/sha256:${i.toString(16).padStart(64, '0')}`, q());
+    memo.route('GET', '/v2/', q());
+    expect(memo.size).toBe(1);
+  });
+
   it('never answers a write method from a read route', () => {
     const memo = new RouteMemo(options);
     memo.route('GET', '/v2/quay.io/foo/manifests/1.0', q());
