@@ -46,14 +46,17 @@ abstract class Tally<S extends Series> {
   readonly aggregator = 'sum';
   readonly name: string;
   readonly help: string;
+  /** As prom-client's metrics have them (read by the deploy test of the alert rules). */
+  readonly labelNames: readonly string[];
   protected series = new Map<string, S>();
 
   constructor(
-    private readonly options: Options,
+    options: Options,
     readonly type: 'counter' | 'histogram',
   ) {
     this.name = options.name;
     this.help = options.help;
+    this.labelNames = options.labelNames;
     for (const registry of options.registers) registry.registerMetric(this as never);
   }
 
@@ -62,7 +65,7 @@ abstract class Tally<S extends Series> {
     let s = this.series.get(key);
     if (s === undefined) {
       const labels: Record<string, string> = {};
-      this.options.labelNames.forEach((name, i) => (labels[name] = values[i] ?? ''));
+      this.labelNames.forEach((name, i) => (labels[name] = values[i] ?? ''));
       s = this.made(labels);
       this.series.set(key, s);
     }
@@ -71,7 +74,7 @@ abstract class Tally<S extends Series> {
 
   /** The key of a label tuple: values joined by a byte no label value here holds. */
   protected keyOf(values: readonly string[]): string {
-    if (values.length !== this.options.labelNames.length) throw new Error(`${this.name}: expected labels ${this.options.labelNames.join(', ')}`);
+    if (values.length !== this.labelNames.length) throw new Error(`${this.name}: expected labels ${this.labelNames.join(', ')}`);
     return values.join('\u0000');
   }
 
