@@ -13,6 +13,7 @@ import { listenOnLoopback } from '../../src/bench/loopback.js';
 import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
 import { dripRegistry } from '../fakes/drip-registry.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { successOf } from '../helpers/status-card.js';
 
 const CONTENT = randomBytes(4 * 1024 * 1024);
 const DIGEST = `sha256:${createHash('sha256').update(CONTENT).digest('hex')}`;
@@ -44,29 +45,33 @@ async function pullPastDeadline(proxy: TestProxy, mirror: string) {
   await vi.waitFor(() => expect(proxy.attemptsFor(PATH)).toHaveLength(1), { timeout: 5_000, interval: 20 });
   const metrics = await (await request(`${proxy.url}/metrics`)).body.text();
   const health = proxy.proxy.pull.health.snapshot().find((h) => h.endpoint === mirror);
-  return { attempts: proxy.attemptsFor(PATH)[0] ?? [], metrics, health };
+  const page = await (await request(`${proxy.url}/status`)).body.text();
+  return { attempts: proxy.attemptsFor(PATH)[0] ?? [], metrics, health, success: successOf(page, mirror) };
 }
 
 it('a body cut mid-stream by the pull deadline is a `deadline` attempt, not `refused`, and not held against the endpoint', async () => {
   // 4 KiB every 10 ms (~400 KB/s, well above min_bytes_per_s): the 4 MiB would take ~10 s, the deadline comes first.
   const mirror = await dripRegistry(CONTENT, { bytes: 4096, everyMs: 10 });
   stops.push(mirror.stop);
-  const { attempts, metrics, health } = await pullPastDeadline(await proxyFor(mirror.host), mirror.host);
+  const { attempts, metrics, health, success } = await pullPastDeadline(await proxyFor(mirror.host), mirror.host);
   expect(attempts.map((a) => a.outcome)).toEqual(['ok', 'deadline']);
   expect(attempts[1]?.message).toMatch(/pull_deadline_ms after byte \d+/);
   expect(metrics).toMatch(/mirrorgate_upstream_attempts_total\{[^}]*outcome="deadline"[^}]*\} 1/);
   expect(metrics).not.toMatch(/outcome="refused"/);
   // One endpoint failure would have opened the circuit (failure_threshold 1).
   expect(health).toMatchObject({ state: 'closed', failures: 0 });
+  // The status page agrees: the opening and the cut, neither a failure of the endpoint.
+  expect(success).toEqual({ rate: '100%', tries: '2' });
 });
 
 it('an attempt still waiting for its headers at the deadline is recorded as `deadline`, and not held against the endpoint', async () => {
   const silent = await listenOnLoopback(createServer(() => undefined));
   stops.push(silent.stop);
   const proxy = await proxyFor(silent.host);
-  const { attempts, metrics, health } = await pullPastDeadline(proxy, silent.host);
+  const { attempts, metrics, health, success } = await pullPastDeadline(proxy, silent.host);
   expect(attempts.map((a) => a.outcome)).toEqual(['deadline']);
   expect(metrics).toMatch(/mirrorgate_upstream_attempts_total\{[^}]*outcome="deadline"[^}]*\} 1/);
   expect(health?.failures ?? 0).toBe(0);
   expect(health?.state ?? 'closed').toBe('closed');
+  expect(success).toEqual({ rate: '100%', tries: '1' });
 });
