@@ -6,12 +6,12 @@
 // meanwhile is packed into slabs by the body reader. Counted by the sink's
 // exported smallQueued counter, not by RSS.
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { fakeRegistry, type FakeRegistry } from '../../src/bench/simulated-registry.js';
+import { fakeRegistry } from '../../src/bench/simulated-registry.js';
 import { smallQueued } from '../../src/store/client-sink.js';
-import { pacedCrumbs, type PacedCrumbs } from '../fakes/paced-crumbs.js';
-import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { pacedCrumbs } from '../fakes/paced-crumbs.js';
+import { mirrorRules, startTestProxy } from '../helpers/proxy.js';
 
 const CONTENT = randomBytes(64 * 1024 * 1024);
 const DIGEST = `sha256:${createHash('sha256').update(CONTENT).digest('hex')}`;
@@ -21,31 +21,29 @@ const UPSTREAM_BYTES = 400_000;
 /** Small chunks queued at once that leave no doubt (without the wait, one per byte past the kernel's buffers). */
 const QUEUE_EVIDENT = 1_000;
 
-let mirror: PacedCrumbs;
-let source: FakeRegistry;
-let proxy: TestProxy;
-let client: Socket | undefined;
-
+/** What a test started, stopped last first. */
+let stops: (() => unknown)[] = [];
 afterEach(async () => {
-  client?.destroy();
-  await proxy.close();
-  await Promise.all([mirror.stop(), source.stop()]);
+  for (const stop of stops.reverse()) await stop();
+  stops = [];
 });
 
 it('a paced one-byte-chunk upstream and a client that reads nothing: at most one small chunk waits in its socket queue', async () => {
-  mirror = await pacedCrumbs(CONTENT);
-  source = await fakeRegistry();
-  proxy = await startTestProxy(
+  const mirror = await pacedCrumbs(CONTENT);
+  const source = await fakeRegistry();
+  stops.push(() => mirror.stop(), () => source.stop());
+  const proxy = await startTestProxy(
     mirrorRules(`${source.host}/ns`, [`${mirror.host}/ns`], [], { never: true }),
     { aliases: { src: source.host }, min_bytes_per_s: 1, body_idle_timeout_ms: 60_000 },
     { server: { listen: ['127.0.0.1:0'], send_timeout_ms: 120_000 } },
   );
+  stops.push(() => proxy.close());
   smallQueued.peak = smallQueued.now;
   const { hostname, port } = new URL(proxy.url);
   const socket = connect(Number(port), hostname, () => socket.write(`GET /v2/src/ns/app/blobs/${DIGEST} HTTP/1.1\r\nhost: ${hostname}\r\n\r\n`));
   socket.pause();
   socket.on('error', () => {});
-  client = socket;
+  stops.push(() => socket.destroy());
   // Bounded: polls until the upstream sent UPSTREAM_BYTES (or the queue plainly grew), at most 400 polls.
   for (let i = 0; i < 400 && mirror.sent() < UPSTREAM_BYTES && smallQueued.peak <= QUEUE_EVIDENT; i++) await new Promise((resolve) => setTimeout(resolve, 50));
   // One at most, and one indeed: the tiny chunks did reach the client's socket through the sink.
