@@ -1,5 +1,5 @@
-// Without the disk cache, a blob streams to its client through ClientSink
-// (store/client-sink.ts). The client's socket queue is bounded in bytes; an
+// Without the disk cache, a blob (or a Range of it) streams to its client
+// through store/client-sink.ts writeToClient. The client's socket queue is bounded in bytes; an
 // upstream that paces its body one byte per chunk, to a client that reads
 // nothing, would fill it with one Buffer object per byte before the bound
 // trips. The sink lets at most one small chunk wait per client; what arrives
@@ -28,7 +28,10 @@ afterEach(async () => {
   stops = [];
 });
 
-it('a paced one-byte-chunk upstream and a client that reads nothing: at most one small chunk waits in its socket queue', async () => {
+it.each([
+  ['a whole blob', ''],
+  ['a Range', `range: bytes=0-${CONTENT.length - 2}\r\n`],
+])('%s from a paced one-byte-chunk upstream to a client that reads nothing: at most one small chunk waits in its socket queue', async (_what, range) => {
   const mirror = await pacedCrumbs(CONTENT);
   const source = await fakeRegistry();
   stops.push(() => mirror.stop(), () => source.stop());
@@ -40,7 +43,7 @@ it('a paced one-byte-chunk upstream and a client that reads nothing: at most one
   stops.push(() => proxy.close());
   smallQueued.peak = smallQueued.now;
   const { hostname, port } = new URL(proxy.url);
-  const socket = connect(Number(port), hostname, () => socket.write(`GET /v2/src/ns/app/blobs/${DIGEST} HTTP/1.1\r\nhost: ${hostname}\r\n\r\n`));
+  const socket = connect(Number(port), hostname, () => socket.write(`GET /v2/src/ns/app/blobs/${DIGEST} HTTP/1.1\r\nhost: ${hostname}\r\n${range}\r\n`));
   socket.pause();
   socket.on('error', () => {});
   stops.push(() => socket.destroy());
