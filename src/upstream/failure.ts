@@ -38,8 +38,6 @@ export type FailureKind =
  * Nor does `rejected`: a 400 the client's own parameters provoke (an `n` past
  * the registry's range, an Accept naming none of the image's types) is the
  * endpoint's answer to that request, and any client could send three.
- */
-/*
  * Nor does `deadline`: the pull's budget may have gone to earlier endpoints
  * or to a client that reads slowly, and a body too slow to be useful is a
  * stall (upstream.min_bytes_per_s), which does count.
