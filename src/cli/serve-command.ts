@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { loadSettings } from '../config/settings.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { CONFIG_OPTION, configFile } from './config-option.js';
@@ -12,7 +13,7 @@ export const SERVE: CommandSpec = {
   options: {
     config: CONFIG_OPTION,
   },
-  notes: 'exit codes: 0 stopped by a signal, 2 invalid settings or rules',
+  notes: 'exit codes: 0 stopped by a signal, 2 invalid settings or rules, 128+signal (130 SIGINT, 143 SIGTERM) when a second signal cut a graceful stop short',
 };
 
 /** Runs until SIGINT or SIGTERM; SIGHUP reloads the rules (so do changes to the rule files). */
@@ -47,7 +48,9 @@ export async function serveCommand(args: ParsedArgs, _io: CliIO): Promise<number
  * process without its 'exit' handlers, and the log lines still buffered
  * (observability/line-sink.ts) with them: a second SIGINT or SIGTERM ends
  * it at once through process.exit, which runs them; SIGHUP is ignored
- * (there is nothing to reload).
+ * (there is nothing to reload). Pulls still in flight are cut then, so the
+ * status is not success but the shell's for a death by that signal
+ * (128 + its number), what a supervisor expects of a forced stop.
  */
 function whileStopping(turn: 'on' | 'off'): void {
   process[turn]('SIGINT', exitNow);
@@ -55,5 +58,5 @@ function whileStopping(turn: 'on' | 'off'): void {
   process[turn]('SIGHUP', ignore);
 }
 
-const exitNow = (): never => process.exit(EXIT.ok);
+const exitNow = (signal: NodeJS.Signals): never => process.exit(128 + constants.signals[signal]);
 const ignore = (): void => undefined;

@@ -15,7 +15,18 @@ const REDACT = ['authorization', '*.authorization', 'headers.authorization', 'pa
 
 /** The default destination flushes every `flushMs` (0: at once), and at exit. */
 export function createLogger(level: string, destination?: DestinationStream, flushMs = 0): Logger {
-  return pino({ level, base: { service: 'mirrorgate' }, redact: { paths: REDACT, censor: '[redacted]' } }, destination ?? stdoutSink(flushMs));
+  return pino({ level, base: { service: 'mirrorgate' }, redact: { paths: REDACT, censor: '[redacted]' }, hooks: { streamWrite: escapedLine } }, destination ?? stdoutSink(flushMs));
+}
+
+/**
+ * Every pino line escaped as the access line is (core/log-text.ts): pino's
+ * JSON escapes C0 controls only, and a value quoting a client or an upstream
+ * may carry C1 controls (CSI 0x9b starts a terminal control sequence; NEL
+ * 0x85 cuts the line for Unicode-aware readers). The line's own final
+ * newline is the one control left as is.
+ */
+function escapedLine(line: string): string {
+  return line.endsWith('\n') ? `${escapeLineBreakers(line.slice(0, -1))}\n` : escapeLineBreakers(line);
 }
 
 function stdoutSink(flushMs: number): LineSink {

@@ -50,7 +50,7 @@ export function finalError(attempts: readonly AttemptRecord[], notFound: OciErro
     }
   }
   if (only('auth')) return new OciError('DENIED', `every endpoint refused access to ${what}`, detail);
-  if (only('timeout', 'circuit_open')) return new OciError('GATEWAY_TIMEOUT', `every endpoint timed out for ${what}`, detail);
+  if (only('timeout', 'deadline', 'circuit_open')) return new OciError('GATEWAY_TIMEOUT', `every endpoint timed out for ${what}`, detail);
   if (only('refused', 'dns', 'tls', 'timeout', 'busy', 'circuit_open')) return new OciError('UNAVAILABLE', `no endpoint for ${what} could be reached`, detail);
   return new OciError('BAD_GATEWAY', `no endpoint served ${what}`, detail);
 }

@@ -132,7 +132,11 @@ async function walkPass<T>(
       return { result: { value: settled.value as T, candidate, ms }, launchedAny, circuitSkipped };
     }
     const failure = settled.error;
-    if (signal.aborted) stopIfAborted(signal, failure);
+    if (signal.aborted) {
+      // Cut by the pull's deadline: recorded, so the log names what the pull waited on, and not judged (the endpoint's share of the time is unknown).
+      if (failure.kind === 'deadline') records.push(attemptOf(candidate, 'deadline', ms, { message: failure.message, ...(hedged ? { hedged } : {}) }));
+      stopIfAborted(signal, failure);
+    }
     judge(ctx, settled.running, failure);
     records.push(
       attemptOf(candidate, failure.kind, ms, {

@@ -4,6 +4,7 @@
 // that made them; "served" is counted per client request, so a coalesced
 // follower counts as served by the endpoint its leader's fetch came from.
 import { type AttemptRecord, servedAttempt } from '../pull/attempts.js';
+import { ENDPOINT_FAILURES, type FailureKind } from '../upstream/failure.js';
 import type { RecentPull } from '../observability/recent-pulls.js';
 import type { AppDeps, RequestSummary } from './request-context.js';
 
@@ -74,5 +75,6 @@ function countAttempt(deps: AppDeps, r: AttemptRecord): void {
   // Skips (no request sent) and lost hedge races say nothing about the endpoint's speed or health.
   if (r.outcome === 'circuit_open' || r.outcome === 'busy' || r.outcome === 'aborted') return;
   metrics.attemptDuration.observe({ endpoint, outcome: r.outcome }, r.ms / 1000);
-  deps.series.attempt(r.host, r.outcome === 'ok', r.ms);
+  // Success as health sees it (failure.ts): a 404 from a mirror that lacks the image is an answer, not a failure.
+  deps.series.attempt(r.host, !ENDPOINT_FAILURES.has(r.outcome as FailureKind), r.ms);
 }

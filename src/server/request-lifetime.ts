@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Route } from '../core/oci/route.js';
 import type { AttemptRecord } from '../pull/attempts.js';
 import type { AppDeps, RequestContext, RequestSummary } from './request-context.js';
+import { PullDeadline } from '../upstream/failure.js';
 
 export class RequestLifetime {
   private controller?: AbortController;
@@ -60,7 +61,7 @@ export class RequestLifetime {
       });
     // Every pull has an end: past the deadline its upstream work is aborted and the client gets 504.
     const left = Math.max(0, deps.settings.dataPath.pullDeadlineMs - (deps.pull.clock.now() - this.started));
-    this.cancelDeadline = deps.pull.timers.after(left, () => abort.abort(new OciError('GATEWAY_TIMEOUT', 'the pull took longer than upstream.pull_deadline_ms')));
+    this.cancelDeadline = deps.pull.timers.after(left, () => abort.abort(new PullDeadline()));
     return abort;
   }
 }

@@ -8,6 +8,7 @@
 import { BUCKETS, type SeriesPoint } from '../observability/endpoint-series.js';
 import { packageVersion } from '../observability/build-info.js';
 import { OTHER } from '../observability/endpoint-labels.js';
+import { ENDPOINT_FAILURES } from '../upstream/failure.js';
 import type { RecentPull } from '../observability/recent-pulls.js';
 import type { AppDeps } from './request-context.js';
 import { bytesChart, latencyChart, successChart } from './status/charts.js';
@@ -17,6 +18,8 @@ import { SCRIPT } from './status/script.js';
 import { STYLE } from './status/style.js';
 
 const VERSION = `v${packageVersion()}`;
+/** What an endpoint's success rate counts: the circuit's notion of failure, so the page and the breaker agree. */
+const SUCCESS_COUNTS = `Success: the tries the endpoint did not fail. Failures are what counts towards its circuit (${[...ENDPOINT_FAILURES].join(', ')}); any other answer (a 404 from a mirror that lacks the image, 401/403, 429, content mirrorgate declines) and a cut by the pull deadline count as success. Skipped tries and lost hedge races are not counted.`;
 const STATE_ORDER: Record<string, number> = { open: 0, 'half-open': 1, closed: 2, unknown: 3 };
 
 interface EndpointView {
@@ -87,7 +90,7 @@ function endpointsSection(deps: AppDeps): string {
 <div><dt>bytes served</dt><dd>${esc(formatBytes(w.bytes))}</dd>${bytesChart(e.points)}</div></dl>${last ? `<p class="last">${last}</p>` : ''}</article>`;
   });
   const body = cards.length ? `<div class="grid">${cards.join('')}</div>` : '<p class="none">No upstream contacted in the last 15 minutes.</p>';
-  return `<h2>Endpoints <small class="muted">last 15 minutes, 30 s steps</small></h2>${body}`;
+  return `<h2>Endpoints <small class="muted">last 15 minutes, 30 s steps</small></h2><p class="muted" id="success-counts">${esc(SUCCESS_COUNTS)}</p>${body}`;
 }
 
 function failoversSection(deps: AppDeps): string {

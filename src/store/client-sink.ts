@@ -9,9 +9,35 @@
 import { OciError } from '../core/oci/errors.js';
 import type { ByteGate } from '../pull/bounded-json.js';
 import { UpstreamFailure } from '../upstream/failure.js';
-import { HeldChunks } from '../upstream/held-chunks.js';
+import { HeldChunks, SMALL_CHUNK } from '../upstream/held-chunks.js';
 import type { BlobOutput } from './output.js';
 import type { VerifiedSink } from './verified-fetch.js';
+
+/** Small chunks handed to clients' sockets that have not left the process yet, now and at most (tests read it). */
+export const smallQueued = { now: 0, peak: 0 };
+
+/**
+ * Writes an upstream's chunk to a client; a promise when it must be waited
+ * for. A small chunk is waited for until it left the process: the client's
+ * socket queue is bounded in bytes, so an upstream that paces its body in
+ * one-byte chunks would fill it with a Buffer object (~100 bytes of heap)
+ * per byte for a client that does not read. Meanwhile the body reader packs
+ * what arrives into slabs (upstream/body-flow.ts, HeldChunks), so the next
+ * write is one large chunk: at most one small chunk waits per client.
+ */
+export function writeToClient(out: BlobOutput, chunk: Buffer): Promise<void> | undefined {
+  if (chunk.length >= SMALL_CHUNK || !out.writeFlushed) return out.write(chunk);
+  return counted(out.writeFlushed(chunk));
+}
+
+async function counted(flushed: Promise<void>): Promise<void> {
+  smallQueued.peak = Math.max(smallQueued.peak, ++smallQueued.now);
+  try {
+    await flushed;
+  } finally {
+    smallQueued.now--;
+  }
+}
 
 export class ClientSink implements VerifiedSink {
   private readonly held = new HeldChunks();
@@ -90,7 +116,7 @@ export class ClientSink implements VerifiedSink {
 
   /** Counts the chunk as sent once the client's socket took it. */
   private send(chunk: Buffer): Promise<void> | undefined {
-    const wait = this.out.write(chunk);
+    const wait = writeToClient(this.out, chunk);
     if (!wait) {
       this.sent += chunk.length;
       return undefined;

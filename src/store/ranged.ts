@@ -16,6 +16,7 @@ import { HashFailure } from '../pull/hash-worker.js';
 import { StreamVerifier } from '../pull/verify.js';
 import { walk } from '../pull/walk.js';
 import type { BadCopies } from './bad-copies.js';
+import { writeToClient } from './client-sink.js';
 import type { BlobOutput } from './output.js';
 import { blobPath, blobWhat, declaredLength } from './verified-fetch.js';
 
@@ -122,7 +123,7 @@ async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, lengt
       let wait: Promise<void> | undefined;
       if (part.length > 0) {
         const release = verifier ? verifier.push(part) : part;
-        wait = inTurn(release && out.write(release), verifier?.pending);
+        wait = inTurn(release && writeToClient(out, release), verifier?.pending);
         sent += part.length;
       }
       // The span is complete: whatever the upstream sends after it is not read.
@@ -131,7 +132,7 @@ async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, lengt
     });
     if (sent < length) throw new UpstreamFailure('refused', `upstream body ended after ${sent} of ${length} bytes`);
     const tail = await verifier?.finish();
-    if (tail) await out.write(tail);
+    if (tail) await writeToClient(out, tail);
   } finally {
     discard(res.body);
     verifier?.close();

@@ -4,12 +4,14 @@
 // may quote the upstream (its error body, an address, an OpenSSL string);
 // `publicMessage`, the only text a client may see, is mirrorgate's own words
 // and never holds upstream bytes or a host outside the plan.
+import { OciError } from '../core/oci/errors.js';
 import { AddressRefusedError } from './connect-guard.js';
 
 export type FailureKind =
   | 'refused' // connection refused or reset before a response, or an address the filter refused
   | 'dns' // the host name did not resolve
   | 'timeout' // connect, headers or idle body timeout
+  | 'deadline' // the pull's overall deadline (upstream.pull_deadline_ms) cut the attempt: the pull's time ran out, not the endpoint
   | 'tls' // certificate or handshake failure
   | 'status_5xx'
   | 'status_429'
@@ -36,6 +38,9 @@ export type FailureKind =
  * Nor does `rejected`: a 400 the client's own parameters provoke (an `n` past
  * the registry's range, an Accept naming none of the image's types) is the
  * endpoint's answer to that request, and any client could send three.
+ * Nor does `deadline`: the pull's budget may have gone to earlier endpoints
+ * or to a client that reads slowly, and a body too slow to be useful is a
+ * stall (upstream.min_bytes_per_s), which does count.
  */
 export const ENDPOINT_FAILURES: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'dns', 'timeout', 'tls', 'status_5xx', 'digest_mismatch', 'invalid', 'redirect']);
 
@@ -52,6 +57,13 @@ export class UpstreamFailure extends Error {
     readonly publicMessage?: string,
   ) {
     super(message);
+  }
+}
+
+/** The abort reason of a request whose upstream.pull_deadline_ms passed: a 504 for its client. */
+export class PullDeadline extends OciError {
+  constructor() {
+    super('GATEWAY_TIMEOUT', 'the pull took longer than upstream.pull_deadline_ms');
   }
 }
 
@@ -74,6 +86,7 @@ export function classifyError(err: unknown): UpstreamFailure {
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
   const said = code ? `${code}: ${message}` : message;
+  if (err instanceof PullDeadline) return new UpstreamFailure('deadline', err.message);
   if (code === 'UND_ERR_ABORTED' || (err as Error)?.name === 'AbortError') return new UpstreamFailure('aborted', 'request aborted');
   if (err instanceof AddressRefusedError || (err as { cause?: unknown })?.cause instanceof AddressRefusedError) {
     return new UpstreamFailure('refused', said, undefined, undefined, 'the address is not one mirrorgate may reach unless the rules or upstream.allow name the host');
