@@ -6,6 +6,7 @@
 // Endpoint label values are bounded by EndpointLabels (`metrics.max_endpoints`).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EndpointLabels, OTHER } from './endpoint-labels.js';
+import { type CounterChild, type HistogramChild, LabelledCounter, LabelledHistogram } from './tallies.js';
 
 type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -22,9 +23,9 @@ export interface MetricsOptions {
 }
 
 interface HttpSeries {
-  readonly requests: Counter.Internal;
-  readonly duration: Histogram.Internal<string>;
-  readonly responseSize: Histogram.Internal<string>;
+  readonly requests: CounterChild;
+  readonly duration: HistogramChild;
+  readonly responseSize: HistogramChild;
 }
 
 const STATES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
@@ -38,17 +39,17 @@ export class Metrics {
   readonly registry = new Registry();
   readonly endpoints: EndpointLabels;
   private readonly r = [this.registry];
-  readonly requests = new Counter({ name: 'mirrorgate_http_requests_total', help: 'Requests answered, by route, method and HTTP status code.', labelNames: HTTP_LABELS, registers: this.r });
+  readonly requests = new LabelledCounter({ name: 'mirrorgate_http_requests_total', help: 'Requests answered, by route, method and HTTP status code.', labelNames: HTTP_LABELS, registers: this.r });
   readonly inFlight = new Gauge({ name: 'mirrorgate_http_requests_in_flight', help: 'Requests being answered now.', registers: this.r });
-  readonly duration = new Histogram({ name: 'mirrorgate_http_request_duration_seconds', help: 'Time to answer a request, to the last byte of the body.', labelNames: HTTP_LABELS, buckets: SECONDS, registers: this.r });
-  readonly responseSize = new Histogram({ name: 'mirrorgate_http_response_size_bytes', help: 'Body bytes sent per answer.', labelNames: HTTP_LABELS, buckets: BYTES, registers: this.r });
+  readonly duration = new LabelledHistogram({ name: 'mirrorgate_http_request_duration_seconds', help: 'Time to answer a request, to the last byte of the body.', labelNames: HTTP_LABELS, buckets: SECONDS, registers: this.r });
+  readonly responseSize = new LabelledHistogram({ name: 'mirrorgate_http_response_size_bytes', help: 'Body bytes sent per answer.', labelNames: HTTP_LABELS, buckets: BYTES, registers: this.r });
   readonly attempts = new Counter({ name: 'mirrorgate_upstream_attempts_total', help: 'Upstream attempts by endpoint (host:port or "other"), outcome class and role (mirror, source, affinity).', labelNames: ['endpoint', 'outcome', 'role'], registers: this.r });
   readonly attemptDuration = new Histogram({ name: 'mirrorgate_upstream_attempt_duration_seconds', help: 'Time from sending an upstream request to its answer (response headers; blob bodies stream after), by endpoint and outcome class. Skipped endpoints (busy, circuit_open) and lost hedge races are not observed.', labelNames: ['endpoint', 'outcome'], buckets: SECONDS, registers: this.r });
   readonly served = new Counter({ name: 'mirrorgate_upstream_served_total', help: 'Requests served from an upstream, by the endpoint that served and its role; each client request counts, coalesced ones included.', labelNames: ['endpoint', 'role'], registers: this.r });
   readonly bytes = new Counter({ name: 'mirrorgate_upstream_served_bytes_total', help: 'Body bytes sent to clients, by the upstream endpoint they came from.', labelNames: ['endpoint'], registers: this.r });
   readonly fallbacks = new Counter({ name: 'mirrorgate_fallback_to_source_total', help: 'Requests served by the source after a mirror of their plan was tried and failed.', labelNames: ['route'], registers: this.r });
   readonly denials = new Counter({ name: 'mirrorgate_denials_total', help: 'Requests denied, by reason: blocked, policy, not_allowed, never_contact_source.', labelNames: ['reason'], registers: this.r });
-  readonly cache = new Counter({ name: 'mirrorgate_cache_requests_total', help: 'Cache lookups by kind (manifest, tag, negative, blob) and result (hit, miss, stale, coalesced).', labelNames: ['kind', 'result'], registers: this.r });
+  readonly cache = new LabelledCounter({ name: 'mirrorgate_cache_requests_total', help: 'Cache lookups by kind (manifest, tag, negative, blob) and result (hit, miss, stale, coalesced).', labelNames: ['kind', 'result'], registers: this.r });
   readonly hedgesStarted = new Counter({ name: 'mirrorgate_hedges_started_total', help: 'Attempts started in parallel because the previous one was slow.', registers: this.r });
   readonly hedgesWon = new Counter({ name: 'mirrorgate_hedges_won_total', help: 'Hedged attempts that served the request.', registers: this.r });
   readonly tokenFetches = new Counter({ name: 'mirrorgate_token_fetches_total', help: 'Registry token requests by registry (or "other") and result (ok, failed).', labelNames: ['registry', 'result'], registers: this.r });
@@ -67,9 +68,9 @@ export class Metrics {
   readonly blobFillMemory = new Gauge({ name: 'mirrorgate_blob_fill_memory_bytes', help: 'Bytes the disk-cache fills in flight hold in memory for their readers (bounded by cache.blobs.max_fill_memory_bytes).', registers: this.r });
   readonly blobSendBuffers = new Gauge({ name: 'mirrorgate_blob_send_buffer_bytes', help: 'Bytes of read buffers lent to responses sending cached blobs (bounded by cache.blobs.max_send_buffer_bytes).', registers: this.r });
 
-  // prom-client hashes a label object on every inc/observe; a request's series are looked up once per label set.
+  // Each request counts in these: their series are found once per label tuple (./tallies.ts).
   private readonly httpSeries = new Map<string, HttpSeries>();
-  private readonly cacheSeries = new Map<string, Counter.Internal>();
+  private readonly cacheSeries = new Map<string, CounterChild>();
 
   constructor(circuits: CircuitSource, private readonly options: MetricsOptions) {
     this.endpoints = new EndpointLabels(options.maxEndpoints);
@@ -119,7 +120,7 @@ export class Metrics {
   }
 
   /** The cache lookup counter of (kind, result). */
-  cacheLookup(kind: string, result: string): Counter.Internal {
+  cacheLookup(kind: string, result: string): CounterChild {
     const key = `${kind} ${result}`;
     let child = this.cacheSeries.get(key);
     if (!child) {

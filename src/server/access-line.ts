@@ -15,7 +15,8 @@ export const MAX_USER_AGENT = 256;
 export function accessLine(done: Finished): Record<string, unknown> {
   const { summary: s } = done;
   const shared = done.records.length === 0 && s.sharedAttempts !== undefined && s.sharedAttempts.length > 0;
-  return {
+  // Fields added one by one, in this order, rather than spread: one line per request (issue 11).
+  const line: Record<string, unknown> = {
     reqId: done.reqId,
     method: done.method,
     path: done.path,
@@ -24,14 +25,15 @@ export function accessLine(done: Finished): Record<string, unknown> {
     bytes: done.bytes,
     client: done.client,
     userAgent: done.userAgent,
-    ...(s.route ? { route: s.route } : {}),
-    ...(s.image ? { image: s.image } : {}),
-    ...(s.pullBy ? { pullBy: s.pullBy } : {}),
-    ...(s.planLength !== undefined ? { plan: s.planLength } : {}),
-    attempts: shared ? s.sharedAttempts : done.records,
-    ...(shared ? { coalesced: true } : {}),
-    ...(s.servedBy ? { servedBy: s.servedBy } : {}),
-    ...(s.cache ? { cache: `${s.cache.kind} ${s.cache.result}` } : {}),
-    ...(s.denial ? { denial: s.denial } : {}),
   };
+  if (s.route) line.route = s.route;
+  if (s.image) line.image = s.image;
+  if (s.pullBy) line.pullBy = s.pullBy;
+  if (s.planLength !== undefined) line.plan = s.planLength;
+  line.attempts = shared ? s.sharedAttempts : done.records;
+  if (shared) line.coalesced = true;
+  if (s.servedBy) line.servedBy = s.servedBy;
+  if (s.cache) line.cache = `${s.cache.kind} ${s.cache.result}`;
+  if (s.denial) line.denial = s.denial;
+  return line;
 }

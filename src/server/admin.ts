@@ -7,11 +7,12 @@ import { failingAuthFiles } from './auth/file-state.js';
 import { statusPage } from './status-page.js';
 import { writeHead } from './answer-head.js';
 
-export const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/status'];
+const ADMIN_PATHS = ['/healthz', '/readyz', '/metrics', '/status'];
 
-/** Answers an admin path; false when `path` is not one. Without `details`, /readyz says only whether it is ready. */
-export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: ServerResponse, path: string, details = true): Promise<boolean> {
-  if (!ADMIN_PATHS.includes(path)) return false;
+export const isAdminPath = (path: string): boolean => ADMIN_PATHS.includes(path);
+
+/** Answers an admin path (isAdminPath). Without `details`, /readyz says only whether it is ready. */
+export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: ServerResponse, path: string, details = true): Promise<void> {
   const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
     writeHead(res, status, { ...extra, 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
@@ -50,5 +51,4 @@ export async function handleAdmin(deps: AppDeps, req: IncomingMessage, res: Serv
     const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
     send(200, 'text/html; charset=utf-8', statusPage(deps, query, nonce), { 'content-security-policy': csp, 'x-content-type-options': 'nosniff' });
   }
-  return true;
 }

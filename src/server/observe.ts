@@ -4,6 +4,7 @@
 // that made them; "served" is counted per client request, so a coalesced
 // follower counts as served by the endpoint its leader's fetch came from.
 import { type AttemptRecord, servedAttempt } from '../pull/attempts.js';
+import type { RecentPull } from '../observability/recent-pulls.js';
 import type { AppDeps, RequestSummary } from './request-context.js';
 
 export interface Finished {
@@ -46,7 +47,8 @@ export function observe(deps: AppDeps, done: Finished): void {
   }
   if (done.summary.image && (route === 'manifests' || route === 'blobs')) {
     const { image, servedBy, cache } = done.summary;
-    deps.recent.pulls.add({
+    // Optional fields set one by one, after the others, rather than spread: one entry per request (issue 11).
+    const pull: { -readonly [K in keyof RecentPull]: RecentPull[K] } = {
       at: deps.wallClock(),
       reqId: done.reqId,
       route,
@@ -56,9 +58,10 @@ export function observe(deps: AppDeps, done: Finished): void {
       code: done.code,
       ms: Math.round(done.seconds * 1000),
       bytes: done.bytes,
-      ...(servedBy ? { servedBy } : {}),
-      ...(cache ? { cache: cache.result } : {}),
-    });
+    };
+    if (servedBy) pull.servedBy = servedBy;
+    if (cache) pull.cache = cache.result;
+    deps.recent.pulls.add(pull);
   }
 }
 

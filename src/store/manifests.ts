@@ -8,7 +8,6 @@
 // by Accept (distribution answers a client that takes no lists with the
 // linux/amd64 manifest, and one that takes no OCI index with 404:
 // registry/handlers/manifests.go), so that answer is only this Accept's.
-import { LRUCache } from 'lru-cache';
 import { acceptedTypes } from '../core/oci/accept.js';
 import { OciError } from '../core/oci/errors.js';
 import { referencedDigests } from '../core/oci/manifest-refs.js';
@@ -54,13 +53,17 @@ interface ParsedAccept {
   readonly types: string;
 }
 
-/** Clients send a handful of distinct Accept headers: each is parsed once. Bounded, since the header is client-chosen. */
+/**
+ * Clients send a handful of distinct Accept headers: each is parsed once.
+ * Bounded, since the header is client-chosen: a plain map emptied when full
+ * (an LRU's bookkeeping on every hit costs more than a rare re-parse).
+ */
 const MAX_ACCEPTS = 256;
 const MAX_CACHED_ACCEPT = 1024;
 
 export class ManifestStore {
   private readonly flights: SingleFlight;
-  private readonly accepts = new LRUCache<string, ParsedAccept>({ max: MAX_ACCEPTS });
+  private readonly accepts = new Map<string, ParsedAccept>();
 
   constructor(
     private readonly pull: PullContext,
@@ -125,7 +128,9 @@ export class ManifestStore {
     if (known) return known;
     const accepted = acceptedTypes(header);
     const parsed = { accepted, types: [...new Set(accepted)].sort().join(',') };
-    if (header.length <= MAX_CACHED_ACCEPT) this.accepts.set(header, parsed);
+    if (header.length > MAX_CACHED_ACCEPT) return parsed;
+    if (this.accepts.size >= MAX_ACCEPTS) this.accepts.clear();
+    this.accepts.set(header, parsed);
     return parsed;
   }
 }
