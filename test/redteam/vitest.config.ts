@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+// The red team's reproductions: each asserts the REQUIRED behaviour, so each fails while its finding stands.
+export default defineConfig({
+  test: {
+    globalSetup: ['test/setup/temp-root.ts'],
+    include: ['test/redteam/**/*.redteam.test.ts'],
+    testTimeout: 90_000,
+    hookTimeout: 90_000,
+  },
+});
