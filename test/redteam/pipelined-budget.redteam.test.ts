@@ -45,7 +45,10 @@ function pipeliner(): Promise<Socket> {
   const socket = connect(Number(port), hostname, () => socket.write(request.repeat(PIPELINED)));
   socket.on('error', () => {});
   sockets.push(socket);
-  return new Promise((resolve) => socket.once('data', () => resolve(void socket.pause() ?? socket)));
+  return new Promise((resolve) => socket.once('data', () => {
+    socket.pause();
+    resolve(socket);
+  }));
 }
 
 const within = <T>(ms: number, p: Promise<T>, what: string): Promise<T> =>
