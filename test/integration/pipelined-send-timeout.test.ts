@@ -1,10 +1,10 @@
-// Red team: the send timeout (server/send-timeout.ts) judges a pipelined
+// (Red-team finding) the send timeout (server/send-timeout.ts) judges a pipelined
 // response that does not own the socket yet: its res.socket is null, so its
 // mark never moves, and after send_timeout_ms it is destroyed, which destroys
 // the connection once the response before it ends. A pipelining client that
 // reads every byte, just slower than one response per send timeout, loses the
 // connection after its first answer.
-// REQUIRED: an alive client pipelining two GETs of a cached blob gets both
+// Required: an alive client pipelining two GETs of a cached blob gets both
 // answers whole.
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
@@ -30,10 +30,10 @@ afterAll(() => world?.close());
 
 it('an alive client pipelining two GETs gets both answers whole', async () => {
   const { hostname, port } = new URL(world.proxy.url);
-  const request = `GET ${path} HTTP/1.1\r\nhost: ${hostname}\r\n\r\n`;
+  const request = (last: boolean) => `GET ${path} HTTP/1.1\r\nhost: ${hostname}\r\n${last ? 'connection: close\r\n' : ''}\r\n`;
   const all = await new Promise<Buffer>((resolve) => {
     const chunks: Buffer[] = [];
-    const socket = connect(Number(port), hostname, () => socket.write(request + request));
+    const socket = connect(Number(port), hostname, () => socket.write(request(false) + request(true)));
     socket.on('error', () => {});
     // About 4 MiB/s: alive for the send timeout at every look, one answer taking ~4 s.
     socket.on('data', (d: Buffer) => {
@@ -54,4 +54,4 @@ it('an alive client pipelining two GETs gets both answers whole', async () => {
   }
   expect(bodies.length, `answers received: ${bodies.length}, bytes ${all.length}`).toBe(2);
   for (const b of bodies) expect(sha(b)).toBe(layer.digest);
-});
+}, 60_000);
