@@ -40,7 +40,7 @@ const heap = (): number => {
   return process.memoryUsage().heapUsed;
 };
 
-it('1024 manifest targets padded with an ignored 12 KB query: the memo retains no more than its bound', async () => {
+it('1000 manifest targets padded with an ignored 12 KB query: the memo retains no more than its bound', async () => {
   const source = await fakeRegistry();
   stops.push(() => source.stop());
   const proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [], []), { aliases: { src: source.host } });
