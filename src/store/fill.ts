@@ -105,21 +105,13 @@ export class BlobFill implements VerifiedSink {
    */
   async finish(tail: Buffer | undefined, size: number): Promise<void> {
     const writer = this.writer as BatchWriter;
-    const kept = tail === undefined || this.memory.take(tail.length);
-    if (tail && kept) {
-      this.keep(writer, tail);
-    } else if (tail) {
-      writer.push(tail);
-      this.received += tail.length;
-    }
     this.size = size;
     this.verified = true;
-    if (kept) this.release(size);
+    // Nothing is held back any more: the tail goes the way of every chunk (released at once, or once in the file).
+    this.hold = false;
+    if (tail) await this.write(tail);
+    else this.release(size);
     await writer.until(0);
-    if (!kept) {
-      this.forgetAll(size);
-      this.release(size);
-    }
     // A file the cache will not keep (larger than the whole cache) is only read by this fill's clients, then
     // removed: an fsync would hold a pool thread while the disk flushes bytes nobody reads again.
     if (this.disk.keeps(this.digest, size)) await (this.handle as FileHandle).sync();
@@ -162,9 +154,10 @@ export class BlobFill implements VerifiedSink {
 
   /** The released bytes from `position` held in memory (the Buffer itself or a view of it), or undefined below the window. */
   live(position: number): Buffer | undefined {
-    if (position < this.recentStart || position >= this.available) return undefined;
-    // A reader that keeps up asks for the newest bytes: search from the end.
+    // Released bytes past the window's end are only in the file (never an empty view: a reader would spin on it).
     let start = this.recentStart + this.recentBytes;
+    if (position < this.recentStart || position >= this.available || position >= start) return undefined;
+    // A reader that keeps up asks for the newest bytes: search from the end.
     for (let i = this.recent.length - 1; i >= 0; i--) {
       const chunk = this.recent[i] as Buffer;
       start -= chunk.length;

@@ -32,6 +32,14 @@ export class HeldChunks {
     this.slabUsed += chunk.copy(this.slab, this.slabUsed);
   }
 
+  /** The first chunk held (the current slab once it is all that is left), or undefined when nothing is. */
+  shift(): Buffer | undefined {
+    if (this.chunks.length === 0) this.seal();
+    const chunk = this.chunks.shift();
+    if (chunk) this.bytes -= chunk.length;
+    return chunk;
+  }
+
   /** Everything held, in order; holds nothing after. */
   take(): Buffer[] {
     this.seal();

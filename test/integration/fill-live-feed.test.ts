@@ -204,4 +204,38 @@ describe('the live feed of a fill', () => {
     expect(await reading).toBe('broken');
     fill.detach();
   });
+
+  it('a blob verified before serving: no byte is readable before its digest matched, every byte after', async () => {
+    const fill = new BlobFill(disk, digest, blob.length, WINDOW, UNWRITTEN);
+    await fill.begin(blob.length, 'mirror');
+    await feed(fill, 0, blob.length / CHUNK - 1);
+    expect([fill.streamable, fill.available]).toEqual([false, 0]);
+    const tail = Buffer.from(blob.subarray(blob.length - CHUNK));
+    await fill.finish(tail, blob.length);
+    expect([fill.streamable, fill.available]).toEqual([true, blob.length]);
+    const client = new Client();
+    expect(await read(fill, client)).toBe(blob.length);
+    expect(client.bytes.equals(blob)).toBe(true);
+  });
+
+  it('a tail past the bound over all fills goes through the file: readable once there, never counted, the bound given back', async () => {
+    const memory = new FillMemory(1 << 30);
+    const fill = new BlobFill(disk, digest, 0, WINDOW, UNWRITTEN, memory);
+    await fill.begin(blob.length, 'mirror');
+    const client = new Client();
+    const reading = read(fill, client);
+    await feed(fill, 0, blob.length / CHUNK - 1);
+    // Other fills took the rest of the bound: the tail cannot be held.
+    const others = memory.limit - memory.bytes;
+    expect(memory.take(others)).toBe(true);
+    const tail = Buffer.from(blob.subarray(blob.length - CHUNK));
+    released.push(tail);
+    await fill.finish(tail, blob.length);
+    expect(await reading).toBe(blob.length);
+    expect(client.bytes.equals(blob)).toBe(true);
+    // The tail itself was never sent: it was read back from the file.
+    expect(client.live.at(-1)).toBe(false);
+    memory.free(others);
+    expect(memory.bytes).toBe(0);
+  });
 });

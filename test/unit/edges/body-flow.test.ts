@@ -55,18 +55,41 @@ describe('consume (flowing body reader)', () => {
     expect(Buffer.concat(seen).equals(Buffer.concat([bytes.subarray(0, 1000), big, bytes.subarray(1000)]))).toBe(true);
   });
 
-  it('delivers no chunk while a wait is outstanding; what arrived meanwhile comes as one when it is over', async () => {
+  it('delivers no chunk while a wait is outstanding; what arrived meanwhile comes after it, each chunk as it came (no copy)', async () => {
     const body = new PassThrough();
-    for (let i = 0; i < 5; i++) body.write(Buffer.alloc(BIG));
+    const sent = Array.from({ length: 5 }, (_, i) => Buffer.alloc(BIG + i, i));
+    for (const chunk of sent) body.write(chunk);
     body.end();
-    const seen: number[] = [];
+    const seen: Buffer[] = [];
     const wait = deferred();
-    const done = consume(body, watch(), (c) => (seen.push(c.length), seen.length === 2 ? wait.promise : undefined));
+    const done = consume(body, watch(), (c) => (seen.push(c), seen.length === 2 ? wait.promise : undefined));
     expect(await state(done)).toBe('pending');
-    expect(seen).toEqual([BIG, BIG]);
+    expect(seen.map((c) => c.length)).toEqual([BIG, BIG + 1]);
     wait.resolve();
     await done;
-    expect(seen).toEqual([BIG, BIG, 3 * BIG]);
+    expect(seen.map((c) => c.length)).toEqual(sent.map((c) => c.length));
+    // The very Buffers pushed (their memory), not copies of them.
+    expect(seen.every((c, i) => c.buffer === (sent[i] as Buffer).buffer && c.byteOffset === (sent[i] as Buffer).byteOffset)).toBe(true);
+  });
+
+  it('a held chunk that starts a wait holds the rest back until it is over, in order', async () => {
+    const body = new PassThrough();
+    for (let i = 0; i < 5; i++) body.write(Buffer.alloc(BIG + i));
+    body.end();
+    const seen: number[] = [];
+    const waits = [deferred(), deferred()];
+    const done = consume(body, watch(), (c) => {
+      seen.push(c.length);
+      if (seen.length === 1) return (waits[0] as ReturnType<typeof deferred>).promise;
+      return seen.length === 3 ? (waits[1] as ReturnType<typeof deferred>).promise : undefined;
+    });
+    expect(await state(done)).toBe('pending');
+    (waits[0] as ReturnType<typeof deferred>).resolve();
+    expect(await state(done)).toBe('pending');
+    expect(seen).toEqual([BIG, BIG + 1, BIG + 2]);
+    (waits[1] as ReturnType<typeof deferred>).resolve();
+    await done;
+    expect(seen).toEqual([BIG, BIG + 1, BIG + 2, BIG + 3, BIG + 4]);
   });
 
   it('collects at most 1 MiB during a wait, then pauses the body (backpressure to the upstream)', async () => {
@@ -85,7 +108,8 @@ describe('consume (flowing body reader)', () => {
     wait.resolve();
     body.end();
     await done;
-    expect(seen[1]).toBe(1024 * 1024);
+    expect(seen.length).toBeGreaterThan(17);
+    expect(seen.every((n) => n === 64 * 1024)).toBe(true);
   });
 
   /** A read whose body breaks while the consumer's first wait is outstanding. */
