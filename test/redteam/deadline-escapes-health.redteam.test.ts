@@ -7,6 +7,13 @@
 // failure: its circuit never opens, the status page shows it at 100%, and as
 // the first mirror it takes every pull of that layer, on every node, for the
 // whole deadline, while a healthy second mirror is never tried.
+// Not new in health: at 8dcc652 verified-fetch.ts already took any cut under an
+// aborted request signal as the client's side. New with hardening2: the
+// attempt, formerly recorded `refused` (a failure on the status page), is now
+// `deadline`, which the status page counts as a success, so the page shows
+// such a mirror at 100% as well. With defaults (min_bytes_per_s 16 KiB,
+// pull_deadline_ms 30 min) a mirror at 17 KiB/s never finishes a layer over
+// ~30 MiB and is never judged.
 // Required: an endpoint that alone used up a pull's whole deadline, pull after
 // pull, is stepped over in the end (here failure_threshold = 1: the third
 // pull at the latest is served, whole and verified, by the healthy mirror).
