@@ -1,12 +1,12 @@
-// Red team (redteam-srv): without the blob cache, a large blob streams to its
-// client with only its last chunk held back for the digest check
-// (store/client-sink.ts, pull/verify.ts StreamVerifier). From a slow but
-// steady mirror pacing its body in one-byte writes, the bytes it already
-// sent must reach the client as they arrive, less that tail: a client (or a
-// pull deadline) must not see nothing for as long as the mirror is slow.
-// HELD on main (measured: 524,383 sent, 524,381 received): the reported
-// oddity is a setting that never applied (dotted-section-ignored.redteam.test.ts).
-// Note the sub-table is spelled as nested objects here: `cache: { blobs: ... }`.
+// Without the blob cache, a large blob streams to its client with only its
+// last chunk held back for the digest check (store/client-sink.ts,
+// pull/verify.ts StreamVerifier, cache.blobs.verify_before_serve_bytes). From
+// a slow but steady mirror pacing its body in one-byte writes, the bytes it
+// already sent reach the client as they arrive, less that tail: a client (or
+// a pull deadline) does not see nothing for as long as the mirror is slow.
+// A red-team report of "0 body bytes out before the 504" was a setting that
+// never applied (a quoted ["cache.blobs"] table, now refused by name:
+// test/unit/edges/settings.test.ts); this holds the streaming itself.
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
