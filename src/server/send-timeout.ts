@@ -29,7 +29,7 @@ export function writeWithin(res: ServerResponse, chunk: Buffer, limit: SendTimeo
 /**
  * Writes `chunks` corked, so the socket sends them in one writev; waits for
  * them as writeWithin does (drain within the timeout). The caller keeps the
- * run small (1 MiB): the whole of it must be taken within the timeout.
+ * run small (256 KiB): the whole of it must be taken within the timeout.
  */
 export function writeAllWithin(res: ServerResponse, chunks: Buffer[], limit: SendTimeout): Promise<void> | undefined {
   if (res.destroyed) return Promise.reject(gone());

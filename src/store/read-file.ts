@@ -126,7 +126,7 @@ export async function sendGrowing(fill: BlobFill, generation: number, span: Byte
         await wait.next();
         continue;
       }
-      const live = fill.liveRun(position, readable, WRITE_BYTES);
+      const live = fill.liveRun(position, readable, READ_BACK_BYTES);
       if (live.length > 0) position += await sendLive(live, out);
       else position += await back.send(fill.handle as FileHandle, position, Math.min(readable, fill.inFileBefore - 1));
     }
@@ -175,8 +175,8 @@ export class FillWait {
 /**
  * Sends a run of the fill's chunks (the Buffers themselves): one write, or
  * one corked write of them all when the output can (a reader that was held
- * up by its socket and has several chunks to send makes one system call, not
- * one per chunk). Returns the bytes sent.
+ * up by its socket, or woken once for several chunks, makes one system
+ * call, not one per chunk). Returns the bytes sent.
  */
 async function sendLive(run: Buffer[], out: BlobOutput): Promise<number> {
   let bytes = 0;
@@ -189,7 +189,12 @@ async function writeEach(run: Buffer[], out: BlobOutput): Promise<void> {
   for (const chunk of run) await out.write(chunk);
 }
 
-/** Read-back of a reader behind the fill's memory. */
+/**
+ * Read-back of a reader behind the fill's memory, and the most one write of
+ * live chunks carries: the send timeout gives each write
+ * server.send_timeout_ms to be taken whole, so this is the least a client
+ * must take per timeout not to be cut.
+ */
 const READ_BACK_BYTES = 256 * 1024;
 
 /**
