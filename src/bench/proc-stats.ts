@@ -37,3 +37,18 @@ export function sampleProcess(pid: number, everyMs = 50): () => ProcUsage {
     return { cpuSeconds: (cpuTicks(pid) - startTicks) / TICKS_PER_SECOND, peakRssMiB: peak / (1024 * 1024) };
   };
 }
+
+/**
+ * Resolves once `pid` spent at most one tick of CPU over `everyMs` (it is
+ * done with what came before, such as the fsync of a blob it just cached),
+ * or after `polls` looks.
+ */
+export async function untilIdle(pid: number, everyMs = 200, polls = 50): Promise<void> {
+  let before = cpuTicks(pid);
+  for (let i = 0; i < polls; i++) {
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+    const now = cpuTicks(pid);
+    if (now - before <= 1) return;
+    before = now;
+  }
+}

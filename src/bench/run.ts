@@ -5,7 +5,7 @@ import { runWrk } from './baselines.js';
 import { baseFor, startContestant, unavailable } from './contestants.js';
 import { type LoadResult, percentile, runLoad } from './load.js';
 import type { ProxyProcess } from './processes.js';
-import { sampleProcess, type ProcUsage } from './proc-stats.js';
+import { sampleProcess, untilIdle, type ProcUsage } from './proc-stats.js';
 import { seededBytes } from './random.js';
 import type { BenchPlan, Scenario, Workload } from './scenarios.js';
 import { type Scene, type Strategy, WARM, applyRefusals, startScene } from './scene.js';
@@ -163,7 +163,7 @@ async function manifestCpu(plan: BenchPlan, scenario: string, strategy: Strategy
  * The large blob, in rounds that alternate the contestants (so drift hits all
  * alike). Each round starts each contestant afresh, so every pull through a
  * proxy that keeps blobs is cold, except the warm baselines, which are primed
- * with one fetch first.
+ * with one fetch first and measured once idle again.
  */
 async function blobRounds(plan: BenchPlan, scenario: Scenario, scene: Scene, strategies: readonly Strategy[], content: Content, cliPath: string): Promise<[Strategy, RunRecord | undefined][]> {
   const results = new Map<Strategy, { runs: LoadResult[]; usage: ProcUsage[] }>(strategies.map((s) => [s, { runs: [], usage: [] }]));
@@ -174,7 +174,12 @@ async function blobRounds(plan: BenchPlan, scenario: Scenario, scene: Scene, str
         const base = baseFor(strategy, scene, scenario, proxy);
         if (!base) continue;
         const { step } = workloadSteps(plan, scenario, 'large-blob', base, content);
-        if (WARM.has(strategy)) await runLoad(1, 1, plan.maxSecondsPerRun * 4, step);
+        if (WARM.has(strategy)) {
+          await runLoad(1, 1, plan.maxSecondsPerRun * 4, step);
+          // Warm means from the cache: the priming fetch's own tail (mirrorgate's fsync and rename of the
+          // blob, docker-registry's store) is left out of the measured pull.
+          if (proxy) await untilIdle(proxy.pid);
+        }
         const stop = proxy ? sampleProcess(proxy.pid) : undefined;
         const run = await runLoad(1, 1, plan.maxSecondsPerRun * 4, step);
         const usage = stop?.();

@@ -21,6 +21,7 @@ import { EndpointHealth } from '../pull/health.js';
 import { HedgeProbes } from '../pull/probes.js';
 import { BadCopies } from '../store/bad-copies.js';
 import { BlobStore } from '../store/blobs.js';
+import { FILE_BUFFER_LIMITS, FileBuffers } from '../store/file-buffers.js';
 import { ContentStore } from '../store/content-store.js';
 import { BlobDisk } from '../store/disk.js';
 import { FillMemory } from '../store/fill-memory.js';
@@ -49,6 +50,8 @@ export interface Proxy extends Listening {
   readonly pull: PullContext;
   /** The memory disk-cache fills hold together (tests read its peak). */
   readonly fillMemory: FillMemory;
+  /** The read buffers responses sending cached blobs hold together (tests read its peak). */
+  readonly sendBuffers: FileBuffers;
   /**
    * Shuts down gracefully: /readyz answers 503 at once, no new connections,
    * requests in flight get `graceMs` (default server.shutdown_grace_ms) to finish.
@@ -137,7 +140,8 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     manifestBuffer: new ByteGate(Math.max(settings.manifestBufferBytes, settings.maxManifestBytes), settings.headersTimeoutMs),
   };
   const fillMemory = new FillMemory(settings.blobCache.maxFillMemoryBytes, (bytes) => metrics.blobFillMemory.set(bytes));
-  const content = new ContentStore(new ManifestStore(pull, new ManifestCache(settings.cache, clock)), await blobStore(settings, pull, metrics, log, fillMemory));
+  const sendBuffers = new FileBuffers({ ...FILE_BUFFER_LIMITS, budget: settings.blobCache.maxSendBufferBytes }, (bytes) => metrics.blobSendBuffers.set(bytes));
+  const content = new ContentStore(new ManifestStore(pull, new ManifestCache(settings.cache, clock)), await blobStore(settings, pull, metrics, log, { fillMemory, sendBuffers }));
   const rules = rulesWithoutSelf(holder, settings.advertise);
   const deps = {
     settings,
@@ -172,6 +176,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     holder,
     pull,
     fillMemory,
+    sendBuffers,
     close: async (graceMs = settings.dataPath.shutdownGraceMs) => {
       draining = true;
       stopWatching();
@@ -192,7 +197,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
 const VERIFY_HOLD_BYTES = 64 * 1024 * 1024;
 
 /** The blob side of the content store; with `cache.blobs.dir`, over the disk cache. */
-async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics, log: Logger, fillMemory: FillMemory): Promise<BlobStore> {
+async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics, log: Logger, memory: { fillMemory: FillMemory; sendBuffers: FileBuffers }): Promise<BlobStore> {
   const { dir, maxBytes, verifyBeforeServeBytes } = settings.blobCache;
   const disk = dir
     ? await BlobDisk.open(dir, maxBytes, {
@@ -204,7 +209,7 @@ async function blobStore(settings: Settings, pull: PullContext, metrics: Metrics
   return new BlobStore(pull, new BadCopies(pull.clock), disk, verifyBeforeServeBytes, {
     fill: (result) => metrics.blobFills.inc({ result }),
     sent: (source, bytes) => metrics.blobBytes.inc({ source }, bytes),
-  }, new ByteGate(Math.max(VERIFY_HOLD_BYTES, verifyBeforeServeBytes), settings.headersTimeoutMs), fillMemory);
+  }, new ByteGate(Math.max(VERIFY_HOLD_BYTES, verifyBeforeServeBytes), settings.headersTimeoutMs), memory.fillMemory, memory.sendBuffers);
 }
 
 /** Inbound auth, with each file's state in mirrorgate_auth_file_valid (1 from start-up, which fails on a bad file). */

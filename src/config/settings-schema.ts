@@ -191,6 +191,10 @@ export const SETTINGS = {
       check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more'),
       shownDefault: '64 MiB',
     }),
+    max_send_buffer_bytes: key('integer', 64 * 1024 * 1024, 'blobCache.maxSendBufferBytes', "memory all responses sending cached blobs hold together in read buffers (two 4 MiB buffers shared by a few, else two 256 KiB buffers each); past it a response waits, after its headers, until others give theirs back (the send timeout frees those of clients that stopped reading) or its pull deadline (`mirrorgate_blob_send_buffer_bytes`)", {
+      check: (v: number) => (v >= 1024 * 1024 ? undefined : 'must be at least 1 MiB (two 256 KiB buffers and room for more)'),
+      shownDefault: '64 MiB',
+    }),
   },
   metrics: {
     max_endpoints: key('integer', 100, 'metricsMaxEndpoints', 'upstream endpoints with their own `endpoint` label and `/status` card; the rest share `other`', { check: positive }),

@@ -66,6 +66,7 @@ export class Metrics {
   readonly blobEvictions = new Counter({ name: 'mirrorgate_blob_cache_evictions_total', help: 'Blobs evicted from the disk cache (least recently used).', registers: this.r });
   readonly blobCacheBytes = new Gauge({ name: 'mirrorgate_blob_cache_bytes', help: 'Bytes of blobs in the disk cache.', registers: this.r });
   readonly blobFillMemory = new Gauge({ name: 'mirrorgate_blob_fill_memory_bytes', help: 'Bytes the disk-cache fills in flight hold in memory for their readers (bounded by cache.blobs.max_fill_memory_bytes).', registers: this.r });
+  readonly blobSendBuffers = new Gauge({ name: 'mirrorgate_blob_send_buffer_bytes', help: 'Bytes of read buffers lent to responses sending cached blobs (bounded by cache.blobs.max_send_buffer_bytes).', registers: this.r });
 
   // Each request counts in these: their series are found once per label tuple (./tallies.ts).
   private readonly httpSeries = new Map<string, HttpSeries>();

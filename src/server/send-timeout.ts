@@ -1,10 +1,14 @@
 // The send timeout: a client that stops reading must not hold the upstream
-// request (and its pooled connection) it is fed from. A write that cannot be
-// taken waits for 'drain' at most `timeoutMs`; then the client connection is
-// destroyed, which aborts the request's upstream work (server/app.ts).
+// request (and its pooled connection) it is fed from, nor the buffers a cached
+// blob is sent through. A write that cannot be taken at once is watched: while
+// the client takes bytes of it (socket-progress.ts) it may take as long as it
+// needs, so a slow but alive client is never cut however large the write; once
+// it took none for `ms`, the client connection is destroyed, which aborts the
+// request's upstream work (server/app.ts) and frees what the response holds.
 import type { ServerResponse } from 'node:http';
 import type { Timers } from '../upstream/stall.js';
 import { UpstreamFailure } from '../upstream/failure.js';
+import { advanced, markOf, showsPartialWrites } from './socket-progress.js';
 
 export interface SendTimeout {
   readonly ms: number;
@@ -28,8 +32,7 @@ export function writeWithin(res: ServerResponse, chunk: Buffer, limit: SendTimeo
 
 /**
  * Writes `chunks` corked, so the socket sends them in one writev; waits for
- * them as writeWithin does (drain within the timeout). The caller keeps the
- * run small (256 KiB): the whole of it must be taken within the timeout.
+ * them as writeWithin does. The caller keeps the run within `largestWrite`.
  */
 export function writeAllWithin(res: ServerResponse, chunks: Buffer[], limit: SendTimeout): Promise<void> | undefined {
   if (res.destroyed) return Promise.reject(gone());
@@ -55,12 +58,31 @@ export function writeFlushedWithin(res: ServerResponse, chunk: Buffer, limit: Se
   });
 }
 
+/**
+ * The most one write to `res` may carry: any size where the client's taking
+ * part of a write shows; else 1 MiB, which a client taking 17 KiB/s takes
+ * whole within the default minute.
+ */
+export function largestWrite(res: ServerResponse): number | undefined {
+  return showsPartialWrites(res.socket) ? undefined : WHOLE_WRITE_BYTES;
+}
+
+const WHOLE_WRITE_BYTES = 1024 * 1024;
+
 const gone = () => new UpstreamFailure('aborted', 'client went away');
 
-/** Waits for what `arm` listens to, at most `limit.ms`; then the client connection is destroyed. */
+/** Looks per send timeout: a client is cut between `ms` and 1.25 × `ms` after the last byte it took. */
+const LOOKS = 4;
+
+/** Waits for what `arm` listens to while the client takes bytes; once it took none for `limit.ms`, the client connection is destroyed. */
 function within(res: ServerResponse, limit: SendTimeout, arm: (settle: (error?: UpstreamFailure) => void) => () => void): Promise<void> {
   return new Promise((resolve, reject) => {
+    const { ms, timers } = limit;
     let done = false;
+    let mark = markOf(res.socket);
+    // When the client was last seen taking bytes (or the wait began): a look's time, never earlier than the bytes.
+    let taking = timers.now();
+    let cancel: () => void;
     const settle = (error?: UpstreamFailure) => {
       if (done) return;
       done = true;
@@ -71,10 +93,20 @@ function within(res: ServerResponse, limit: SendTimeout, arm: (settle: (error?: 
       else resolve();
     };
     const onClose = () => settle(gone());
-    const cancel = limit.timers.after(limit.ms, () => {
-      settle(new UpstreamFailure('aborted', `client accepted no bytes for ${limit.ms} ms (server.send_timeout_ms)`));
+    const wait = (untilMs: number) => (cancel = timers.after(Math.min(untilMs, Math.ceil(ms / LOOKS)), look));
+    // Timers run before the poll phase: after a long block of the loop the socket has not written what the
+    // client made room for. Judge after the poll, as the stall watch does (upstream/stall.ts).
+    const look = () => (cancel = timers.afterPoll(judge));
+    const judge = () => {
+      const now = timers.now();
+      const seen = markOf(res.socket);
+      if (advanced(mark, seen)) taking = now;
+      mark = seen;
+      if (now - taking < ms) return void wait(ms - (now - taking));
+      settle(new UpstreamFailure('aborted', `client accepted no bytes for ${ms} ms (server.send_timeout_ms)`));
       res.destroy();
-    });
+    };
+    wait(ms);
     const disarm = arm(settle);
     res.once('close', onClose);
   });

@@ -18,7 +18,7 @@ import { walk } from '../pull/walk.js';
 import type { BadCopies } from './bad-copies.js';
 import { ClientSink } from './client-sink.js';
 import type { BlobDisk } from './disk.js';
-import { FileBuffers } from './file-buffers.js';
+import type { FileBuffers } from './file-buffers.js';
 import { BlobFill, LIVE_WINDOW_BYTES, UNWRITTEN_BYTES } from './fill.js';
 import type { FillMemory } from './fill-memory.js';
 import type { BlobOutput } from './output.js';
@@ -58,7 +58,6 @@ export class BlobStore {
   private readonly fills = new Map<string, BlobFill>();
   /** Sizes of blobs verified whole, to hold later HEAD and Range answers to them. */
   private readonly sizes = new LRUCache<string, number>({ max: 100_000 });
-  private readonly buffers = new FileBuffers();
 
   constructor(
     private readonly ctx: PullContext,
@@ -70,6 +69,8 @@ export class BlobStore {
     private readonly held: ByteGate,
     /** Bounds the bytes all disk-cache fills hold in memory together. */
     private readonly fillMemory: FillMemory,
+    /** The read buffers cached files are sent through, bounded over all responses. */
+    private readonly buffers: FileBuffers,
   ) {}
 
   async serve(candidates: readonly Candidate[], req: BlobRequest, out: BlobOutput, records: AttemptRecord[], signal: AbortSignal): Promise<BlobResult> {

@@ -11,6 +11,11 @@ export interface BlobOutput {
   writeAll?(chunks: Buffer[]): Promise<void> | undefined;
   /** Resolves once the chunk left the process, so its buffer may be reused. */
   writeFlushed?(chunk: Buffer): Promise<void>;
+  /**
+   * The most one write may carry, where the send timeout sees only whole
+   * writes taken; undefined where it sees a client take part of one.
+   */
+  readonly largestWrite?: number;
   end(): void;
   /** Breaks the response so the client never sees a clean end of wrong or partial bytes. */
   destroy(reason: Error): void;

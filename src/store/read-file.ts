@@ -11,14 +11,15 @@ import type { BlobOutput } from './output.js';
  * Sends `span` of an open cached file through two buffers, one read into
  * while the other is written, each reused once the socket took its bytes
  * (file-buffers.ts): a response holds two buffers however slow its client,
- * and no read leaves a fresh Buffer behind. Returns the bytes sent; resolves
+ * and no read leaves a fresh Buffer behind; it waits for them while the pool's
+ * budget is spent. Returns the bytes sent; resolves
  * when the response ended; throws when `signal` aborts or the client left or
- * stalled (each write must be taken within the send timeout).
+ * stalled (took no bytes for the send timeout).
  */
 export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, out: BlobOutput, signal: AbortSignal, pool: FileBuffers): Promise<number> {
   const first = span?.start ?? 0;
   const last = span === undefined ? -1 : span.end;
-  const lent = pool.lend(last - first + 1);
+  const lent = await pool.lend(last - first + 1, signal);
   const slots = lent.buffers.map((buffer) => new Slot(buffer));
   let position = first;
   let whole = false;
@@ -43,14 +44,6 @@ export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, o
   return position - first;
 }
 
-/**
- * The most one write carries. The send timeout gives each write
- * server.send_timeout_ms to be taken whole, so writes of a 4 MiB buffer would
- * cut a client taking less than 4 MiB per timeout; one piece at a time, each
- * written once the one before left, keeps that bound at 1 MiB, as it was.
- */
-const WRITE_BYTES = 1024 * 1024;
-
 /** One of sendFile's two buffers, and the write that holds it. */
 class Slot {
   private pending: Promise<void> | undefined;
@@ -72,8 +65,10 @@ class Slot {
       this.reusable = false;
       return (this.pending = Promise.resolve(out.write(bytes)));
     }
+    // Whole, where the send timeout sees the client take part of a write; else in pieces it can judge (output.ts).
+    const piece = out.largestWrite ?? bytes.length;
     this.pending = after.then(async () => {
-      for (let at = 0; at < bytes.length; at += WRITE_BYTES) await flushed.call(out, bytes.subarray(at, at + WRITE_BYTES));
+      for (let at = 0; at < bytes.length; at += piece) await flushed.call(out, bytes.subarray(at, at + piece));
     });
     // Observed at the next free(); until then a rejection must not count as unhandled.
     this.pending.catch(() => {});
@@ -191,9 +186,8 @@ async function writeEach(run: Buffer[], out: BlobOutput): Promise<void> {
 
 /**
  * Read-back of a reader behind the fill's memory, and the most one write of
- * live chunks carries: the send timeout gives each write
- * server.send_timeout_ms to be taken whole, so this is the least a client
- * must take per timeout not to be cut.
+ * live chunks carries (within any output's largestWrite: a client whose
+ * partial takes the send timeout cannot see must take it whole per timeout).
  */
 const READ_BACK_BYTES = 256 * 1024;
 

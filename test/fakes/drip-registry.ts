@@ -12,8 +12,12 @@ export interface DripRegistry {
   readonly requests: () => number;
   /** Connections still open. */
   readonly openSockets: () => number;
-  /** The most connections open at once. */
-  readonly peakSockets: () => number;
+  /**
+   * The most blob responses in flight at once: the bound of a client's pool.
+   * (Not connections open at once: a connection the client closed counts
+   * until this side saw the close, maybe beside the one opened in its place.)
+   */
+  readonly peakResponses: () => number;
   /** Blob responses whose connection closed before the whole body was sent. */
   readonly abandoned: () => number;
   stop(): Promise<void>;
@@ -21,11 +25,13 @@ export interface DripRegistry {
 
 export async function dripRegistry(content: Buffer, options: { bytes: number; everyMs: number }): Promise<DripRegistry> {
   let requests = 0;
-  let peak = 0;
+  let active = 0;
+  let peakActive = 0;
   let abandoned = 0;
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || !/\/blobs\/sha256:/.test(req.url ?? '')) return void res.writeHead(404).end();
     requests++;
+    peakActive = Math.max(peakActive, ++active);
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.length });
     let offset = 0;
     const timer = setInterval(() => {
@@ -38,17 +44,17 @@ export async function dripRegistry(content: Buffer, options: { bytes: number; ev
       }
     }, options.everyMs);
     res.on('close', () => {
+      active--;
       clearInterval(timer);
       if (!res.writableFinished) abandoned++;
     });
   });
   const listening = await listenOnLoopback(server);
-  server.on('connection', () => (peak = Math.max(peak, listening.sockets.size)));
   return {
     host: listening.host,
     requests: () => requests,
     openSockets: () => listening.sockets.size,
-    peakSockets: () => peak,
+    peakResponses: () => peakActive,
     abandoned: () => abandoned,
     stop: listening.stop,
   };

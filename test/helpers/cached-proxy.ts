@@ -16,12 +16,12 @@ export interface CachedProxy {
   close(): Promise<void>;
 }
 
-/** `sections` are more settings sections, beside `cache.blobs.dir`. */
+/** `sections` are more settings sections, beside `cache.blobs.dir` (other `cache.blobs` keys are kept). */
 export async function startCachedProxy(image: TestImage, sections: Record<string, Record<string, unknown>> = {}): Promise<CachedProxy> {
   const [mirror, source] = await Promise.all([fakeRegistry(), fakeRegistry()]);
   for (const r of [mirror, source]) pushImage(r, 'ns/app', image, 'v1');
   const dir = tempDir('cache');
-  const proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [`${mirror.host}/ns`], []), { aliases: { src: source.host } }, { ...sections, cache: { blobs: { dir } } });
+  const proxy = await startTestProxy(mirrorRules(`${source.host}/ns`, [`${mirror.host}/ns`], []), { aliases: { src: source.host } }, { ...sections, cache: { ...sections.cache, blobs: { ...(sections.cache?.blobs as Record<string, unknown> | undefined), dir } } });
   return {
     mirror,
     source,

@@ -3,12 +3,13 @@
 // buffers, one through its own), whole and in Ranges across buffer bounds;
 // and clients that stop reading a cached blob are cut after
 // server.send_timeout_ms, after which the blob is served whole again.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { makeImage } from '../../src/bench/test-image.js';
 import { FILE_BUFFER_LIMITS } from '../../src/store/file-buffers.js';
 import { untilFillsEnded } from '../helpers/blob-fills.js';
 import { type CachedProxy, startCachedProxy } from '../helpers/cached-proxy.js';
+import { stuckReader } from '../helpers/stuck-reader.js';
 import { sample } from '../helpers/prometheus.js';
 
 // Several shared buffers long plus an odd tail, and more than the socket buffers on both sides absorb.
@@ -51,17 +52,8 @@ it('a cached blob larger than the read buffers reaches several clients at once w
   expect(world.upstreamGets(layer.digest)).toBe(1);
 });
 
-/** A client that reads the first bytes of its answer (so the answer has begun), then never reads again. */
-function stuckReader(): Promise<void> {
-  const { hostname, port } = new URL(world.proxy.url);
-  const socket = connect(Number(port), hostname, () => socket.write(`GET ${path} HTTP/1.1\r\nhost: ${hostname}\r\n\r\n`));
-  socket.on('error', () => {});
-  stuck.push(socket);
-  return new Promise((resolve) => socket.once('data', () => resolve(void socket.pause())));
-}
-
 it('clients that stop reading a cached blob are cut after server.send_timeout_ms; the blob is then served whole', async () => {
-  await Promise.all([stuckReader(), stuckReader(), stuckReader()]);
+  await Promise.all([stuckReader(world.proxy.url, path, stuck), stuckReader(world.proxy.url, path, stuck), stuckReader(world.proxy.url, path, stuck)]);
   const inFlight = async () => sample((await world.proxy.get('/metrics')).body.toString(), 'mirrorgate_http_requests_in_flight');
   // Only the metrics request itself is left once the send timeout cut the three.
   await vi.waitFor(async () => expect(await inFlight()).toBe(1), { timeout: 30_000, interval: 100 });

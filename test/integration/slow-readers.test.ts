@@ -52,5 +52,5 @@ it('clients that stop reading are cut after server.send_timeout_ms; the next cli
   expect(sha(res.body)).toBe(layer.digest);
   // Every stuck reader's upstream request was aborted, and the pool never grew past its bound.
   await vi.waitFor(() => expect(upstream.abandoned()).toBe(POOL), { timeout: 40_000, interval: 50 });
-  expect(upstream.peakSockets()).toBeLessThanOrEqual(POOL);
+  expect(upstream.peakResponses()).toBeLessThanOrEqual(POOL);
 }, 120_000);

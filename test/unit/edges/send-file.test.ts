@@ -5,12 +5,12 @@
 // buffers that may sit in a broken write never go back to the shared pool.
 import type { FileHandle } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { FileBuffers } from '../../../src/store/file-buffers.js';
+import { FileBuffers, type Lent } from '../../../src/store/file-buffers.js';
 import type { BlobOutput } from '../../../src/store/output.js';
 import { sendFile } from '../../../src/store/read-file.js';
 import { UpstreamFailure } from '../../../src/upstream/failure.js';
 
-const LIMITS = { large: 64, count: 4, small: 16 };
+const LIMITS = { large: 64, count: 4, small: 16, budget: 1 << 20 };
 const content = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7) % 251));
 
 /** A file handle over `content` that counts its reads and remembers the buffers read into. */
@@ -30,7 +30,7 @@ function fileOf(bytes: Buffer) {
 }
 
 /** A client whose socket takes each write only when the test says (or at once with `auto`). */
-function clientOf(auto: boolean) {
+function clientOf(auto: boolean, largestWrite?: number) {
   const received: Buffer[] = [];
   const pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
   let ended = false;
@@ -47,6 +47,7 @@ function clientOf(auto: boolean) {
     },
     end: () => void (ended = true),
     destroy: () => {},
+    ...(largestWrite === undefined ? {} : { largestWrite }),
   };
   return { out, received, pending, ended: () => ended };
 }
@@ -89,10 +90,13 @@ describe('sendFile', () => {
     expect(Buffer.concat(client.received).equals(content)).toBe(true);
   });
 
-  it('a large buffer goes out in writes of 1 MiB at most, each once the one before was taken (the send timeout bounds each)', async () => {
-    const big = Buffer.alloc(5 * 1024 * 1024 + 3, 7);
-    const client = clientOf(false);
-    const sending = sendFile(fileOf(big).handle, { start: 0, end: big.length - 1 }, client.out, new AbortController().signal, new FileBuffers({ large: 4 * 1024 * 1024, count: 2, small: 16 }));
+  it.each([
+    ['whole buffers where the send timeout sees part of a write taken', undefined, 4 * 1024 * 1024],
+    ['pieces of largestWrite where it sees only whole writes', 1024 * 1024, 1024 * 1024],
+  ])('a large buffer goes out in %s, each once the one before was taken', async (_, largestWrite, most) => {
+    const big = Buffer.alloc(9 * 1024 * 1024 + 3, 7);
+    const client = clientOf(false, largestWrite);
+    const sending = sendFile(fileOf(big).handle, { start: 0, end: big.length - 1 }, client.out, new AbortController().signal, new FileBuffers({ large: 4 * 1024 * 1024, count: 2, small: 16, budget: 8 * 1024 * 1024 }));
     let settled = false;
     void sending.finally(() => (settled = true));
     for (let i = 0; i < 1000 && !settled; i++) {
@@ -101,7 +105,7 @@ describe('sendFile', () => {
       client.pending.shift()?.resolve();
     }
     expect(await sending).toBe(big.length);
-    expect(Math.max(...client.received.map((b) => b.length))).toBe(1024 * 1024);
+    expect(Math.max(...client.received.map((b) => b.length))).toBe(most);
     expect(Buffer.concat(client.received).equals(big)).toBe(true);
   });
 
@@ -139,22 +143,63 @@ describe('sendFile', () => {
 });
 
 describe('FileBuffers', () => {
-  it('lends shared buffers to large spans while two are free, and own small ones otherwise', () => {
+  const live = () => new AbortController().signal;
+
+  it('lends shared buffers to large spans while two are free, and own small ones otherwise', async () => {
     const pool = new FileBuffers(LIMITS);
-    const a = pool.lend(1000);
-    const b = pool.lend(1000);
-    const c = pool.lend(1000);
+    const a = await pool.lend(1000, live());
+    const b = await pool.lend(1000, live());
+    const c = await pool.lend(1000, live());
     expect([a.shared, b.shared, c.shared]).toEqual([true, true, false]);
     expect(a.buffers[0].length).toBe(64);
     expect(c.buffers[0].length).toBe(16);
-    expect(pool.lend(20).buffers[0].length).toBe(16);
+    expect((await pool.lend(20, live())).buffers[0].length).toBe(16);
     pool.giveBack(a, true);
-    const d = pool.lend(1000);
+    const d = await pool.lend(1000, live());
     expect(d.shared).toBe(true);
     expect(new Set([...d.buffers, ...a.buffers]).size).toBe(2);
     pool.giveBack(b, false);
-    const e = pool.lend(1000);
+    const e = await pool.lend(1000, live());
     expect(e.shared).toBe(true);
     expect(e.buffers.some((x) => b.buffers.includes(x))).toBe(false);
+  });
+
+  it('never lends past its budget: beyond it a response waits, first come first served, until buffers come back', async () => {
+    // Room for one shared pair (128) and two own pairs (2 × 32).
+    const pool = new FileBuffers({ ...LIMITS, budget: 192 });
+    const held = await Promise.all([pool.lend(1000, live()), pool.lend(1000, live()), pool.lend(1000, live())]);
+    expect(held.map((l) => l.shared)).toEqual([true, false, false]);
+    const order: string[] = [];
+    const first = pool.lend(1000, live()).then((l) => (order.push('first'), l));
+    const second = pool.lend(10, live()).then((l) => (order.push('second'), l));
+    await ticks();
+    expect(order).toEqual([]);
+    expect(pool.bytes).toBe(192);
+    pool.giveBack(held[1] as Lent, true);
+    await ticks();
+    // The first in line takes the room given back (own buffers: a shared pair would pass the budget).
+    expect(order).toEqual(['first']);
+    expect((await first).shared).toBe(false);
+    expect(pool.bytes).toBe(192);
+    pool.giveBack(held[0] as Lent, true);
+    await ticks();
+    expect(order).toEqual(['first', 'second']);
+    pool.giveBack(held[2] as Lent, true);
+    pool.giveBack(await first, true);
+    pool.giveBack(await second, true);
+    expect(pool.bytes).toBe(0);
+    expect(pool.peak).toBe(192);
+  });
+
+  it('a wait ends with the signal: rejected, and out of the line', async () => {
+    const pool = new FileBuffers({ ...LIMITS, budget: 32 });
+    const held = await pool.lend(1000, live());
+    const abort = new AbortController();
+    const waiting = pool.lend(1000, abort.signal);
+    abort.abort();
+    await expect(waiting).rejects.toMatchObject({ kind: 'aborted' });
+    const next = pool.lend(1000, live());
+    pool.giveBack(held, true);
+    expect((await next).buffers[0].length).toBe(16);
   });
 });

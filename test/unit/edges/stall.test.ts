@@ -4,37 +4,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { consume } from '../../../src/upstream/body-flow.js';
 import { StallWatch, type Timers } from '../../../src/upstream/stall.js';
-
-function manualTimers() {
-  let now = 0;
-  const pending = new Set<{ at: number; fn: () => void }>();
-  const timers: Timers = {
-    now: () => now,
-    after: (ms, fn) => {
-      const t = { at: now + ms, fn };
-      pending.add(t);
-      return () => pending.delete(t);
-    },
-    // The poll phase is the real one: what a PassThrough delivers comes in ticks.
-    afterPoll: (fn) => {
-      const i = setImmediate(fn);
-      return () => clearImmediate(i);
-    },
-  };
-  /** Moves the clock forward, firing the timers that fall due, in order. */
-  const advance = (ms: number) => {
-    const until = now + ms;
-    for (let guard = 0; guard < 1000; guard++) {
-      const due = [...pending].filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      pending.delete(due);
-      now = due.at;
-      due.fn();
-    }
-    now = until;
-  };
-  return { timers, advance, pending };
-}
+import { manualTimers } from '../../helpers/manual-timers.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
