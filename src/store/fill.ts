@@ -311,12 +311,6 @@ export class BlobFill implements VerifiedSink {
     this.recentBytes = bytes;
   }
 
-  /**
-   * Readers learn of released bytes once per turn of the event loop, not per
-   * chunk: the chunks one read of the upstream socket delivered (libuv reads
-   * a readable socket several times in a row) reach each reader together, and
-   * it sends them in one write (read-file.ts) instead of one write per chunk.
-   */
   /** The place of the reader furthest behind (infinite without readers). */
   private hindmost(): number {
     let least = Number.POSITIVE_INFINITY;
@@ -324,6 +318,12 @@ export class BlobFill implements VerifiedSink {
     return least;
   }
 
+  /**
+   * Readers learn of released bytes once per turn of the event loop, not per
+   * chunk: the chunks one read of the upstream socket delivered (libuv reads
+   * a readable socket several times in a row) reach each reader together, and
+   * it sends them in one write (read-file.ts) instead of one write per chunk.
+   */
   private release(available: number): void {
     this.available = available;
     if (this.releasing) return;
