@@ -88,6 +88,17 @@ describe('an endpoint that took the deadline itself is charged', () => {
     expect(success).toEqual({ rate: '50%', tries: '2' });
   });
 
+  it('the same for a Range request for part of the blob (store/ranged.ts): the too-slow mirror is charged', async () => {
+    const mirror = await dripRegistry(CONTENT, { bytes: 4096, everyMs: 10 });
+    stops.push(mirror.stop);
+    const { proxy } = await proxyFor([mirror.host]);
+    const res = await request(`${proxy.url}${PATH}`, { headers: { range: 'bytes=1-4000000' } });
+    await res.body.arrayBuffer().catch(() => undefined);
+    expect(res.statusCode).toBe(206);
+    await vi.waitFor(() => expect(proxy.attemptsFor(PATH)).toHaveLength(1), { timeout: 5_000, interval: 20 });
+    expect(proxy.proxy.pull.health.snapshot().find((h) => h.endpoint === mirror.host)).toMatchObject({ state: 'open', failures: 1 });
+  });
+
   it('once its circuit is open the next pull goes to the healthy second mirror, whole', async () => {
     // 4 KiB every 50 ms (~80 KB/s): 4 MiB would take ~50 s.
     const slow = await dripRegistry(CONTENT, { bytes: 4096, everyMs: 50 });
