@@ -129,6 +129,7 @@ export async function startProxy(settings: Settings, options: { log?: Logger; cl
     clock,
     timers,
     stall: new StallWatch({ minBytesPerS: settings.dataPath.minBytesPerS, windowMs: settings.dataPath.stallWindowMs }, timers),
+    pullDeadlineMs: settings.dataPath.pullDeadlineMs,
     health,
     busy: new BusyEndpoints(clock, settings.health.maxEndpoints, settings.maxRetryAfterMs),
     affinity: new Affinity(clock, settings.affinityTtlMs),

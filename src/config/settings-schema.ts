@@ -187,7 +187,7 @@ export const SETTINGS = {
       check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more'),
       shownDefault: '4 MiB',
     }),
-    max_fill_memory_bytes: key('integer', 64 * 1024 * 1024, 'blobCache.maxFillMemoryBytes', "memory all fills of the disk cache hold together (each fill's own bound: a 2 MiB window for the readers that keep up, plus up to 4 MiB not yet written); past it a fill waits for the disk and its readers read from its file (`mirrorgate_blob_fill_memory_bytes`)", {
+    max_fill_memory_bytes: key('integer', 64 * 1024 * 1024, 'blobCache.maxFillMemoryBytes', "memory all fills of the disk cache hold together (each fill's own bound: a 2 MiB window for the readers that keep up, 4 MiB while one of them has not sent its chunks, plus up to 4 MiB not yet written); past it a fill waits for the disk and its readers read from its file (`mirrorgate_blob_fill_memory_bytes`)", {
       check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more'),
       shownDefault: '64 MiB',
     }),

@@ -71,13 +71,15 @@ function typeOk(kind: Kind, value: unknown): boolean {
 export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, baseDir: string, file: string): Settings {
   const problems: string[] = [];
   const values = new Map<KeyDecl, unknown>();
+  // A dotted section is a sub-table: `cache.blobs` is [cache.blobs] in the file, reached key by key. A key
+  // holding a dot itself (`["cache.blobs"]`, `"blobs.max_bytes" = 1`) names nothing and is refused by name,
+  // at any depth: it was once taken for the section and every key in it dropped in silence (red team).
   for (const section of Object.keys(doc)) {
-    if (!(section in SETTINGS) && section !== 'endpoint_timeouts') problems.push(`${section}: unknown section`);
+    if (!(section in SETTINGS && !section.includes('.')) && section !== 'endpoint_timeouts') problems.push(`${quotedIfDotted(section)}: unknown section`);
   }
   for (const [section, keys] of Object.entries(SETTINGS) as [string, Record<string, KeyDecl>][]) {
-    // A dotted section is a sub-table: `cache.blobs` is [cache.blobs] in the file.
-    const table = (section.split('.').reduce<unknown>((t, name) => (t as Record<string, unknown> | undefined)?.[name], doc) ?? {}) as Record<string, unknown>;
-    for (const name of Object.keys(table)) if (!(name in keys) && !(`${section}.${name}` in SETTINGS)) problems.push(`${section}.${name}: unknown setting`);
+    const table = sectionTable(doc, section, problems);
+    for (const name of Object.keys(table)) if (!(name in keys) && !isSubsection(section, name)) problems.push(`${section}.${quotedIfDotted(name)}: unknown setting`);
     for (const [name, decl] of Object.entries(keys)) {
       const variable = envName(section, name);
       const fromVariable = env[variable] !== undefined;
@@ -102,6 +104,21 @@ export function settingsFrom(doc: Record<string, unknown>, env: NodeJS.ProcessEn
   if (problems.length > 0) throw new InvalidSettingsError(file, problems);
   return freeze(values, endpointTimeouts, baseDir, file);
 }
+
+const isSubsection = (section: string, name: string): boolean => `${section}.${name}` in SETTINGS;
+
+/** A key as TOML spells it in an error: quoted when it holds a dot, so `"cache.blobs"` is not read as [cache.blobs]. */
+const quotedIfDotted = (key: string): string => (key.includes('.') ? JSON.stringify(key) : key);
+
+/** The table of a (dotted) section, reached key by key; {} when absent, and a problem when it is not a table. */
+function sectionTable(doc: Record<string, unknown>, section: string, problems: string[]): Record<string, unknown> {
+  const found = section.split('.').reduce<unknown>((t, name) => (isTable(t) ? t[name] : undefined), doc);
+  if (found === undefined || isTable(found)) return found ?? {};
+  problems.push(`${section}: expected a table, got ${JSON.stringify(found)}`);
+  return {};
+}
+
+const isTable = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const TIMEOUT_KEYS = { connect_timeout_ms: 'connectTimeoutMs', headers_timeout_ms: 'headersTimeoutMs', body_idle_timeout_ms: 'bodyIdleTimeoutMs' } as const;
 

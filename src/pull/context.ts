@@ -27,6 +27,8 @@ export interface PullContext {
   readonly timers: Timers;
   /** Watches upstream blob bodies so a dripping mirror counts as a stall. */
   readonly stall: StallWatch;
+  /** upstream.pull_deadline_ms: an endpoint that alone took half of it is judged too slow (failure.ts slowEndpoint). */
+  readonly pullDeadlineMs: number;
   readonly maxManifestBytes: number;
   /** Serve deprecated schema-1 manifests (upstream.allow_schema1). */
   readonly allowSchema1: boolean;

@@ -28,14 +28,21 @@ export type RequestTarget = Pick<URL, 'pathname' | 'searchParams'>;
 const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-._~:@!$&'()*+,;=/]*$/;
 const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
 
+const ORIGIN = 'http://client';
+
 /**
  * The request target as a URL, or undefined: Node's HTTP parser lets through
- * targets WHATWG URL rejects (`//x:99999/`, `//[`, `//%/`).
+ * targets WHATWG URL rejects (`http://x:99999/`, `http://[/`, `http://%/`).
+ * A target that begins with `/` is origin-form, an absolute path (RFC 9112
+ * §3.2.1): read after the origin, so `//evil/v2/...` (or `/\evil/...`) is a
+ * path that routes, and is logged, as sent. Read against a base it would be a
+ * network-path reference (RFC 3986 §4.2) whose `evil` became the authority,
+ * and the request served as `/v2/...` (red team).
  */
 export function requestUrl(target: string | undefined): RequestTarget | undefined {
   if (target !== undefined && PLAIN_PATH.test(target) && !DOT_SEGMENT.test(target)) return { pathname: target, searchParams: new URLSearchParams() };
   try {
-    return new URL(target ?? '/', 'http://client');
+    return target?.startsWith('/') === true ? new URL(`${ORIGIN}${target}`) : new URL(target ?? '/', ORIGIN);
   } catch {
     return undefined;
   }

@@ -4,7 +4,7 @@ import { OciError } from '../core/oci/errors.js';
 import type { BlobOutput } from '../store/output.js';
 import type { Logger } from '../observability/logger.js';
 import { UpstreamFailure } from '../upstream/failure.js';
-import { type SendTimeout, largestWrite, writeFlushedWithin, writeWithin } from './send-timeout.js';
+import { type SendTimeout, largestWrite, writeAllWithin, writeFlushedWithin, writeWithin } from './send-timeout.js';
 import { writeHead } from './answer-head.js';
 
 export const API_VERSION = { 'docker-distribution-api-version': 'registry/2.0' } as const;
@@ -60,6 +60,7 @@ export function blobOutput(res: ServerResponse, extraHeaders: Record<string, str
   return {
     start: (status, headers) => writeHead(res, status, API_VERSION, extraHeaders, headers),
     write: (chunk) => writeWithin(res, chunk, sendTimeout),
+    writeAll: (chunks) => writeAllWithin(res, chunks, sendTimeout),
     writeFlushed: (chunk) => writeFlushedWithin(res, chunk, sendTimeout),
     largestWrite: largestWrite(res),
     end: () => res.end(),

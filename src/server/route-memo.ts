@@ -11,7 +11,11 @@
 // manifests out. Targets are client-chosen: what is kept is bounded in count
 // and in length, like ./host-memo.ts: keys of at most MAX_TARGET_CHARS, and
 // routes made of parts of them (a few KB each at most, a few MB in all).
+// Those parts are substrings of the whole request target (query included), so
+// key and route are kept as flat copies (./flat-copy.ts): a slice would keep
+// its whole target alive, up to 16 KiB an entry (red team).
 import { parseRoute, type Route, type RouteOptions } from '../core/oci/route.js';
+import { flatCopy } from './flat-copy.js';
 
 const MAX_ROUTES = 1024;
 
@@ -37,12 +41,30 @@ export class RouteMemo {
     if (known !== undefined) return known;
     const route = parseRoute(method, pathname, query, this.options);
     if (route.kind !== 'manifests' || key.length > MAX_TARGET_CHARS) return route;
+    const kept = flatRoute(route);
+    const keptKey = flatCopy(key);
+    if (kept === undefined || keptKey === undefined) return route;
     if (this.routes.size >= MAX_ROUTES) this.routes.clear();
-    this.routes.set(key, route);
-    return route;
+    this.routes.set(keptKey, kept);
+    return kept;
   }
 
   get size(): number {
     return this.routes.size;
   }
+}
+
+/** The route with every string field a flat copy, or undefined when one cannot be copied exactly. */
+function flatRoute(route: Route): Route | undefined {
+  const fields: [string, unknown][] = [];
+  for (const [name, value] of Object.entries(route)) {
+    if (typeof value !== 'string') {
+      fields.push([name, value]);
+      continue;
+    }
+    const copy = flatCopy(value);
+    if (copy === undefined) return undefined;
+    fields.push([name, copy]);
+  }
+  return Object.fromEntries(fields) as Route;
 }

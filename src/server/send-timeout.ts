@@ -31,6 +31,21 @@ export function writeWithin(res: ServerResponse, chunk: Buffer, limit: SendTimeo
 }
 
 /**
+ * Writes `chunks` corked, so the socket sends them in one writev; waits for
+ * them as writeWithin does. The caller keeps the run within `largestWrite`.
+ */
+export function writeAllWithin(res: ServerResponse, chunks: Buffer[], limit: SendTimeout): Promise<void> | undefined {
+  if (res.destroyed) return Promise.reject(gone());
+  res.cork();
+  try {
+    for (let i = 0; i < chunks.length - 1; i++) res.write(chunks[i] as Buffer);
+    return writeWithin(res, chunks[chunks.length - 1] as Buffer, limit);
+  } finally {
+    res.uncork();
+  }
+}
+
+/**
  * Writes `chunk`; resolves once the socket handed it to the kernel, so its
  * buffer may be reused, and rejects `aborted` when the client left or stalled.
  */

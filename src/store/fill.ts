@@ -30,6 +30,19 @@ export const LIVE_WINDOW_BYTES = 2 * 1024 * 1024;
 /** Released bytes not yet in the file beyond which the fetch waits for the disk: the rest of a fill's memory bound. */
 export const UNWRITTEN_BYTES = 4 * 1024 * 1024;
 
+/**
+ * A reader's place in the feed. The window keeps the chunks from the
+ * hindmost reader's place on, up to twice its size: a reader that was pushed
+ * out while its socket took a write, or that reads the file back to the
+ * window's edge, finds the edge where it left it and rejoins the feed,
+ * instead of chasing an edge that moves on during every read-back (each read
+ * then fetching only what the feed forgot meanwhile, to the end of the blob).
+ * A reader slower than the feed for longer falls out and reads the file.
+ */
+export interface FillCursor {
+  position: number;
+}
+
 /** The most chunks the window keeps, whatever their bytes (tiny chunks from an upstream are as many objects). */
 const WINDOW_CHUNKS = 4096;
 
@@ -58,6 +71,9 @@ export class BlobFill implements VerifiedSink {
   private recent: Buffer[] = [];
   private recentStart = 0;
   private recentBytes = 0;
+  private readonly cursors = new Set<FillCursor>();
+  /** A wake of the readers for released bytes is due this turn. */
+  private releasing = false;
 
   constructor(
     private readonly disk: BlobDisk,
@@ -169,6 +185,34 @@ export class BlobFill implements VerifiedSink {
     return undefined;
   }
 
+  /**
+   * The released bytes from `position` up to `last` held in memory, as the
+   * chunks themselves (views at the ends), at most `most` bytes (always at
+   * least one chunk): a reader that is behind by several chunks sends them in
+   * one write. Empty below the window.
+   */
+  liveRun(position: number, last: number, most: number): Buffer[] {
+    const first = this.live(position);
+    if (!first) return [];
+    const end = Math.min(last + 1, this.available);
+    const run = [first.length > end - position ? first.subarray(0, end - position) : first];
+    let at = position + (run[0] as Buffer).length;
+    let bytes = at - position;
+    // The chunks after the first, found walking back from the window's end (the run is short, the window long).
+    let start = this.recentStart + this.recentBytes;
+    let i = this.recent.length;
+    while (i > 0 && start > at) start -= (this.recent[--i] as Buffer).length;
+    for (; i < this.recent.length && at < end; i++) {
+      const chunk = this.recent[i] as Buffer;
+      const piece = chunk.length > end - at ? chunk.subarray(0, end - at) : chunk;
+      if (bytes + piece.length > most) break;
+      run.push(piece);
+      at += piece.length;
+      bytes += piece.length;
+    }
+    return run;
+  }
+
   /** The first byte not in the file for sure: below it a reader reads the file. */
   get inFileBefore(): number {
     return this.recentStart;
@@ -186,6 +230,15 @@ export class BlobFill implements VerifiedSink {
   detach(): void {
     this.readers--;
     this.closeIfIdle();
+  }
+
+  /** A sending reader's place, kept in the window while it is within reach (see FillCursor); `unfollow` when it ends. */
+  follow(cursor: FillCursor): void {
+    this.cursors.add(cursor);
+  }
+
+  unfollow(cursor: FillCursor): void {
+    this.cursors.delete(cursor);
   }
 
   /** Called once no request can join: the handles close when the last reader leaves. */
@@ -231,15 +284,21 @@ export class BlobFill implements VerifiedSink {
     this.recentStart = start;
   }
 
-  /** Forgets the oldest chunks beyond the window, only those already in the file (readers behind read them back). */
+  /**
+   * Forgets the oldest chunks beyond the window, only those already in the
+   * file (readers behind read them back), and, up to twice the window, only
+   * those every reader has sent.
+   */
   private forgetWritten(): void {
     const written = (this.writer as BatchWriter).written;
+    const sent = this.hindmost();
     let drop = 0;
     let start = this.recentStart;
     let bytes = this.recentBytes;
     while (drop < this.recent.length - 1) {
       const first = (this.recent[drop] as Buffer).length;
-      const beyondWindow = bytes - first >= this.window || this.recent.length - drop > WINDOW_CHUNKS;
+      const unread = start + first > sent && bytes - first < 2 * this.window;
+      const beyondWindow = (bytes - first >= this.window && !unread) || this.recent.length - drop > WINDOW_CHUNKS;
       if (start + first > written || !beyondWindow) break;
       drop++;
       start += first;
@@ -252,9 +311,27 @@ export class BlobFill implements VerifiedSink {
     this.recentBytes = bytes;
   }
 
+  /** The place of the reader furthest behind (infinite without readers). */
+  private hindmost(): number {
+    let least = Number.POSITIVE_INFINITY;
+    for (const cursor of this.cursors) least = Math.min(least, cursor.position);
+    return least;
+  }
+
+  /**
+   * Readers learn of released bytes once per turn of the event loop, not per
+   * chunk: the chunks one read of the upstream socket delivered (libuv reads
+   * a readable socket several times in a row) reach each reader together, and
+   * it sends them in one write (read-file.ts) instead of one write per chunk.
+   */
   private release(available: number): void {
     this.available = available;
-    this.notify();
+    if (this.releasing) return;
+    this.releasing = true;
+    setImmediate(() => {
+      this.releasing = false;
+      this.notify();
+    });
   }
 
   /** The file handles stay open while readers use them, whatever happens to the file's name. */

@@ -4,6 +4,11 @@ export interface BlobOutput {
   start(status: number, headers: Record<string, string>, servedBy: string): void;
   /** Undefined when the chunk was taken at once, else a promise that resolves when it is (backpressure). */
   write(chunk: Buffer): Promise<void> | undefined;
+  /**
+   * Writes the chunks as one (a writev): like `write`, undefined when the
+   * socket took them at once, else a promise resolved once it did.
+   */
+  writeAll?(chunks: Buffer[]): Promise<void> | undefined;
   /** Resolves once the chunk left the process, so its buffer may be reused. */
   writeFlushed?(chunk: Buffer): Promise<void>;
   /**

@@ -6,9 +6,9 @@
 // are verified like a full GET: a wrong mirror never yields a clean 206.
 import { OciError } from '../core/oci/errors.js';
 import { type ByteSpan, type RangeSpec, contentRange, parseContentRange, resolveRange } from '../core/oci/range.js';
-import { STOP, consume, inTurn } from '../upstream/body-flow.js';
+import { type BodyWait, STOP, consume, inTurn } from '../upstream/body-flow.js';
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
-import { UpstreamFailure, classifyError, ownFailure } from '../upstream/failure.js';
+import { UpstreamFailure, classifyError, ownFailure, slowEndpoint } from '../upstream/failure.js';
 import type { AttemptRecord } from '../pull/attempts.js';
 import type { Candidate, PullContext } from '../pull/context.js';
 import { ensureOk } from '../pull/manifest.js';
@@ -51,14 +51,18 @@ export async function rangedBlob(ctx: PullContext, bad: BadCopies, candidates: r
   const { res, span, size, skip } = value;
   out.start(206, { 'content-range': contentRange(span, size), 'content-length': String(span.end - span.start + 1), 'docker-content-digest': digest, 'content-type': OCTET }, candidate.label);
   const whole = span.start === 0 && span.end === size - 1;
+  const wait: BodyWait = { upstreamMs: 0 };
   try {
-    const bytes = await copy(ctx, res, skip, span.end - span.start + 1, whole ? new StreamVerifier(digest, size, ctx.hashing) : undefined, out);
+    const bytes = await copy(ctx, res, skip, span.end - span.start + 1, whole ? new StreamVerifier(digest, size, ctx.hashing) : undefined, out, wait);
     ctx.health.success(domain, ms);
     return { servedBy: candidate.label, bytes };
   } catch (err) {
-    const failure = classifyError(err);
-    // The endpoint's failure, unless the client left or our hash worker died.
-    if (failure.kind === 'aborted' || signal.aborted || err instanceof HashFailure) ctx.health.success(domain, ms);
+    const cut = classifyError(err);
+    // A deadline cut is this endpoint's when it alone took half the deadline (failure.ts slowEndpoint).
+    const tooSlow = slowEndpoint(cut, ms + wait.upstreamMs, ctx.pullDeadlineMs);
+    const failure = tooSlow ?? cut;
+    // The endpoint's failure, unless the client left, others used the deadline up, or our hash worker died.
+    if (!tooSlow && (failure.kind === 'aborted' || signal.aborted || err instanceof HashFailure)) ctx.health.success(domain, ms);
     else ctx.health.failure(domain, failure.kind);
     if (failure.kind === 'digest_mismatch') bad.remember(candidate, digest);
     out.destroy(failure);
@@ -112,7 +116,7 @@ const parseUnsatisfied = (text: string | undefined): number | undefined => {
 };
 
 /** Copies `length` bytes after `skip`, through the verifier when the span is the whole blob; throws on a break. */
-async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, length: number, verifier: StreamVerifier | undefined, out: BlobOutput): Promise<number> {
+async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, length: number, verifier: StreamVerifier | undefined, out: BlobOutput, wait: BodyWait): Promise<number> {
   let position = 0;
   let sent = 0;
   try {
@@ -120,16 +124,16 @@ async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, lengt
       const from = Math.max(0, skip - position);
       position += chunk.length;
       const part = chunk.subarray(from, Math.max(from, Math.min(chunk.length, from + (length - sent))));
-      let wait: Promise<void> | undefined;
+      let written: Promise<void> | undefined;
       if (part.length > 0) {
         const release = verifier ? verifier.push(part) : part;
-        wait = inTurn(release && writeToClient(out, release), verifier?.pending);
+        written = inTurn(release && writeToClient(out, release), verifier?.pending);
         sent += part.length;
       }
       // The span is complete: whatever the upstream sends after it is not read.
-      if (sent < length) return wait;
-      return wait ? wait.then(() => STOP) : STOP;
-    });
+      if (sent < length) return written;
+      return written ? written.then(() => STOP) : STOP;
+    }, wait);
     if (sent < length) throw new UpstreamFailure('refused', `upstream body ended after ${sent} of ${length} bytes`);
     const tail = await verifier?.finish();
     if (tail) await writeToClient(out, tail);

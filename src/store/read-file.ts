@@ -107,8 +107,11 @@ export async function sendGrowing(fill: BlobFill, generation: number, span: Byte
   const end = span === undefined ? -1 : span.end;
   const back = new ReadBack(out);
   const wait = new FillWait(fill, signal);
+  const cursor = { position };
+  fill.follow(cursor);
   try {
     while (position <= end) {
+      cursor.position = position;
       if (signal.aborted) throw new UpstreamFailure('aborted', 'client went away');
       if (fill.generation !== generation || (fill.state === 'failed' && !fill.verified)) throw fill.error ?? new UpstreamFailure('digest_mismatch', `the copy of ${fill.digest} being sent turned out wrong`);
       // The span may end before the fill verified (a Range on the start of a large blob): its last byte waits for
@@ -118,11 +121,12 @@ export async function sendGrowing(fill: BlobFill, generation: number, span: Byte
         await wait.next();
         continue;
       }
-      const live = fill.live(position);
-      if (live) position += await sendUpTo(live, readable - position + 1, out);
+      const live = fill.liveRun(position, readable, READ_BACK_BYTES);
+      if (live.length > 0) position += await sendLive(live, out);
       else position += await back.send(fill.handle as FileHandle, position, Math.min(readable, fill.inFileBefore - 1));
     }
   } finally {
+    fill.unfollow(cursor);
     wait.close();
   }
   out.end();
@@ -163,13 +167,28 @@ export class FillWait {
   }
 }
 
-/** Sends at most `limit` bytes of `bytes` (a view, never a copy); returns the bytes sent. */
-async function sendUpTo(bytes: Buffer, limit: number, out: BlobOutput): Promise<number> {
-  await out.write(bytes.length > limit ? bytes.subarray(0, limit) : bytes);
-  return Math.min(bytes.length, limit);
+/**
+ * Sends a run of the fill's chunks (the Buffers themselves): one write, or
+ * one corked write of them all when the output can (a reader that was held
+ * up by its socket, or woken once for several chunks, makes one system
+ * call, not one per chunk). Returns the bytes sent.
+ */
+async function sendLive(run: Buffer[], out: BlobOutput): Promise<number> {
+  let bytes = 0;
+  for (const chunk of run) bytes += chunk.length;
+  await (run.length > 1 && out.writeAll ? out.writeAll(run) : writeEach(run, out));
+  return bytes;
 }
 
-/** Read-back of a reader behind the fill's memory. */
+async function writeEach(run: Buffer[], out: BlobOutput): Promise<void> {
+  for (const chunk of run) await out.write(chunk);
+}
+
+/**
+ * Read-back of a reader behind the fill's memory, and the most one write of
+ * live chunks carries (within any output's largestWrite: a client whose
+ * partial takes the send timeout cannot see must take it whole per timeout).
+ */
 const READ_BACK_BYTES = 256 * 1024;
 
 /**

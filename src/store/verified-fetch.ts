@@ -6,9 +6,9 @@
 // is remembered for that digest, and the fetch starts over on the next
 // endpoint when the sink can still take a fresh copy.
 import { parseContentRange } from '../core/oci/range.js';
-import { consume, inTurn } from '../upstream/body-flow.js';
+import { type BodyWait, consume, inTurn } from '../upstream/body-flow.js';
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
-import { UpstreamFailure, classifyError } from '../upstream/failure.js';
+import { UpstreamFailure, classifyError, slowEndpoint } from '../upstream/failure.js';
 import { type AttemptRecord, attemptOf } from '../pull/attempts.js';
 import type { Candidate, PullContext } from '../pull/context.js';
 import { ensureOk } from '../pull/manifest.js';
@@ -66,11 +66,15 @@ async function fetchInto(ctx: PullContext, bad: BadCopies, candidates: readonly 
         throw err;
       }
     }
-    const broken = await pump(ctx, opened.value.res, opened.value.skip, verifier, sink);
+    const wait: BodyWait = { upstreamMs: 0 };
+    const cut = await pump(ctx, opened.value.res, opened.value.skip, verifier, sink, wait);
+    // A deadline cut is this endpoint's when it alone took half the deadline (failure.ts slowEndpoint).
+    const tooSlow = cut && slowEndpoint(cut, opened.ms + wait.upstreamMs, ctx.pullDeadlineMs);
+    const broken = tooSlow ?? cut;
     const domain = opened.candidate.target.domain;
     // A failure after the stream started is the endpoint's failure like any other;
-    // a client that left says nothing against it.
-    const clientSide = !broken || broken.kind === 'aborted' || signal.aborted;
+    // a client that left, or a deadline others used up, says nothing against it.
+    const clientSide = !broken || (!tooSlow && (broken.kind === 'aborted' || signal.aborted));
     if (clientSide) ctx.health.success(domain, opened.ms);
     else ctx.health.failure(domain, broken.kind);
     if (!broken) return servedBy;
@@ -120,7 +124,7 @@ export function declaredLength(res: UpstreamResponse): number | undefined {
 }
 
 /** Copies a body through the verifier into the sink; returns the failure that broke it, or undefined when done. */
-async function pump(ctx: PullContext, res: UpstreamResponse, skip: number, verifier: StreamVerifier, sink: VerifiedSink): Promise<UpstreamFailure | undefined> {
+async function pump(ctx: PullContext, res: UpstreamResponse, skip: number, verifier: StreamVerifier, sink: VerifiedSink, wait: BodyWait): Promise<UpstreamFailure | undefined> {
   let toSkip = skip;
   try {
     await consume(res.body, ctx.stall, (raw) => {
@@ -133,7 +137,7 @@ async function pump(ctx: PullContext, res: UpstreamResponse, skip: number, verif
       }
       const release = verifier.push(chunk);
       return inTurn(release && written(sink, release), verifier.pending);
-    });
+    }, wait);
     const tail = await verifier.finish();
     await toSink(() => sink.finish(tail, verifier.received));
     return undefined;

@@ -30,6 +30,11 @@ export const STOP = 'stop';
 /** Nothing to wait for, a wait (the body pauses until it settles; it may resolve to STOP), or STOP. */
 export type Taken = Promise<void | typeof STOP> | typeof STOP | undefined;
 
+/** Filled in by `consume` once it settles: how long the read waited for the upstream (not for `take`). */
+export interface BodyWait {
+  upstreamMs: number;
+}
+
 /**
  * Feeds `body`'s chunks to `take`, watched for stalls. Resolves when the body
  * ended or `take` said STOP; rejects with the body's failure or `take`'s (a
@@ -37,7 +42,7 @@ export type Taken = Promise<void | typeof STOP> | typeof STOP | undefined;
  * the await that preceded each read). Never settles while a wait is
  * outstanding, so a next copy cannot overtake this one's last write.
  */
-export function consume(body: Readable, stall: StallWatch, take: (chunk: Buffer) => Taken): Promise<void> {
+export function consume(body: Readable, stall: StallWatch, take: (chunk: Buffer) => Taken, wait?: BodyWait): Promise<void> {
   return new Promise((resolve, reject) => {
     const tracker = stall.track(body);
     let waiting = false;
@@ -58,6 +63,7 @@ export function consume(body: Readable, stall: StallWatch, take: (chunk: Buffer)
       }
       settled = true;
       tracker.stop();
+      if (wait) wait.upstreamMs = tracker.upstreamMs();
       body.off('data', onData);
       body.pause();
       if (outcome.error === undefined) resolve();

@@ -11,7 +11,7 @@ export type FailureKind =
   | 'refused' // connection refused or reset before a response, or an address the filter refused
   | 'dns' // the host name did not resolve
   | 'timeout' // connect, headers or idle body timeout
-  | 'deadline' // the pull's overall deadline (upstream.pull_deadline_ms) cut the attempt: the pull's time ran out, not the endpoint
+  | 'deadline' // the pull's overall deadline (upstream.pull_deadline_ms) cut the attempt: the pull's time ran out, not the endpoint (but see slowEndpoint)
   | 'tls' // certificate or handshake failure
   | 'status_5xx'
   | 'status_429'
@@ -40,7 +40,8 @@ export type FailureKind =
  * endpoint's answer to that request, and any client could send three.
  * Nor does `deadline`: the pull's budget may have gone to earlier endpoints
  * or to a client that reads slowly, and a body too slow to be useful is a
- * stall (upstream.min_bytes_per_s), which does count.
+ * stall (upstream.min_bytes_per_s), which does count. Except when the cut
+ * attempt itself took the time: see slowEndpoint.
  */
 export const ENDPOINT_FAILURES: ReadonlySet<FailureKind> = new Set<FailureKind>(['refused', 'dns', 'timeout', 'tls', 'status_5xx', 'digest_mismatch', 'invalid', 'redirect']);
 
@@ -58,6 +59,27 @@ export class UpstreamFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A body cut mid-stream by the pull's deadline, judged: a `timeout` of the
+ * endpoint (charged to its health like a stall) when this attempt alone spent
+ * at least half of upstream.pull_deadline_ms waiting for the endpoint (its
+ * headers, then its body bytes: `endpointMs`, never the time the body waited
+ * for our own client or disk); else undefined, and the cut stays `deadline`,
+ * uncharged. A mirror that streams steadily just above min_bytes_per_s but
+ * can never finish a large layer within the deadline passes the stall rule,
+ * and without this it would take every pull of that layer, whole deadline
+ * after whole deadline, while a healthy next mirror is never tried (red team).
+ * Half, not all: an attempt that took half the pull's whole budget by itself
+ * and had still not finished is slow by any measure, while one that got less
+ * than half is not judged on a deadline that others (earlier endpoints of the
+ * walk, a client that reads slowly) used up. An attempt the deadline cut while
+ * it waited for headers is not judged here: upstream.headers_timeout_ms is.
+ */
+export function slowEndpoint(cut: UpstreamFailure, endpointMs: number, deadlineMs: number): UpstreamFailure | undefined {
+  if (cut.kind !== 'deadline' || endpointMs * 2 < deadlineMs) return undefined;
+  return new UpstreamFailure('timeout', `too slow: upstream.pull_deadline_ms (${deadlineMs} ms) cut the body after this endpoint alone had taken ${Math.round(endpointMs)} ms of it`);
 }
 
 /** The abort reason of a request whose upstream.pull_deadline_ms passed: a 504 for its client. */

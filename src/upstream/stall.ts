@@ -24,6 +24,8 @@ export interface StallTracker {
   resumed(): void;
   /** The body ended (or was let go): no more judgement. */
   stop(): void;
+  /** All the time so far spent waiting for the upstream (reading, not paused for our own side), in ms. */
+  upstreamMs(): number;
 }
 
 /** A monotonic clock and one-shot timers, injected so tests drive time. */
@@ -78,6 +80,8 @@ export class StallWatch {
     // One window = `windowMs` of waiting for the upstream; it must bring `needed` bytes.
     let waited = 0;
     let bytes = 0;
+    /** Waiting for the upstream in the windows already closed (the open one is `inWindow`). */
+    let closedMs = 0;
     /** When reading (re)started; undefined while paused for our own side. */
     let since: number | undefined;
     let cancel: (() => void) | undefined;
@@ -85,6 +89,7 @@ export class StallWatch {
     const inWindow = (now: number): number => waited + (since === undefined ? 0 : now - since);
     const closeWindow = (now: number): boolean => {
       const ok = bytes >= needed;
+      closedMs += inWindow(now);
       waited = 0;
       bytes = 0;
       if (since !== undefined) since = now;
@@ -121,10 +126,16 @@ export class StallWatch {
       },
       resumed,
       stop: () => {
+        if (stopped) return;
+        // The total stays what it was at the end.
+        closedMs += inWindow(timers.now());
+        waited = 0;
+        since = undefined;
         stopped = true;
         cancel?.();
         cancel = undefined;
       },
+      upstreamMs: () => closedMs + inWindow(timers.now()),
     };
   }
 }

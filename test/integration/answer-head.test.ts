@@ -40,7 +40,8 @@ describe('X-Request-Id and the declared bytes, on every kind of answer', () => {
   });
 
   it('a request target that is not a URL', async () => {
-    const res = await rawRequest(proxy.url, 'GET //x:99999/ HTTP/1.1\r\nHost: a\r\nX-Request-Id: head-target\r\nConnection: close\r\n\r\n');
+    // Absolute-form: an origin-form `//x:99999/` is a path (origin-form-target.test.ts).
+    const res = await rawRequest(proxy.url, 'GET http://x:99999/ HTTP/1.1\r\nHost: a\r\nX-Request-Id: head-target\r\nConnection: close\r\n\r\n');
     expect(res.status).toBe(400);
     expect(res.headers['x-request-id']).toBe('head-target');
     expect(lineOf('head-target')[0]?.bytes).toBe(res.body.length);

@@ -20,6 +20,8 @@ const CHUNK = 16 * 1024;
 const WINDOW = 4 * CHUNK;
 /** The fill's bound on bytes not yet in its file: `feed` waits for the disk beyond it. */
 const UNWRITTEN = 2 * CHUNK;
+/** The read-back buffer of a reader behind the window (store/read-file.ts). */
+const READ_BACK = 256 * 1024;
 const blob = Buffer.from(Array.from({ length: 64 * CHUNK }, (_, i) => (i * 7 + (i >> 10)) & 0xff));
 const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
 const whole = { start: 0, end: blob.length - 1 };
@@ -50,8 +52,11 @@ class Client implements BlobOutput {
     this.live.push(released.some((r) => r.buffer === chunk.buffer));
     await this.paused;
   }
-  writeFlushed(chunk: Buffer): Promise<void> {
-    return this.write(chunk);
+  /** Runs while a read-back piece is being taken (the feed moving on meanwhile). */
+  whileReadBack: (() => Promise<void>) | undefined;
+  async writeFlushed(chunk: Buffer): Promise<void> {
+    await this.write(chunk);
+    await this.whileReadBack?.();
   }
   end(): void {
     this.ended = true;
@@ -136,6 +141,48 @@ describe('the live feed of a fill', () => {
     for (const c of [first, late]) expect(c.bytes.equals(blob)).toBe(true);
     expect(late.live[0]).toBe(false);
     expect(late.live.at(-1)).toBe(true);
+  });
+
+  it('a reader reading the file back while the feed moves on rejoins the feed where the window stood when it joined', async () => {
+    const fill = await startFill();
+    await feed(fill, 0, 24);
+    const forgotten = fill.inFileBefore;
+    expect(forgotten).toBeGreaterThan(READ_BACK);
+    const late = new Client();
+    // During each read-back piece the feed moves on by a chunk (less than the window), and that chunk reaches the file.
+    let next = 24;
+    late.whileReadBack = async () => {
+      if (next >= 40) return;
+      await feed(fill, next, ++next);
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const reading = read(fill, late);
+    for (let turn = 0; turn < 200 && !late.live.includes(true); turn++) await new Promise((resolve) => setImmediate(resolve));
+    late.whileReadBack = undefined;
+    await feed(fill, next, 63);
+    const tail = Buffer.from(blob.subarray(63 * CHUNK));
+    released.push(tail);
+    await fill.finish(tail, blob.length);
+    expect(await reading).toBe(blob.length);
+    expect(late.bytes.equals(blob)).toBe(true);
+    // Read back: what the window had forgotten when it joined, not what it forgot during each read-back.
+    const readBack = late.received.filter((_, i) => !late.live[i]).reduce((n, piece) => n + piece.length, 0);
+    expect(readBack).toBe(forgotten);
+    expect(late.live.indexOf(true)).toBe(late.live.lastIndexOf(false) + 1);
+  });
+
+  it('a reader that stops reading keeps at most twice the window in memory; the fill goes on and it gets every byte', async () => {
+    const memory = new FillMemory(Number.POSITIVE_INFINITY);
+    const fill = new BlobFill(disk, digest, 0, WINDOW, UNWRITTEN, memory);
+    await fill.begin(blob.length, 'mirror');
+    const stalled = new Client();
+    stalled.pause();
+    const reading = read(fill, stalled);
+    await finish(fill);
+    expect(memory.peak).toBeLessThanOrEqual(2 * WINDOW + UNWRITTEN + CHUNK);
+    stalled.open();
+    expect(await reading).toBe(blob.length);
+    expect(stalled.bytes.equals(blob)).toBe(true);
   });
 
   it('a wrong copy breaks the readers on the feed; a reader of the next copy gets it whole', async () => {

@@ -1,5 +1,5 @@
 // Request targets Node's HTTP parser accepts but WHATWG URL rejects
-// (`//x:99999/`, `//[`, `//%/`): once they made the request handler reject
+// (`http://x:99999/`, `http://[/`, `http://%/`): once they made the request handler reject
 // unseen and `mirrorgate serve` exit (red-team finding "crash-invalid-url").
 // Each is answered 400 on the pull and the admin listener (whose rules API
 // hook had the same flaw), without credentials, and the process keeps
@@ -19,7 +19,8 @@ import { killServed, serveProcess, writeServeConfig } from '../helpers/cli.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { tempDir } from '../helpers/temp.js';
 
-const TARGETS = ['//x:99999/', '//[', '//%/', '//x:99999/v2/', '//[/healthz', '//%/apis'];
+// Absolute-form: an origin-form `//x:99999/` is a path (test/integration/origin-form-target.test.ts).
+const TARGETS = ['http://x:99999/', 'http://[/', 'http://%/', 'http://x:99999/v2/', 'http://[/healthz', 'http://%/apis'];
 
 let child: ChildProcess | undefined;
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// The red team's reproductions: each asserts the REQUIRED behaviour, so each fails while its finding stands.
+// The red team's reproductions, run alone: `npx vitest run --config test/redteam/vitest.config.ts`.
+// Each asserts the REQUIRED behaviour, so each fails while its finding stands.
 export default defineConfig({
   test: {
     globalSetup: ['test/setup/temp-root.ts'],

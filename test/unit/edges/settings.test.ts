@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'smol-toml';
 import { InvalidSettingsError, settingsFrom } from '../../../src/config/settings.js';
 
 const base = { rules: { paths: ['rules'] } };
@@ -114,5 +115,33 @@ describe('per-endpoint timeouts', () => {
       'endpoint_timeouts."m.local".headers_timeout_ms: expected an integer greater than 0, got 0',
       'endpoint_timeouts."m.local".idle: unknown setting',
     ]);
+  });
+});
+
+// Every key of a settings file is applied or refused with its name (red team):
+// a quoted key holding a dot (`["cache.blobs"]`, `"blobs.max_bytes" = 1`) is a
+// single TOML key, not a path of tables. settingsFrom once took the top-level
+// key "cache.blobs" for the section [cache.blobs], then read the section only
+// at cache -> blobs, so every key under the quoted table, a wrong-typed one
+// too, was dropped in silence.
+describe('quoted dotted keys in the settings file', () => {
+  const toml = (text: string) => ({ ...parse(text), ...base });
+
+  it('control: [cache.blobs] and the inline spelling blobs.x = ... under [cache] are applied', () => {
+    for (const text of ['[cache.blobs]\nverify_before_serve_bytes = 65536\n', '[cache]\nblobs.verify_before_serve_bytes = 65536\n']) {
+      expect(settingsFrom(toml(text), {}, '/etc/mirrorgate', 'f').blobCache.verifyBeforeServeBytes).toBe(65_536);
+    }
+  });
+
+  it.each([
+    ['["cache.blobs"]\nverify_before_serve_bytes = 65536\n', '"cache.blobs": unknown section'],
+    ['["cache.blobs"]\nverify_before_serve_bytes = "junk"\n', '"cache.blobs": unknown section'],
+    ['["upstream.x"]\nconnect_timeout_ms = 5\n', '"upstream.x": unknown section'],
+    ['[cache]\n"blobs.max_bytes" = 1\n', 'cache."blobs.max_bytes": unknown setting'],
+    ['[cache.blobs]\n"a.b" = 1\n', 'cache.blobs."a.b": unknown setting'],
+    ['[cache]\n"blobs" = 5\n', 'cache.blobs: expected a table, got 5'],
+    ['cache = "x"\n', 'cache: expected a table, got "x"'],
+  ])('%j is refused by name', (text, problem) => {
+    expect(problems(toml(text))).toEqual([problem]);
   });
 });

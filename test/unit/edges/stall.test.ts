@@ -114,4 +114,30 @@ describe('stall watchdog', () => {
     await expect(r.result).resolves.toBe(1000);
     expect(armed).toBe(1);
   });
+
+  it('the body reports the time it waited for the upstream, not the time it waited for its reader', async () => {
+    const { timers, advance } = manualTimers();
+    const body = new PassThrough();
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let chunks = 0;
+    const wait = { upstreamMs: -1 };
+    const result = consume(body, new StallWatch(limits, timers), () => (++chunks === 1 ? held : undefined), wait);
+    // 700 ms waiting for the upstream, then an hour waiting for the reader, then 2500 ms for the upstream again.
+    advance(700);
+    body.write(Buffer.alloc(200));
+    for (let i = 0; i < 10 && chunks === 0; i++) await tick();
+    advance(3_600_000);
+    release();
+    await tick();
+    // Two more windows of upstream waiting, each bringing enough bytes.
+    for (let i = 0; i < 5; i++) {
+      advance(500);
+      body.write(Buffer.alloc(100));
+      await tick();
+    }
+    body.end();
+    await expect(result).resolves.toBeUndefined();
+    expect(wait.upstreamMs).toBe(3200);
+  });
 });

@@ -105,10 +105,10 @@ describe('fuzz: Link of a tag list', () => {
 });
 
 describe('fuzz: request targets', () => {
-  // What URL makes of a target, as the request wrapper reads it.
+  // What URL makes of a target, as the request wrapper reads it: an origin-form target (`/...`) as a path after the origin.
   const viaUrl = (target: string) => {
     try {
-      const url = new URL(target, 'http://client');
+      const url = target.startsWith('/') ? new URL(`http://client${target}`) : new URL(target, 'http://client');
       return { pathname: url.pathname, query: url.searchParams.toString() };
     } catch {
       return undefined;
@@ -136,5 +136,9 @@ describe('fuzz: request targets', () => {
 
   it.each(['/v2/src/ns/app/manifests/v1', '/v2/', `/v2/quay.io/a/b/blobs/sha256:${HEX64}`])('%s is a plain path', (t) => {
     expect(requestUrl(t)?.pathname).toBe(t);
+  });
+
+  it.each(['//evil/v2/x/manifests/y', '/\\evil/v2/x/manifests/y', '//x:99999/'])('%s is a path, never an authority (RFC 9112 §3.2.1)', (t) => {
+    expect(requestUrl(t)?.pathname).toBe(t.replace('\\', '/'));
   });
 });
