@@ -1,4 +1,4 @@
-// Red team: clients that read a cached blob just fast enough to look alive to
+// (Red-team finding) clients that read a cached blob just fast enough to look alive to
 // the send timeout (server/send-timeout.ts judges progress: any bytes taken
 // within the timeout) hold their two send buffers for as long as their blob
 // takes at that pace, bounded only by upstream.pull_deadline_ms (30 min by
@@ -7,7 +7,7 @@
 // whole budget (store/file-buffers.ts), and every other warm client waits in
 // line after its 200 headers, first come first served, for up to the pull
 // deadline: a denial of service of the warm path with ~100 connections.
-// REQUIRED: an honest warm client is served while slow-but-alive readers hold
+// Required: an honest warm client is served while slow-but-alive readers hold
 // the budget (e.g. it falls back to buffers of its own or the slow readers'
 // share shrinks), not after they finish or are cut.
 import { createHash } from 'node:crypto';
@@ -83,4 +83,4 @@ it('slow-but-alive readers holding the send-buffer budget do not starve an hones
   expect(held).toBe(BUDGET);
   expect(stillHeld).toBe(BUDGET);
   for (const s of slow) expect(s.got()).toBeLessThan(layer.content.length);
-});
+}, 60_000);

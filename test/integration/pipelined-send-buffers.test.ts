@@ -1,4 +1,4 @@
-// Red team: ONE connection that pipelines many GETs of a cached blob and
+// (Red-team finding) ONE connection that pipelines many GETs of a cached blob and
 // reads nothing takes the whole warm send-buffer budget
 // (cache.blobs.max_send_buffer_bytes): Node dispatches every pipelined request
 // of a packet at once, each response starts and lends its two buffers
@@ -6,7 +6,7 @@
 // others' writes sit in the response's own queue. Every other warm client then
 // waits in line until the send timeout cuts the attacker (60 s by default),
 // and the attacker simply reconnects.
-// REQUIRED: a pipelined response that does not own the socket yet holds no
+// Required: a pipelined response that does not own the socket yet holds no
 // send buffers (or one connection holds at most one response's worth), so an
 // honest client is served while the attacker's connection sits stalled.
 import { createHash } from 'node:crypto';
@@ -65,4 +65,4 @@ it('one stalled connection pipelining GETs of a cached blob does not starve ever
   // The attacker was still connected and stalled (it was not the send timeout that let the honest client through).
   expect(attacker.destroyed).toBe(false);
   expect(heldByOneConnection).toBeLessThanOrEqual(2 * 256 * 1024);
-});
+}, 60_000);
