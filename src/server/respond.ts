@@ -63,6 +63,7 @@ export function blobOutput(res: ServerResponse, extraHeaders: Record<string, str
     writeAll: (chunks) => writeAllWithin(res, chunks, sendTimeout),
     writeFlushed: (chunk) => writeFlushedWithin(res, chunk, sendTimeout),
     largestWrite: largestWrite(res),
+    owned: () => (res.socket ? undefined : new Promise((resolve) => res.once('socket', () => resolve()))),
     end: () => res.end(),
     destroy: (reason) => res.destroy(reason),
   };

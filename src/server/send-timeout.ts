@@ -71,6 +71,14 @@ const WHOLE_WRITE_BYTES = 1024 * 1024;
 
 const gone = () => new UpstreamFailure('aborted', 'client went away');
 
+/**
+ * The connection whose progress judges `res`: a pipelined response queued
+ * behind another has no res.socket until it owns the connection, and while it
+ * waits the client taking the answer before it is progress too (red-team
+ * finding: judged on null, an alive pipelining client lost its second answer).
+ */
+const connectionOf = (res: ServerResponse) => res.socket ?? res.req?.socket ?? null;
+
 /** Looks per send timeout: a client is cut between `ms` and 1.25 × `ms` after the last byte it took. */
 const LOOKS = 4;
 
@@ -79,7 +87,7 @@ function within(res: ServerResponse, limit: SendTimeout, arm: (settle: (error?: 
   return new Promise((resolve, reject) => {
     const { ms, timers } = limit;
     let done = false;
-    let mark = markOf(res.socket);
+    let mark = markOf(connectionOf(res));
     // When the client was last seen taking bytes (or the wait began): a look's time, never earlier than the bytes.
     let taking = timers.now();
     let cancel: () => void;
@@ -99,7 +107,7 @@ function within(res: ServerResponse, limit: SendTimeout, arm: (settle: (error?: 
     const look = () => (cancel = timers.afterPoll(judge));
     const judge = () => {
       const now = timers.now();
-      const seen = markOf(res.socket);
+      const seen = markOf(connectionOf(res));
       if (advanced(mark, seen)) taking = now;
       mark = seen;
       if (now - taking < ms) return void wait(ms - (now - taking));

@@ -5,14 +5,16 @@
 // progress, server/send-timeout.ts). Two 4 MiB buffers for every response
 // would let many slow clients hold a lot of memory, so a few large buffers are
 // shared: a response borrows two while any are free, and one that finds none
-// reads through two small buffers of its own. All lent buffers together stay
-// within a budget (cache.blobs.max_send_buffer_bytes): a response that would
-// pass it waits, first come first served, until others give theirs back (the
-// send timeout frees those of clients that stopped reading), or until its own
-// signal aborts (client gone, pull deadline). Reported as
-// mirrorgate_blob_send_buffer_bytes.
-import { UpstreamFailure } from '../upstream/failure.js';
-
+// reads through two 256 KiB buffers of its own. All those lent buffers
+// together stay within a budget (cache.blobs.max_send_buffer_bytes). Past it a
+// response never waits (slow but alive clients could hold the budget for the
+// whole pull deadline, and every other warm client would wait behind them):
+// it reads through two 64 KiB buffers outside the budget. A response lends
+// only once it owns its connection (read-file.ts), so each connection holds at
+// most one response's buffers, and memory past the budget stays within
+// 2 x 64 KiB x server.max_connections (1.25 GiB at the default 10000, 128 KiB
+// per connection). Reported as mirrorgate_blob_send_buffer_bytes (the budget's
+// part).
 const MiB = 1024 * 1024;
 
 export interface FileBufferLimits {
@@ -22,26 +24,24 @@ export interface FileBufferLimits {
   readonly count: number;
   /** Size of a response's own buffers when no shared ones are free. */
   readonly small: number;
-  /** Bytes of all buffers lent at once. */
+  /** Bytes of all shared and small buffers lent at once. */
   readonly budget: number;
+  /** Size of a response's own buffers past the budget (not counted in it). */
+  readonly least: number;
 }
 
-export const FILE_BUFFER_LIMITS: FileBufferLimits = { large: 4 * MiB, count: 4, small: 256 * 1024, budget: 64 * MiB };
+export const FILE_BUFFER_LIMITS: FileBufferLimits = { large: 4 * MiB, count: 4, small: 256 * 1024, budget: 64 * MiB, least: 64 * 1024 };
 
 export interface Lent {
   readonly buffers: readonly [Buffer, Buffer];
   /** The buffers are shared ones, to be given back. */
   readonly shared: boolean;
-}
-
-interface Waiter {
-  readonly length: number;
-  readonly grant: (lent: Lent) => void;
+  /** Bytes of the budget the buffers take (0 past it). */
+  readonly counted: number;
 }
 
 export class FileBuffers {
   private readonly spare: Buffer[] = [];
-  private readonly waiting: Waiter[] = [];
   private sharedOut = 0;
   private lent = 0;
   private most = 0;
@@ -53,28 +53,22 @@ export class FileBuffers {
 
   /**
    * Two buffers to send `length` bytes through: shared ones for a large span
-   * while two are free, else the response's own; once the budget allows it,
-   * after those who asked before. Rejects `aborted` when `signal` aborts first.
+   * while two are free, else the response's own, small ones within the
+   * budget, smallest past it. Never waits.
    */
-  lend(length: number, signal: AbortSignal): Promise<Lent> {
-    const now = this.waiting.length === 0 ? this.tryLend(length) : undefined;
-    if (now) return Promise.resolve(now);
-    if (signal.aborted) return Promise.reject(stopped());
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.waiting.splice(this.waiting.indexOf(waiter), 1);
-        reject(stopped());
-      };
-      const waiter: Waiter = {
-        length,
-        grant: (lent) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(lent);
-        },
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(waiter);
-    });
+  lend(length: number): Lent {
+    const { large, count, small, budget, least } = this.limits;
+    if (length > 2 * small && this.sharedOut + 2 <= count && this.lent + 2 * large <= budget) {
+      this.sharedOut += 2;
+      this.count(2 * large);
+      return { buffers: [this.spare.pop() ?? Buffer.allocUnsafeSlow(large), this.spare.pop() ?? Buffer.allocUnsafeSlow(large)], shared: true, counted: 2 * large };
+    }
+    const own = Math.max(1, Math.min(length, small));
+    const fits = this.lent + 2 * own <= budget;
+    const size = fits ? own : Math.min(own, least);
+    const counted = fits ? 2 * size : 0;
+    this.count(counted);
+    return { buffers: [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)], shared: false, counted };
   }
 
   /**
@@ -83,16 +77,10 @@ export class FileBuffers {
    * collector and new ones made in their place when needed.
    */
   giveBack(lent: Lent, reusable: boolean): void {
-    this.count(-sizeOf(lent));
+    this.count(-lent.counted);
     if (lent.shared) {
       this.sharedOut -= 2;
       if (reusable) this.spare.push(...lent.buffers);
-    }
-    for (let next = this.waiting[0]; next; next = this.waiting[0]) {
-      const granted = this.tryLend(next.length);
-      if (!granted) break;
-      this.waiting.shift();
-      next.grant(granted);
     }
   }
 
@@ -106,26 +94,9 @@ export class FileBuffers {
     return this.most;
   }
 
-  private tryLend(length: number): Lent | undefined {
-    const { large, count, small, budget } = this.limits;
-    if (length > 2 * small && this.sharedOut + 2 <= count && this.lent + 2 * large <= budget) {
-      this.sharedOut += 2;
-      this.count(2 * large);
-      return { buffers: [this.spare.pop() ?? Buffer.allocUnsafeSlow(large), this.spare.pop() ?? Buffer.allocUnsafeSlow(large)], shared: true };
-    }
-    const size = Math.max(1, Math.min(length, small));
-    if (this.lent + 2 * size > budget) return undefined;
-    this.count(2 * size);
-    return { buffers: [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)], shared: false };
-  }
-
   private count(bytes: number): void {
     this.lent += bytes;
     this.most = Math.max(this.most, this.lent);
     this.report(this.lent);
   }
 }
-
-const sizeOf = (lent: Lent): number => lent.buffers[0].length + lent.buffers[1].length;
-
-const stopped = () => new UpstreamFailure('aborted', 'request aborted');

@@ -16,6 +16,11 @@ export interface BlobOutput {
    * writes taken; undefined where it sees a client take part of one.
    */
   readonly largestWrite?: number;
+  /**
+   * Undefined when the response owns its connection, else a promise resolved
+   * once it does (a pipelined response queued behind those before it).
+   */
+  owned?(): Promise<void> | undefined;
   end(): void;
   /** Breaks the response so the client never sees a clean end of wrong or partial bytes. */
   destroy(reason: Error): void;

@@ -11,15 +11,18 @@ import type { BlobOutput } from './output.js';
  * Sends `span` of an open cached file through two buffers, one read into
  * while the other is written, each reused once the socket took its bytes
  * (file-buffers.ts): a response holds two buffers however slow its client,
- * and no read leaves a fresh Buffer behind; it waits for them while the pool's
- * budget is spent. Returns the bytes sent; resolves
+ * and no read leaves a fresh Buffer behind. Returns the bytes sent; resolves
  * when the response ended; throws when `signal` aborts or the client left or
  * stalled (took no bytes for the send timeout).
  */
 export async function sendFile(handle: FileHandle, span: ByteSpan | undefined, out: BlobOutput, signal: AbortSignal, pool: FileBuffers): Promise<number> {
   const first = span?.start ?? 0;
   const last = span === undefined ? -1 : span.end;
-  const lent = await pool.lend(last - first + 1, signal);
+  // A pipelined response queued behind another lends only once it owns the connection: one connection holds
+  // one response's buffers, however many requests it sent at once (red-team finding).
+  await writtenOrAborted(out.owned?.(), signal);
+  if (signal.aborted) throw stopped();
+  const lent = pool.lend(last - first + 1);
   const slots = lent.buffers.map((buffer) => new Slot(buffer));
   let position = first;
   let whole = false;
