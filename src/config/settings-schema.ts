@@ -191,7 +191,7 @@ export const SETTINGS = {
       check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more'),
       shownDefault: '64 MiB',
     }),
-    max_send_buffer_bytes: key('integer', 64 * 1024 * 1024, 'blobCache.maxSendBufferBytes', "memory all responses sending cached blobs hold together in read buffers (two 4 MiB buffers shared by a few, else two 256 KiB buffers each); past it a response waits, after its headers, until others give theirs back (the send timeout frees those of clients that stopped reading) or its pull deadline (`mirrorgate_blob_send_buffer_bytes`)", {
+    max_send_buffer_bytes: key('integer', 64 * 1024 * 1024, 'blobCache.maxSendBufferBytes', "memory all responses sending cached blobs hold together in read buffers (two 4 MiB buffers shared by a few, else two 256 KiB buffers each); past it a response never waits: it reads through two 64 KiB buffers outside the budget. A response lends only once it owns its connection (a pipelined one waits its turn), so past the budget memory stays within 128 KiB per connection, 2 × 64 KiB × `server.max_connections` (1.25 GiB at the default 10000) (`mirrorgate_blob_send_buffer_bytes`: the budget's part)", {
       check: (v: number) => (v >= 1024 * 1024 ? undefined : 'must be at least 1 MiB (two 256 KiB buffers and room for more)'),
       shownDefault: '64 MiB',
     }),
