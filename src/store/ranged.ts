@@ -8,7 +8,7 @@ import { OciError } from '../core/oci/errors.js';
 import { type ByteSpan, type RangeSpec, contentRange, parseContentRange, resolveRange } from '../core/oci/range.js';
 import { type BodyWait, STOP, consume, inTurn } from '../upstream/body-flow.js';
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
-import { UpstreamFailure, classifyError, ownFailure, slowEndpoint } from '../upstream/failure.js';
+import { UpstreamFailure, classifyError, ownFailure } from '../upstream/failure.js';
 import type { AttemptRecord } from '../pull/attempts.js';
 import type { Candidate, PullContext } from '../pull/context.js';
 import { ensureOk } from '../pull/manifest.js';
@@ -18,7 +18,7 @@ import { walk } from '../pull/walk.js';
 import type { BadCopies } from './bad-copies.js';
 import { writeToClient } from './client-sink.js';
 import type { BlobOutput } from './output.js';
-import { blobPath, blobWhat, declaredLength } from './verified-fetch.js';
+import { blobPath, blobWhat, declaredLength, judgeBody } from './verified-fetch.js';
 
 const OCTET = 'application/octet-stream';
 
@@ -57,13 +57,7 @@ export async function rangedBlob(ctx: PullContext, bad: BadCopies, candidates: r
     ctx.health.success(domain, ms);
     return { servedBy: candidate.label, bytes };
   } catch (err) {
-    const cut = classifyError(err);
-    // A deadline cut is this endpoint's when it alone took half the deadline (failure.ts slowEndpoint).
-    const tooSlow = slowEndpoint(cut, ms + wait.upstreamMs, ctx.pullDeadlineMs);
-    const failure = tooSlow ?? cut;
-    // The endpoint's failure, unless the client left, others used the deadline up, or our hash worker died.
-    if (!tooSlow && (failure.kind === 'aborted' || signal.aborted || err instanceof HashFailure)) ctx.health.success(domain, ms);
-    else ctx.health.failure(domain, failure.kind);
+    const failure = judgeBody(ctx, domain, classifyError(err), ms, wait.upstreamMs, signal.aborted || err instanceof HashFailure) as UpstreamFailure;
     if (failure.kind === 'digest_mismatch') bad.remember(candidate, digest);
     out.destroy(failure);
     return { servedBy: candidate.label, bytes: 0 };

@@ -68,15 +68,7 @@ async function fetchInto(ctx: PullContext, bad: BadCopies, candidates: readonly 
     }
     const wait: BodyWait = { upstreamMs: 0 };
     const cut = await pump(ctx, opened.value.res, opened.value.skip, verifier, sink, wait);
-    // A deadline cut is this endpoint's when it alone took half the deadline (failure.ts slowEndpoint).
-    const tooSlow = cut && slowEndpoint(cut, opened.ms + wait.upstreamMs, ctx.pullDeadlineMs);
-    const broken = tooSlow ?? cut;
-    const domain = opened.candidate.target.domain;
-    // A failure after the stream started is the endpoint's failure like any other;
-    // a client that left, or a deadline others used up, says nothing against it.
-    const clientSide = !broken || (!tooSlow && (broken.kind === 'aborted' || signal.aborted));
-    if (clientSide) ctx.health.success(domain, opened.ms);
-    else ctx.health.failure(domain, broken.kind);
+    const broken = judgeBody(ctx, opened.candidate.target.domain, cut, opened.ms, wait.upstreamMs, signal.aborted);
     if (!broken) return servedBy;
     if (broken.kind === 'aborted' && signal.aborted) throw broken;
     records.push(attemptOf(opened.candidate, broken.kind, 0, { message: `${broken.message} after byte ${verifier.received}` }));
@@ -121,6 +113,22 @@ export function declaredLength(res: UpstreamResponse): number | undefined {
     throw new UpstreamFailure('invalid', `malformed Content-Length ${JSON.stringify(text.slice(0, 40))}`);
   }
   return Number(text);
+}
+
+/**
+ * Records how a body that started ended in its endpoint's health and returns
+ * the failure to report (undefined when it ended well). A failure after the
+ * stream started is the endpoint's like any other; one on our side (`ours`:
+ * the request's signal aborted, our hash worker died) or a client that left
+ * says nothing against it, unless it is a deadline cut this endpoint alone
+ * took half the deadline for (failure.ts slowEndpoint).
+ */
+export function judgeBody(ctx: PullContext, domain: string, cut: UpstreamFailure | undefined, ms: number, upstreamMs: number, ours: boolean): UpstreamFailure | undefined {
+  const tooSlow = cut && slowEndpoint(cut, ms + upstreamMs, ctx.pullDeadlineMs);
+  const failure = tooSlow ?? cut;
+  if (!failure || (!tooSlow && (failure.kind === 'aborted' || ours))) ctx.health.success(domain, ms);
+  else ctx.health.failure(domain, failure.kind);
+  return failure;
 }
 
 /** Copies a body through the verifier into the sink; returns the failure that broke it, or undefined when done. */
