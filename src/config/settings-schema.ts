@@ -191,7 +191,7 @@ export const SETTINGS = {
       check: (v: number) => (v >= 0 ? undefined : 'must be 0 or more'),
       shownDefault: '64 MiB',
     }),
-    max_send_buffer_bytes: key('integer', 64 * 1024 * 1024, 'blobCache.maxSendBufferBytes', "memory all responses sending cached blobs hold together in read buffers (two 4 MiB buffers shared by a few, else two 256 KiB buffers each); past it a response never waits: it reads through two 64 KiB buffers outside the budget. A response lends only once it owns its connection (a pipelined one waits its turn), so past the budget memory stays within 128 KiB per connection, 2 × 64 KiB × `server.max_connections` (1.25 GiB at the default 10000) (`mirrorgate_blob_send_buffer_bytes`: the budget's part)", {
+    max_send_buffer_bytes: key('integer', 64 * 1024 * 1024, 'blobCache.maxSendBufferBytes', "memory all responses sending cached blobs hold together in read buffers (two 4 MiB buffers shared by a few, else two 256 KiB buffers each; a reader of a fill in flight one 256 KiB buffer, which also caps the fill's chunks one of its writes holds); past it a response never waits: it reads through 64 KiB buffers outside the budget (two for a cached file, one for a fill). A response lends only once it owns its connection (a pipelined one waits its turn), so past the budget memory stays within 128 KiB per connection, 2 × 64 KiB × `server.max_connections` (1.25 GiB at the default 10000) (`mirrorgate_blob_send_buffer_bytes`: the budget's part)", {
       check: (v: number) => (v >= 1024 * 1024 ? undefined : 'must be at least 1 MiB (two 256 KiB buffers and room for more)'),
       shownDefault: '64 MiB',
     }),

@@ -11,10 +11,12 @@ import type { Route } from '../core/oci/route.js';
 import type { AttemptRecord } from '../pull/attempts.js';
 import type { AppDeps, RequestContext, RequestSummary } from './request-context.js';
 import { PullDeadline } from '../upstream/failure.js';
+import { whenClosed } from './connection-close.js';
 
 export class RequestLifetime {
   private controller?: AbortController;
   private cancelDeadline?: () => void;
+  private unwatch?: () => void;
   private child?: Logger;
 
   /** `started`: the request's arrival on `deps.pull.clock`, from which its deadline counts. */
@@ -47,18 +49,21 @@ export class RequestLifetime {
   /** The request is answered: its deadline no longer runs. */
   end(): void {
     this.cancelDeadline?.();
+    this.unwatch?.();
   }
 
   private arm(): AbortController {
     const abort = new AbortController();
     const { res, deps } = this;
-    // The client may have left before anything asked for the signal.
-    if (res.closed) {
+    const onClose = () => {
       if (!res.writableFinished) abort.abort();
-    } else
-      res.once('close', () => {
-        if (!res.writableFinished) abort.abort();
-      });
+    };
+    // The client may have left before anything asked for the signal.
+    if (res.closed) onClose();
+    else {
+      res.once('close', onClose);
+      if (!res.socket) this.unwatch = whenClosed(res.req.socket, onClose);
+    }
     // Every pull has an end: past the deadline its upstream work is aborted and the client gets 504.
     const left = Math.max(0, deps.settings.dataPath.pullDeadlineMs - (deps.pull.clock.now() - this.started));
     this.cancelDeadline = deps.pull.timers.after(left, () => abort.abort(new PullDeadline()));

@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { Timers } from '../upstream/stall.js';
 import { UpstreamFailure } from '../upstream/failure.js';
 import { advanced, markOf, showsPartialWrites } from './socket-progress.js';
+import { whenClosed } from './connection-close.js';
 
 export interface SendTimeout {
   readonly ms: number;
@@ -91,12 +92,14 @@ function within(res: ServerResponse, limit: SendTimeout, arm: (settle: (error?: 
     // When the client was last seen taking bytes (or the wait began): a look's time, never earlier than the bytes.
     let taking = timers.now();
     let cancel: () => void;
+    let unwatch: (() => void) | undefined;
     const settle = (error?: UpstreamFailure) => {
       if (done) return;
       done = true;
       cancel();
       disarm();
       res.off('close', onClose);
+      unwatch?.();
       if (error) reject(error);
       else resolve();
     };
@@ -117,5 +120,8 @@ function within(res: ServerResponse, limit: SendTimeout, arm: (settle: (error?: 
     wait(ms);
     const disarm = arm(settle);
     res.once('close', onClose);
+    // A queued pipelined response is never closed when its connection dies (connection-close.ts).
+    const connection = res.socket ? null : connectionOf(res);
+    if (connection) unwatch = whenClosed(connection, onClose);
   });
 }

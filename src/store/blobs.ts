@@ -80,7 +80,7 @@ export class BlobStore {
     if (verified) {
       verified.attach();
       try {
-        return await this.local(req, verified.size as number, out, (span) => sendGrowing(verified, verified.generation, span, out, signal));
+        return await this.local(req, verified.size as number, out, (span) => sendGrowing(verified, verified.generation, span, out, signal, this.buffers));
       } finally {
         verified.detach();
       }
@@ -200,7 +200,7 @@ export class BlobStore {
       const span = spanOf(req.range, size);
       out.start(statusOf(req.range), headersOf(req.digest, req.range, span, size), fill.from);
       started = true;
-      const bytes = await sendGrowing(fill, generation, span, out, signal);
+      const bytes = await sendGrowing(fill, generation, span, out, signal, this.buffers);
       this.events.sent('upstream', bytes);
       await settled;
       return { servedBy: fill.from, bytes, cache: flight.joined ? 'coalesced' : 'miss', ...(flight.joined ? { shared: flight.shared } : {}) };

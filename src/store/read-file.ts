@@ -102,13 +102,18 @@ function writtenOrAborted(pending: Promise<void> | undefined, signal: AbortSigna
  * Sends `span` of a fill as it grows, its last byte only once the fill
  * verified: from the fill's memory while this reader keeps up (the very
  * Buffers released, shared by every reader), from the file when it fell
- * behind. Throws when the fill failed or started over after this response
- * had begun (the caller breaks it).
+ * behind, through one buffer lent from `pool` that also caps what one write
+ * of live chunks pins (file-buffers.ts). Throws when the fill failed or
+ * started over after this response had begun (the caller breaks it).
  */
-export async function sendGrowing(fill: BlobFill, generation: number, span: ByteSpan | undefined, out: BlobOutput, signal: AbortSignal): Promise<number> {
+export async function sendGrowing(fill: BlobFill, generation: number, span: ByteSpan | undefined, out: BlobOutput, signal: AbortSignal, pool: FileBuffers): Promise<number> {
+  // Like sendFile: a queued pipelined response lends nothing, and pins no chunks, until it owns the connection.
+  await writtenOrAborted(out.owned?.(), signal);
+  if (signal.aborted) throw stopped();
   let position = span?.start ?? 0;
   const end = span === undefined ? -1 : span.end;
-  const back = new ReadBack(out);
+  const lent = pool.lendOne();
+  const back = new ReadBack(out, lent.buffers[0] as Buffer);
   const wait = new FillWait(fill, signal);
   const cursor = { position };
   fill.follow(cursor);
@@ -124,13 +129,15 @@ export async function sendGrowing(fill: BlobFill, generation: number, span: Byte
         await wait.next();
         continue;
       }
-      const live = fill.liveRun(position, readable, READ_BACK_BYTES);
+      const live = fill.liveRun(position, readable, back.size);
       if (live.length > 0) position += await sendLive(live, out);
       else position += await back.send(fill.handle as FileHandle, position, Math.min(readable, fill.inFileBefore - 1));
     }
   } finally {
     fill.unfollow(cursor);
     wait.close();
+    // Not shared, so never reused: giving back only returns its bytes to the budget.
+    pool.giveBack(lent, false);
   }
   out.end();
   return position - (span?.start ?? 0);
@@ -188,31 +195,30 @@ async function writeEach(run: Buffer[], out: BlobOutput): Promise<void> {
 }
 
 /**
- * Read-back of a reader behind the fill's memory, and the most one write of
- * live chunks carries (within any output's largestWrite: a client whose
- * partial takes the send timeout cannot see must take it whole per timeout).
- */
-const READ_BACK_BYTES = 256 * 1024;
-
-/**
  * One reader's read-back buffer, reused once the socket took the bytes sent
  * from it: a reader that is behind holds one buffer, not one per read left
- * to the garbage collector (64 readers of 1 MiB reads held 160 MiB).
+ * to the garbage collector (64 readers of 1 MiB reads held 160 MiB). At most
+ * 256 KiB (file-buffers.ts), within any output's largestWrite: a client whose
+ * partial take the send timeout cannot see must take it whole per timeout.
  */
 class ReadBack {
-  private buffer: Buffer | undefined;
+  constructor(
+    private readonly out: BlobOutput,
+    private buffer: Buffer,
+  ) {}
 
-  constructor(private readonly out: BlobOutput) {}
+  get size(): number {
+    return this.buffer.length;
+  }
 
   /** Sends the file from `position` up to `last` (at most one buffer's worth); returns the bytes sent. */
   async send(handle: FileHandle, position: number, last: number): Promise<number> {
     // Without a way to learn when the socket is done with a buffer, every read gets a fresh one.
     const flushed = this.out.writeFlushed;
-    const buffer = (flushed && this.buffer) || Buffer.allocUnsafe(READ_BACK_BYTES);
-    this.buffer = buffer;
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(last - position + 1, READ_BACK_BYTES), position);
+    if (!flushed) this.buffer = Buffer.allocUnsafe(this.buffer.length);
+    const { bytesRead } = await handle.read(this.buffer, 0, Math.min(last - position + 1, this.buffer.length), position);
     if (bytesRead === 0) throw new UpstreamFailure('invalid', 'cache file shorter than its recorded length');
-    const bytes = buffer.subarray(0, bytesRead);
+    const bytes = this.buffer.subarray(0, bytesRead);
     await (flushed ? flushed.call(this.out, bytes) : this.out.write(bytes));
     return bytesRead;
   }

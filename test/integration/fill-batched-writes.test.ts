@@ -13,6 +13,7 @@ import { BUFFER_CHARGE } from '../../src/store/batch-writer.js';
 import { BlobDisk } from '../../src/store/disk.js';
 import { BlobFill } from '../../src/store/fill.js';
 import type { BlobOutput } from '../../src/store/output.js';
+import { FileBuffers } from '../../src/store/file-buffers.js';
 import { sendGrowing } from '../../src/store/read-file.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -153,7 +154,7 @@ describe('batched writes of a fill', () => {
     const held = new HeldDisk(1);
     held.attach(fill);
     const early = new Client();
-    const reading = sendGrowing(fill, 0, { start: 0, end: blob.length - 1 }, early, new AbortController().signal);
+    const reading = sendGrowing(fill, 0, { start: 0, end: blob.length - 1 }, early, new AbortController().signal, new FileBuffers());
     let accepted = 0;
     let waiting: Promise<void> | undefined;
     while (!waiting && accepted < CHUNKS - 1) waiting = fill.write(chunk(accepted++));
@@ -165,7 +166,7 @@ describe('batched writes of a fill', () => {
     await held.whenAsked(2);
     // A reader joining now starts at byte 0: the window must still hold what the file does not.
     const late = new Client();
-    const lateReading = sendGrowing(fill, 0, { start: 0, end: blob.length - 1 }, late, new AbortController().signal).catch((err: unknown) => {
+    const lateReading = sendGrowing(fill, 0, { start: 0, end: blob.length - 1 }, late, new AbortController().signal, new FileBuffers()).catch((err: unknown) => {
       late.failed = true;
       throw err;
     });
@@ -243,7 +244,7 @@ describe('batched writes of a fill', () => {
     expect(held.done).toBe(2);
     await fill.begin(blob.length, 'next mirror');
     const reader = new Client();
-    const reading = sendGrowing(fill, fill.generation, { start: 0, end: blob.length - 1 }, reader, new AbortController().signal);
+    const reading = sendGrowing(fill, fill.generation, { start: 0, end: blob.length - 1 }, reader, new AbortController().signal, new FileBuffers());
     await feedAll(fill);
     await fill.finish(chunk(CHUNKS - 1), blob.length);
     fill.seal();

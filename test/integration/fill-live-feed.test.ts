@@ -14,14 +14,15 @@ import { BlobDisk } from '../../src/store/disk.js';
 import { BlobFill } from '../../src/store/fill.js';
 import { FillMemory } from '../../src/store/fill-memory.js';
 import type { BlobOutput } from '../../src/store/output.js';
+import { FILE_BUFFER_LIMITS, FileBuffers } from '../../src/store/file-buffers.js';
 import { sendGrowing } from '../../src/store/read-file.js';
 
 const CHUNK = 16 * 1024;
 const WINDOW = 4 * CHUNK;
 /** The fill's bound on bytes not yet in its file: `feed` waits for the disk beyond it. */
 const UNWRITTEN = 2 * CHUNK;
-/** The read-back buffer of a reader behind the window (store/read-file.ts). */
-const READ_BACK = 256 * 1024;
+/** The read-back buffer of a reader behind the window, within the send budget (store/file-buffers.ts). */
+const READ_BACK = FILE_BUFFER_LIMITS.small;
 const blob = Buffer.from(Array.from({ length: 64 * CHUNK }, (_, i) => (i * 7 + (i >> 10)) & 0xff));
 const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
 const whole = { start: 0, end: blob.length - 1 };
@@ -43,7 +44,7 @@ class Client implements BlobOutput {
   readonly live: boolean[] = [];
   ended = false;
   /** While set, the client takes one more piece and then stops reading until it is opened. */
-  private paused: Promise<void> | undefined;
+  protected paused: Promise<void> | undefined;
   private resume: (() => void) | undefined;
 
   start(): void {}
@@ -74,8 +75,17 @@ class Client implements BlobOutput {
   }
 }
 
+/** A client that takes a run of live chunks in one write (a writev), and records each run's bytes. */
+class RunClient extends Client {
+  readonly runs: number[] = [];
+  async writeAll(chunks: Buffer[]): Promise<void> {
+    this.runs.push(chunks.reduce((n, c) => n + c.length, 0));
+    for (const chunk of chunks) await this.write(chunk);
+  }
+}
+
 function read(fill: BlobFill, client: Client, generation = 0): Promise<number> {
-  return sendGrowing(fill, generation, whole, client, new AbortController().signal);
+  return sendGrowing(fill, generation, whole, client, new AbortController().signal, new FileBuffers());
 }
 
 async function startFill(): Promise<BlobFill> {
@@ -93,9 +103,9 @@ async function feed(fill: BlobFill, from: number, to: number, content = blob): P
   }
 }
 
-async function finish(fill: BlobFill): Promise<void> {
+async function finish(fill: BlobFill, from = 0): Promise<void> {
   const chunks = blob.length / CHUNK;
-  await feed(fill, 0, chunks - 1);
+  await feed(fill, from, chunks - 1);
   const tail = Buffer.from(blob.subarray(blob.length - CHUNK));
   released.push(tail);
   await fill.finish(tail, blob.length);
@@ -184,6 +194,27 @@ describe('the live feed of a fill', () => {
     expect(await reading).toBe(blob.length);
     expect(stalled.bytes.equals(blob)).toBe(true);
   });
+
+  const lentSizes = [
+    ['past the send budget', { ...FILE_BUFFER_LIMITS, budget: 0 }, FILE_BUFFER_LIMITS.least],
+    ['within the send budget', FILE_BUFFER_LIMITS, FILE_BUFFER_LIMITS.small],
+  ] as const;
+  for (const [where, limits, lentSize] of lentSizes) {
+    it(`one write of live chunks carries at most the reader's lent buffer, ${where} (what a stalled reader pins)`, async () => {
+      const fill = new BlobFill(disk, digest, 0, 32 * CHUNK, 32 * CHUNK);
+      await fill.begin(blob.length, 'mirror');
+      const client = new RunClient();
+      client.pause();
+      const reading = sendGrowing(fill, 0, whole, client, new AbortController().signal, new FileBuffers(limits));
+      // The feed runs far ahead of the paused reader, all of it still in the window.
+      await feed(fill, 0, 30);
+      client.open();
+      await finish(fill, 30);
+      expect(await reading).toBe(blob.length);
+      expect(client.bytes.equals(blob)).toBe(true);
+      expect(Math.max(...client.runs)).toBe(lentSize);
+    });
+  }
 
   it('a wrong copy breaks the readers on the feed; a reader of the next copy gets it whole', async () => {
     const fill = await startFill();

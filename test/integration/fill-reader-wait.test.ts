@@ -9,6 +9,7 @@ import { beforeEach, expect, it } from 'vitest';
 import { BlobDisk } from '../../src/store/disk.js';
 import { BlobFill } from '../../src/store/fill.js';
 import type { BlobOutput } from '../../src/store/output.js';
+import { FileBuffers } from '../../src/store/file-buffers.js';
 import { sendGrowing } from '../../src/store/read-file.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -51,7 +52,7 @@ it('a client leaving while its reader waits for the fill is let go without any c
   const client = new Client();
   const leave = new AbortController();
   let outcome = 'pending';
-  const reading = sendGrowing(fill, 0, whole, client, leave.signal).then(
+  const reading = sendGrowing(fill, 0, whole, client, leave.signal, new FileBuffers()).then(
     () => (outcome = 'ended'),
     (err: Error) => (outcome = err.message),
   );
@@ -71,7 +72,7 @@ it('a send that ends leaves no listener on the request signal', async () => {
   const fill = await startFill();
   const client = new Client();
   const signal = new AbortController().signal;
-  const reading = sendGrowing(fill, 0, whole, client, signal);
+  const reading = sendGrowing(fill, 0, whole, client, signal, new FileBuffers());
   for (let i = 0; i < 7; i++) {
     fill.write(blob.subarray(i * CHUNK, (i + 1) * CHUNK));
     await turns(2);

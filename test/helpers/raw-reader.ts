@@ -1,4 +1,4 @@
-// A red-team client: asks for `path` over a raw socket and reads its answer
+// A client that asks for `path` over a raw socket and reads its answer
 // in fits, pausing `pauseMs` after every `burst` socket reads, so the proxy's
 // sender waits and resumes at every boundary. Reports whether the answer
 // ended cleanly (the whole declared length, then the end of the connection).

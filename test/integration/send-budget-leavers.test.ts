@@ -1,9 +1,8 @@
-// Red team: the warm path's send-buffer budget (store/file-buffers.ts) under
-// clients that leave at every moment: before the headers, while waiting in
-// line for buffers, mid-write, on Range, HEAD, a zero-length blob, and
-// pipelined requests cut with their connection.
-// REQUIRED: every lent byte comes back (the gauge returns to 0) and the line
-// moves: a fresh client is served whole afterwards.
+// The warm path's send-buffer budget (store/file-buffers.ts) under clients
+// that leave at every moment: before the headers, while stuck readers hold the
+// whole budget, mid-write, on Range, HEAD, a zero-length blob, and pipelined
+// requests cut with their connection. Every lent byte comes back (the gauge
+// returns to 0) and a fresh client is served whole afterwards.
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
@@ -56,7 +55,7 @@ const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nhost: HOST\r\
 
 it('clients leaving at every moment give back every lent byte, and the line still moves', async () => {
   const buffers = world.proxy.proxy.sendBuffers;
-  // Stuck readers take the whole budget, so the next ones wait in line.
+  // Stuck readers take the whole budget, so the next ones read through buffers outside it.
   await Promise.all(Array.from({ length: 4 }, () => stuckReader(world.proxy.url, pathOf(big!), sockets)));
   const leaving: Promise<void>[] = [];
   for (let round = 0; round < 3; round++) {

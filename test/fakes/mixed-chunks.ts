@@ -1,4 +1,4 @@
-// A hostile mirror for the red team: answers every blob GET with `content`
+// A mirror that makes the proxy's body reader work: answers every blob GET with `content`
 // declared by its length, written in chunks whose sizes cycle through
 // `sizes` (1 byte, then 64 KiB, then 3 bytes...), yielding a turn every
 // chunk and sleeping `pauseMs` every `pauseEvery` chunks, so the proxy's

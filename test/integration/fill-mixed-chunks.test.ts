@@ -1,18 +1,18 @@
-// Red team: the disk cache's cold path (upstream/body-flow.ts, held-chunks.ts,
+// The disk cache's cold path (upstream/body-flow.ts, held-chunks.ts,
 // store/fill.ts, read-file.ts sendGrowing) fed by a mirror mixing 1-byte and
-// 64 KiB chunks, paced, while clients read in fits (every wait/resume
-// boundary), ask ranges, join mid-fill, and a small fill-memory bound forces
-// tails and readers through the file.
-// REQUIRED: every clean answer is byte-exact; a copy the digest refutes never
-// ends cleanly for anyone (whole or Range); fill memory stays within its bound.
+// 128 KiB chunks, paced, while clients read in fits (every wait/resume
+// boundary), ask ranges and join mid-fill, and a small fill-memory bound
+// forces tails and readers through the file: every clean answer is
+// byte-exact, a copy the digest refutes never ends cleanly for anyone (whole
+// or Range), and fill memory stays within its bound.
 import { createHash } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
 import { makeImage } from '../../src/bench/test-image.js';
 import { untilFillsEnded } from '../helpers/blob-fills.js';
 import { mirrorRules, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import { tempDir } from '../helpers/temp.js';
-import { mixedChunks, type MixedChunks } from './fakes/mixed-chunks.js';
-import { rawRead, type RawAnswer } from './fakes/raw-reader.js';
+import { mixedChunks, type MixedChunks } from '../fakes/mixed-chunks.js';
+import { rawRead, type RawAnswer } from '../helpers/raw-reader.js';
 
 const MiB = 1024 * 1024;
 const image = makeImage(79, [9 * MiB + 4099]);
