@@ -177,5 +177,8 @@ describe('a deadline others used up is not charged', () => {
     expect(attempts.map((a) => [a.endpoint.split('/', 1)[0], a.outcome, a.hedged ?? false]).sort()).toEqual([[silent[0]?.host, 'deadline', false], [silent[1]?.host, 'deadline', true]].sort());
     expect(metrics).toMatch(/mirrorgate_upstream_attempts_total\{[^}]*outcome="deadline"[^}]*\} 1\n[^]*outcome="deadline"/);
     for (const s of silent) expect(proxy.proxy.pull.health.snapshot().find((h) => h.endpoint === s.host)?.failures ?? 0).toBe(0);
+    // The plan leaves the source out (never contact it), but the deadline, not that, ended the pull.
+    expect(proxy.logs.find((l) => l.msg === 'request' && l.path === path)).not.toHaveProperty('denial');
+    expect(metrics).not.toMatch(/mirrorgate_denials_total\{/);
   });
 });
