@@ -48,6 +48,7 @@ export class Metrics {
   readonly served = new Counter({ name: 'mirrorgate_upstream_served_total', help: 'Requests served from an upstream, by the endpoint that served and its role; each client request counts, coalesced ones included.', labelNames: ['endpoint', 'role'], registers: this.r });
   readonly bytes = new Counter({ name: 'mirrorgate_upstream_served_bytes_total', help: 'Body bytes sent to clients, by the upstream endpoint they came from.', labelNames: ['endpoint'], registers: this.r });
   readonly fallbacks = new Counter({ name: 'mirrorgate_fallback_to_source_total', help: 'Requests served by the source after a mirror of their plan was tried and failed.', labelNames: ['route'], registers: this.r });
+  readonly sendTimeouts = new Counter({ name: 'mirrorgate_client_send_timeouts_total', help: 'Clients cut for taking no bytes for server.send_timeout_ms: their answers broken, their upstream work aborted.', registers: this.r });
   readonly denials = new Counter({ name: 'mirrorgate_denials_total', help: 'Requests denied, by reason: blocked, policy, not_allowed, never_contact_source.', labelNames: ['reason'], registers: this.r });
   readonly cache = new LabelledCounter({ name: 'mirrorgate_cache_requests_total', help: 'Cache lookups by kind (manifest, tag, negative, blob) and result (hit, miss, stale, coalesced).', labelNames: ['kind', 'result'], registers: this.r });
   readonly hedgesStarted = new Counter({ name: 'mirrorgate_hedges_started_total', help: 'Attempts started in parallel because the previous one was slow.', registers: this.r });

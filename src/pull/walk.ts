@@ -134,7 +134,11 @@ async function walkPass<T>(
     const failure = settled.error;
     if (signal.aborted) {
       // Cut by the pull's deadline: recorded, so the log names what the pull waited on, and not judged (the endpoint's share of the time is unknown).
-      if (failure.kind === 'deadline') records.push(attemptOf(candidate, 'deadline', ms, { message: failure.message, ...(hedged ? { hedged } : {}) }));
+      // Its hedged racers were cut by the same deadline, and waited on as much.
+      if (failure.kind === 'deadline') {
+        records.push(attemptOf(candidate, 'deadline', ms, { message: failure.message, ...(hedged ? { hedged } : {}) }));
+        for (const r of running) records.push(attemptOf(r.candidate, 'deadline', ctx.clock.now() - r.started, { message: failure.message, ...(r.hedged ? { hedged: true } : {}) }));
+      }
       stopIfAborted(signal, failure);
     }
     judge(ctx, settled.running, failure);

@@ -35,5 +35,6 @@ export function accessLine(done: Finished): Record<string, unknown> {
   if (s.servedBy) line.servedBy = s.servedBy;
   if (s.cache) line.cache = `${s.cache.kind} ${s.cache.result}`;
   if (s.denial) line.denial = s.denial;
+  if (done.sendTimedOut) line.cut = 'send_timeout';
   return line;
 }

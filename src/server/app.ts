@@ -22,6 +22,7 @@ import { type Incoming, RequestLifetime, RoutedRequest } from './request-lifetim
 import { type LineWriter, safeLineWriter } from '../observability/logger.js';
 import { guard, type Handler, type RequestTarget, requestUrl } from './guard.js';
 import { API_VERSION, toOciError, writeError } from './respond.js';
+import { cutForSendTimeout } from './send-timeout.js';
 import type { AppDeps, RequestContext } from './request-context.js';
 import { declaredLength, tagAnswer, writeHead } from './answer-head.js';
 
@@ -146,6 +147,7 @@ function finished(incoming: Incoming, method: string, path: string, code: number
     userAgent: (req.headers['user-agent'] ?? '').slice(0, MAX_USER_AGENT),
     summary,
     records: incoming.records,
+    sendTimedOut: cutForSendTimeout(res),
   };
 }
 

@@ -20,6 +20,8 @@ export interface Finished {
   readonly userAgent: string;
   readonly summary: RequestSummary;
   readonly records: readonly AttemptRecord[];
+  /** The client was cut for taking no bytes for server.send_timeout_ms. */
+  readonly sendTimedOut: boolean;
 }
 
 export function observe(deps: AppDeps, done: Finished): void {
@@ -30,6 +32,7 @@ export function observe(deps: AppDeps, done: Finished): void {
   http.duration.observe(done.seconds);
   http.responseSize.observe(done.bytes);
   if (done.summary.denial) metrics.denials.inc({ reason: done.summary.denial });
+  if (done.sendTimedOut) metrics.sendTimeouts.inc();
   if (done.summary.cache) metrics.cacheLookup(done.summary.cache.kind, done.summary.cache.result).inc();
   for (const r of done.records) countAttempt(deps, r);
   // What served this request: its own walk, or the shared one it joined.

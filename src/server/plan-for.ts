@@ -9,6 +9,7 @@ import type { Plan } from '../core/resolve/plan.js';
 import type { RuleSet } from '../core/rules/model.js';
 import { type Resolved, resolveCached } from '../pull/plan-cache.js';
 import type { RequestContext } from './request-context.js';
+import { PullDeadline } from '../upstream/failure.js';
 
 /** `suffix` is `:tag` or `@digest`; `quiet` leaves the request's summary alone (a plan consulted, not walked). */
 export function planFor(ctx: RequestContext, suffix: string, options: { quiet?: boolean } = {}): Resolved {
@@ -51,7 +52,8 @@ export async function walkPlan<T>(ctx: RequestContext, plan: Plan, run: () => Pr
     return await run();
   } catch (err) {
     const refused = plan.attempts.filter((a) => a.blocked !== undefined);
-    if (!(err instanceof OciError) || refused.length === 0 || err.code === 'TOOMANYREQUESTS') throw err;
+    // A pull its deadline cut was not refused: what the plan left out is no reason for its 504.
+    if (!(err instanceof OciError) || refused.length === 0 || err.code === 'TOOMANYREQUESTS' || err instanceof PullDeadline) throw err;
     ctx.summary.denial = refused.some((a) => a.refusedBy === 'never_contact_source') ? 'never_contact_source' : 'blocked';
     throw new OciError('DENIED', `no endpoint served ${plan.image} (${err.message}) and ${refused.map((a) => a.blocked).join('; ')}`, err.detail);
   }

@@ -11,6 +11,12 @@ import { UpstreamFailure } from '../upstream/failure.js';
 import { advanced, markOf, showsPartialWrites } from './socket-progress.js';
 import { whenClosed } from './connection-close.js';
 
+/** Responses whose client was cut here, so the access line and metrics tell them from clients that left. */
+const cut = new WeakSet<ServerResponse>();
+
+/** Whether `res` was broken because its client took no bytes for the send timeout. */
+export const cutForSendTimeout = (res: ServerResponse): boolean => cut.has(res);
+
 export interface SendTimeout {
   readonly ms: number;
   readonly timers: Timers;
@@ -114,6 +120,7 @@ function within(res: ServerResponse, limit: SendTimeout, arm: (settle: (error?: 
       if (advanced(mark, seen)) taking = now;
       mark = seen;
       if (now - taking < ms) return void wait(ms - (now - taking));
+      cut.add(res);
       settle(new UpstreamFailure('aborted', `client accepted no bytes for ${ms} ms (server.send_timeout_ms)`));
       res.destroy();
     };

@@ -9,7 +9,7 @@ import { type ByteSpan, type RangeSpec, contentRange, parseContentRange, resolve
 import { type BodyWait, STOP, consume, inTurn } from '../upstream/body-flow.js';
 import { discard, header, type UpstreamResponse } from '../upstream/client.js';
 import { UpstreamFailure, classifyError, ownFailure } from '../upstream/failure.js';
-import type { AttemptRecord } from '../pull/attempts.js';
+import { type AttemptRecord, attemptOf } from '../pull/attempts.js';
 import type { Candidate, PullContext } from '../pull/context.js';
 import { ensureOk } from '../pull/manifest.js';
 import { HashFailure } from '../pull/hash-worker.js';
@@ -52,13 +52,16 @@ export async function rangedBlob(ctx: PullContext, bad: BadCopies, candidates: r
   out.start(206, { 'content-range': contentRange(span, size), 'content-length': String(span.end - span.start + 1), 'docker-content-digest': digest, 'content-type': OCTET }, candidate.label);
   const whole = span.start === 0 && span.end === size - 1;
   const wait: BodyWait = { upstreamMs: 0 };
+  const sent = { bytes: 0 };
   try {
-    const bytes = await copy(ctx, res, skip, span.end - span.start + 1, whole ? new StreamVerifier(digest, size, ctx.hashing) : undefined, out, wait);
+    const bytes = await copy(ctx, res, skip, span.end - span.start + 1, whole ? new StreamVerifier(digest, size, ctx.hashing) : undefined, out, wait, sent);
     ctx.health.success(domain, ms);
     return { servedBy: candidate.label, bytes };
   } catch (err) {
     const failure = judgeBody(ctx, domain, classifyError(err), ms, wait.upstreamMs, signal.aborted || err instanceof HashFailure) as UpstreamFailure;
     if (failure.kind === 'digest_mismatch') bad.remember(candidate, digest);
+    // Logged like a full GET's broken body (verified-fetch.ts), unless the request itself was what stopped it.
+    if (!(failure.kind === 'aborted' && signal.aborted)) records.push(attemptOf(candidate, failure.kind, 0, { message: `${failure.message} after byte ${sent.bytes} of the span` }));
     out.destroy(failure);
     return { servedBy: candidate.label, bytes: 0 };
   }
@@ -109,26 +112,25 @@ const parseUnsatisfied = (text: string | undefined): number | undefined => {
   return m ? Number(m[1]) : undefined;
 };
 
-/** Copies `length` bytes after `skip`, through the verifier when the span is the whole blob; throws on a break. */
-async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, length: number, verifier: StreamVerifier | undefined, out: BlobOutput, wait: BodyWait): Promise<number> {
+/** Copies `length` bytes after `skip`, through the verifier when the span is the whole blob, counting them in `progress`; throws on a break. */
+async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, length: number, verifier: StreamVerifier | undefined, out: BlobOutput, wait: BodyWait, progress: { bytes: number }): Promise<number> {
   let position = 0;
-  let sent = 0;
   try {
     await consume(res.body, ctx.stall, (chunk) => {
       const from = Math.max(0, skip - position);
       position += chunk.length;
-      const part = chunk.subarray(from, Math.max(from, Math.min(chunk.length, from + (length - sent))));
+      const part = chunk.subarray(from, Math.max(from, Math.min(chunk.length, from + (length - progress.bytes))));
       let written: Promise<void> | undefined;
       if (part.length > 0) {
         const release = verifier ? verifier.push(part) : part;
         written = inTurn(release && writeToClient(out, release), verifier?.pending);
-        sent += part.length;
+        progress.bytes += part.length;
       }
       // The span is complete: whatever the upstream sends after it is not read.
-      if (sent < length) return written;
+      if (progress.bytes < length) return written;
       return written ? written.then(() => STOP) : STOP;
     }, wait);
-    if (sent < length) throw new UpstreamFailure('refused', `upstream body ended after ${sent} of ${length} bytes`);
+    if (progress.bytes < length) throw new UpstreamFailure('refused', `upstream body ended after ${progress.bytes} of ${length} bytes`);
     const tail = await verifier?.finish();
     if (tail) await writeToClient(out, tail);
   } finally {
@@ -136,5 +138,5 @@ async function copy(ctx: PullContext, res: UpstreamResponse, skip: number, lengt
     verifier?.close();
   }
   out.end();
-  return sent;
+  return progress.bytes;
 }

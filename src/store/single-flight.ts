@@ -50,14 +50,19 @@ export class SingleFlight {
     const mine = flight;
     mine.waiting++;
     const promise = new Promise<T>((resolve, reject) => {
+      let left = false;
       const leave = () => {
-        // The last one out stops the shared work, with its reason (a deadline's GATEWAY_TIMEOUT reaches the walk's log).
-        if (--mine.waiting === 0) mine.controller.abort(signal.reason);
-        reject(abortedBy(signal));
+        left = true;
+        if (--mine.waiting > 0) return reject(abortedBy(signal));
+        // The last one out stops the shared work, with its reason (a deadline's GATEWAY_TIMEOUT reaches the walk's
+        // log), and rejects once the work recorded how its attempts ended, so its log line names what it waited on.
+        // The work's waits all end on its signal: this wait is as short as theirs.
+        mine.controller.abort(signal.reason);
+        void settled(mine.promise).then(() => reject(abortedBy(signal)));
       };
       if (signal.aborted) return leave();
       signal.addEventListener('abort', leave, { once: true });
-      mine.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', leave));
+      mine.promise.then((value) => left || resolve(value), reject).finally(() => signal.removeEventListener('abort', leave));
     });
     return { promise, done: settled(mine.promise), joined, shared: mine.records };
   }

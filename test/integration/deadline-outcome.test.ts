@@ -39,7 +39,7 @@ afterEach(async () => {
 });
 
 /** The proxy in front of `mirrors` in order, a 1 s pull deadline, a circuit that one endpoint failure opens, no blob cache. */
-async function proxyFor(mirrors: string[], upstream: Record<string, unknown> = {}): Promise<{ proxy: TestProxy; source: FakeRegistry }> {
+async function proxyFor(mirrors: string[], upstream: Record<string, unknown> = {}, hedge: Record<string, unknown> = {}): Promise<{ proxy: TestProxy; source: FakeRegistry }> {
   const source: FakeRegistry = await fakeRegistry();
   stops.push(() => source.stop());
   const proxy = await startTestProxy(
@@ -47,6 +47,7 @@ async function proxyFor(mirrors: string[], upstream: Record<string, unknown> = {
     { aliases: { src: source.host }, pull_deadline_ms: DEADLINE_MS, min_bytes_per_s: 1024, headers_timeout_ms: 30_000, ...upstream },
     {
       health: { failure_threshold: 1 },
+      hedge,
       server: { listen: ['127.0.0.1:0'], send_timeout_ms: 60_000 },
       cache: { max_bytes: 1, tag_ttl_ms: 1, negative_ttl_ms: 1, stale_if_error: false, blobs: { verify_before_serve_bytes: 65_536 } },
     },
@@ -164,5 +165,20 @@ describe('a deadline others used up is not charged', () => {
     expect(health?.failures ?? 0).toBe(0);
     expect(health?.state ?? 'closed').toBe('closed');
     expect(success).toEqual({ rate: '100%', tries: '1' });
+  });
+
+  it('hedged attempts all waiting at the deadline are each recorded as `deadline`, none held against its endpoint', async () => {
+    const silent = await Promise.all([0, 1].map(() => listenOnLoopback(createServer(() => undefined))));
+    for (const s of silent) stops.push(s.stop);
+    const { proxy } = await proxyFor(silent.map((s) => s.host), {}, { mode: 'fixed', delay_ms: 100 });
+    const path = `/v2/src/ns/app/manifests/sha256:${'0'.repeat(64)}`;
+    expect((await request(`${proxy.url}${path}`, { method: 'HEAD' })).statusCode).toBe(504);
+    const { attempts, metrics } = await outcomeOf(proxy, silent[1]?.host as string, path);
+    expect(attempts.map((a) => [a.endpoint.split('/', 1)[0], a.outcome, a.hedged ?? false]).sort()).toEqual([[silent[0]?.host, 'deadline', false], [silent[1]?.host, 'deadline', true]].sort());
+    expect(metrics).toMatch(/mirrorgate_upstream_attempts_total\{[^}]*outcome="deadline"[^}]*\} 1\n[^]*outcome="deadline"/);
+    for (const s of silent) expect(proxy.proxy.pull.health.snapshot().find((h) => h.endpoint === s.host)?.failures ?? 0).toBe(0);
+    // The plan leaves the source out (never contact it), but the deadline, not that, ended the pull.
+    expect(proxy.logs.find((l) => l.msg === 'request' && l.path === path)).not.toHaveProperty('denial');
+    expect(metrics).not.toMatch(/mirrorgate_denials_total\{/);
   });
 });

@@ -60,6 +60,15 @@ describe('stalled upstream bodies', () => {
     expect(proxy.attemptsFor(path)[3]?.[0]).toMatchObject({ outcome: 'circuit_open' });
   });
 
+  it('a Range request without the blob cache, stalled mid-body: its broken answer logs the stall as an attempt', async () => {
+    await scene({ min_bytes_per_s: 10_000, stall_window_ms: 200 }, 'drip-only');
+    const res = await request(`${proxy.url}${path}`, { headers: { range: 'bytes=0-99999' } });
+    expect(res.statusCode).toBe(206);
+    await expect(res.body.arrayBuffer()).rejects.toThrow();
+    await vi.waitFor(() => expect(proxy.attemptsFor(path)[0]?.map((a) => a.outcome)).toEqual(['ok', 'timeout']), { timeout: 5_000, interval: 20 });
+    expect(proxy.attemptsFor(path)[0]?.[1]?.message).toMatch(/stalled.*after byte \d+ of the span/);
+  });
+
   it('a pull that outlives upstream.pull_deadline_ms is ended and its upstream request aborted', async () => {
     // The drip is above this minimum rate: only the deadline ends it. The blob streams as it comes
     // (no verify-before-serve), so the deadline falls after the headers and breaks the body.

@@ -19,6 +19,7 @@ import type { TlsPolicy } from '../agents.js';
 import { basicAuthorization, type Credential } from './credentials.js';
 import { UpstreamFailure, classifyError } from '../failure.js';
 import { readCapped } from '../read-capped.js';
+import { abortable } from '../abortable.js';
 
 /** Tokens live at least 60 s (containers/image raises shorter lifetimes); refresh this much early. */
 const MIN_TTL_MS = 60_000;
@@ -90,7 +91,9 @@ export class TokenCache {
         .finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
-    return pending;
+    // A request that joined another's fetch stops waiting when its own signal aborts: the walk it belongs to
+    // must end with it (a coalesced fetch's last waiter waits for that, store/single-flight.ts).
+    return signal ? abortable(pending, signal) : pending;
   }
 
   private async fetchToken(origin: ChallengeOrigin, challenge: Challenge, scope: string, credential: Credential | undefined, signal?: AbortSignal) {
