@@ -25,7 +25,7 @@ import type { BlobOutput } from './output.js';
 import { rangedBlob } from './ranged.js';
 import { walkKey } from './scope.js';
 import { FillWait, sendFile, sendGrowing } from './read-file.js';
-import { SingleFlight } from './single-flight.js';
+import { SingleFlight } from '../upstream/single-flight.js';
 import { blobPath, blobWhat, declaredLength, fetchVerified } from './verified-fetch.js';
 
 export interface BlobRequest {

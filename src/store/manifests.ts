@@ -15,7 +15,7 @@ import type { AttemptRecord } from '../pull/attempts.js';
 import type { Candidate, PullContext } from '../pull/context.js';
 import { fetchManifest, type Manifest } from '../pull/manifest.js';
 import type { CachedManifest, CacheResult, ManifestCache } from './manifest-cache.js';
-import { SingleFlight } from './single-flight.js';
+import { SingleFlight } from '../upstream/single-flight.js';
 
 export interface ManifestAsk {
   /** The logical repository, `registry/repository`, for affinity (the caches key by the walk instead). */

@@ -19,7 +19,7 @@ import type { TlsPolicy } from '../agents.js';
 import { basicAuthorization, type Credential } from './credentials.js';
 import { UpstreamFailure, classifyError } from '../failure.js';
 import { readCapped } from '../read-capped.js';
-import { abortable } from '../abortable.js';
+import { SingleFlight } from '../single-flight.js';
 
 /** Tokens live at least 60 s (containers/image raises shorter lifetimes); refresh this much early. */
 const MIN_TTL_MS = 60_000;
@@ -40,11 +40,15 @@ export interface ChallengeOrigin {
   readonly tls: TlsPolicy;
 }
 
+/** The signal of a caller that never gives up waiting. */
+const NEVER = new AbortController().signal;
+
 const REALM_PUBLIC = 'the token realm could not be used (the mirrorgate log says why)';
 
 export class TokenCache {
   private readonly cache: LRUCache<string, string>;
-  private readonly inflight = new Map<string, Promise<string>>();
+  /** One fetch per registry and scope at a time, kept going while any request still waits for it. */
+  private readonly flights = new SingleFlight();
 
   constructor(
     private readonly dispatcher: (tls: TlsPolicy) => Dispatcher,
@@ -74,29 +78,24 @@ export class TokenCache {
     const key = `${registry} ${scope}`;
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
-    let pending = this.inflight.get(key);
-    if (!pending) {
-      pending = this.fetchToken(origin, challenge, scope, credential, signal)
-        .then(
-          ({ token, ttlMs }) => {
-            this.onFetch(registry, true);
-            this.cache.set(key, token, { ttl: Math.max(1, ttlMs - EARLY_REFRESH_MS) });
-            return token;
-          },
-          (err: unknown) => {
-            this.onFetch(registry, false);
-            throw err;
-          },
-        )
-        .finally(() => this.inflight.delete(key));
-      this.inflight.set(key, pending);
-    }
-    // A request that joined another's fetch stops waiting when its own signal aborts: the walk it belongs to
-    // must end with it (a coalesced fetch's last waiter waits for that, store/single-flight.ts).
-    return signal ? abortable(pending, signal) : pending;
+    // Shared like a manifest fetch: the request that started it leaving does not break it for those that joined,
+    // and each stops waiting on its own signal (its walk must end with it).
+    const fetch = (shared: AbortSignal) =>
+      this.fetchToken(origin, challenge, scope, credential, shared).then(
+        ({ token, ttlMs }) => {
+          this.onFetch(registry, true);
+          this.cache.set(key, token, { ttl: Math.max(1, ttlMs - EARLY_REFRESH_MS) });
+          return token;
+        },
+        (err: unknown) => {
+          this.onFetch(registry, false);
+          throw err;
+        },
+      );
+    return this.flights.run(key, signal ?? NEVER, undefined, fetch).promise;
   }
 
-  private async fetchToken(origin: ChallengeOrigin, challenge: Challenge, scope: string, credential: Credential | undefined, signal?: AbortSignal) {
+  private async fetchToken(origin: ChallengeOrigin, challenge: Challenge, scope: string, credential: Credential | undefined, signal: AbortSignal) {
     const realm = challenge.params.realm;
     const url = realm !== undefined && URL.canParse(realm) ? new URL(realm) : undefined;
     if (url?.protocol !== 'https:' && url?.protocol !== 'http:') throw new UpstreamFailure('auth', 'Bearer challenge without a usable http(s) realm');
@@ -113,8 +112,8 @@ export class TokenCache {
     }
   }
 
-  private async ask(url: URL, headers: Record<string, string>, origin: ChallengeOrigin, signal?: AbortSignal) {
-    const res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher(origin.tls), ...(signal ? { signal } : {}) });
+  private async ask(url: URL, headers: Record<string, string>, origin: ChallengeOrigin, signal: AbortSignal) {
+    const res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher(origin.tls), signal });
     const text = (await readCapped(res.body, MAX_TOKEN_BODY)).toString('utf8');
     if (res.statusCode !== 200) throw new UpstreamFailure('auth', `token endpoint ${url.origin}${url.pathname} answered ${res.statusCode}`);
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };

@@ -1,9 +1,9 @@
-// One shared fetch for identical concurrent requests (store/single-flight.ts):
+// One shared fetch for identical concurrent requests (upstream/single-flight.ts):
 // who waits for what when requests leave, and what the last one's log sees.
 import { describe, expect, it } from 'vitest';
 import { OciError } from '../../../src/core/oci/errors.js';
 import type { AttemptRecord } from '../../../src/pull/attempts.js';
-import { SingleFlight } from '../../../src/store/single-flight.js';
+import { SingleFlight } from '../../../src/upstream/single-flight.js';
 
 const record = (outcome: AttemptRecord['outcome']): AttemptRecord => ({ endpoint: 'e', host: 'h', role: 'mirror', outcome, ms: 0 });
 

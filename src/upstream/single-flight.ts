@@ -1,50 +1,50 @@
-// One upstream fetch for identical concurrent requests, for manifests and
-// blobs alike. The shared work runs with its own abort signal, aborted only
-// when every request waiting on it has gone. Each request still ends on its
+// One upstream fetch for identical concurrent requests: manifests, blobs and
+// registry tokens. The shared work runs with its own abort signal, aborted
+// only when every request waiting on it has gone, so a request that leaves
+// never breaks the work for those that stay. Each request still ends on its
 // own signal (its client left, its pull deadline passed): its promise rejects
-// then, whoever else still waits on the shared work. It records its attempts in the
-// first request's record; the requests that joined get that record as
-// `shared`, for their own log line (summary.sharedAttempts).
+// then, whoever else still waits on the shared work. The work records its
+// attempts in the first request's `records`; the requests that joined get
+// them as `shared`, for their own log line (summary.sharedAttempts).
 import { OciError } from '../core/oci/errors.js';
-import type { AttemptRecord } from '../pull/attempts.js';
-import { UpstreamFailure } from '../upstream/failure.js';
+import { UpstreamFailure } from './failure.js';
 
-interface Flight<T> {
+interface Flight<T, R> {
   readonly controller: AbortController;
-  readonly records: readonly AttemptRecord[];
+  readonly records: R;
   waiting: number;
   readonly promise: Promise<T>;
 }
 
-export interface Joined<T> {
+export interface Joined<T, R> {
   /** The shared work's result for this request; rejects as soon as this request's own signal aborts. */
   readonly promise: Promise<T>;
   /** Settles when the shared work itself ended (never rejects). */
   readonly done: Promise<void>;
   /** Another request started this work; this one shares it. */
   readonly joined: boolean;
-  /** The attempts of the shared work (the same array as the starter's records). */
-  readonly shared: readonly AttemptRecord[];
+  /** The shared work's records (the starter's). */
+  readonly shared: R;
 }
 
 const settled = (promise: Promise<unknown>): Promise<void> => promise.then(() => undefined, () => undefined);
 
 export class SingleFlight {
-  private readonly inflight = new Map<string, Flight<unknown>>();
+  private readonly inflight = new Map<string, Flight<unknown, unknown>>();
 
   constructor(private readonly enabled = true) {}
 
-  run<T>(key: string, signal: AbortSignal, records: AttemptRecord[], work: (signal: AbortSignal) => Promise<T>): Joined<T> {
+  run<T, R>(key: string, signal: AbortSignal, records: R, work: (signal: AbortSignal) => Promise<T>): Joined<T, R> {
     if (!this.enabled) {
       const promise = work(signal);
       return { promise, done: settled(promise), joined: false, shared: records };
     }
-    let flight = this.inflight.get(key) as Flight<T> | undefined;
+    let flight = this.inflight.get(key) as Flight<T, R> | undefined;
     const joined = flight !== undefined;
     if (!flight) {
       const controller = new AbortController();
-      const created: Flight<T> = { controller, records, waiting: 0, promise: work(controller.signal).finally(() => this.inflight.delete(key)) };
-      this.inflight.set(key, created as Flight<unknown>);
+      const created: Flight<T, R> = { controller, records, waiting: 0, promise: work(controller.signal).finally(() => this.inflight.delete(key)) };
+      this.inflight.set(key, created as Flight<unknown, unknown>);
       flight = created;
     }
     const mine = flight;
