@@ -35,8 +35,10 @@ describe('hedge losers as health probes', () => {
     // m2 served every request. m1's attempts lost their race (one at a time running on as its probe), or,
     // while m1's probe was silent for longer than the delay, came after m2's answer; only on a machine so
     // loaded that m2 took longer than m1's 200 ms first-byte timeout did a request see m1 time out itself.
+    // The last request may find the circuit open: a probe can time out between the loop's look and its walk.
     const outcomes = p.attemptsFor(byTag()).map((a) => a.map((x) => x.outcome).join());
-    expect(outcomes.every((o) => ['ok,aborted', 'ok', 'timeout,ok'].includes(o))).toBe(true);
+    const last = outcomes.at(-1) === 'circuit_open,ok' ? outcomes.slice(0, -1) : outcomes;
+    expect(last.every((o) => ['ok,aborted', 'ok', 'timeout,ok'].includes(o)), JSON.stringify(outcomes)).toBe(true);
     expect(outcomes).toContain('ok,aborted');
     await p.proxy.pull.probes.idle();
     const seen = scene.m1.count('/manifests/');
@@ -55,7 +57,8 @@ describe('hedge losers as health probes', () => {
     const p = await scene.start({ hedge: { mode: 'fixed', delay_ms: 30 } }, { headers_timeout_ms: 15_000 }, { never: true });
     const answers = await Promise.all(tags.map((t) => p.get(byTag(t))));
     expect(answers.map((a) => a.status)).toEqual(tags.map(() => 200));
-    expect(scene.m1.count('/manifests/')).toBe(N);
+    // Every request went to m1 first (on a loaded machine m1 may see the last ones after m2 answered them).
+    expect(await until(() => scene.m1.count('/manifests/') === N)).toBe(true);
     // Every cut loser's connection closes at m1; the probe's stays open.
     expect(await until(() => scene.m1.closedEarly >= N - 1)).toBe(true);
     await waitMs(50);
